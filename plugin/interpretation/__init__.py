@@ -1,0 +1,1 @@
+"""Interpretation of a discography study with published, versioned rule sets."""

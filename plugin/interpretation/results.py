@@ -1,0 +1,140 @@
+"""What interpretation produces: per criterion, per level and for the study.
+
+Every result says which rule set (id and version) produced it and lists each criterion with
+the values used, so a report can say *why* a level is positive or not.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plugin.study.levels import Region
+from plugin.study.model import LevelRole
+
+__all__ = [
+    "CriterionResult",
+    "CriterionStatus",
+    "FhirInterpretation",
+    "LevelCategory",
+    "LevelResult",
+    "PositiveLevel",
+    "PressureSensitivity",
+    "RuleSetRef",
+    "StudyConclusion",
+    "StudyConclusionCode",
+    "StudyInterpretation",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+CriterionValue = float | int | str | bool | None
+
+
+class CriterionStatus(StrEnum):
+    MET = "met"
+    FAILED = "failed"
+    NOT_RECORDED = "not-recorded"
+
+
+class LevelCategory(StrEnum):
+    # lumbar-manometric
+    DEFINITE = "definite"
+    HIGHLY_PROBABLE = "highly-probable"
+    PROBABLE = "probable"
+    # cervical-triangulation
+    POSITIVE = "positive"
+    # both
+    NEGATIVE = "negative"
+    INDETERMINATE = "indeterminate"
+    NOT_ASSESSABLE = "not-assessable"
+
+
+class FhirInterpretation(StrEnum):
+    """Codes of http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation."""
+
+    POS = "POS"
+    NEG = "NEG"
+    IND = "IND"
+
+
+class PressureSensitivity(StrEnum):
+    CHEMICAL = "chemical"
+    MECHANICAL = "mechanical"
+    INDETERMINATE_PRESSURE = "indeterminate-pressure"
+    NORMAL = "normal"
+
+
+class RuleSetRef(BaseModel):
+    model_config = _FROZEN
+
+    id: str
+    version: str
+    title: str
+
+
+class CriterionResult(BaseModel):
+    """One criterion of a rule set applied to one level."""
+
+    model_config = _FROZEN
+
+    id: str  # e.g. "concordant", "intensity", "low-pressure", "adjacent-control"
+    description: str  # the rule in words, thresholds filled in: "intensity ≥ 7/10"
+    status: CriterionStatus
+    values: dict[str, CriterionValue] = Field(default_factory=dict)  # the values used
+    explanation: str  # one sentence: "intensity 8/10 meets ≥ 7"
+
+
+class LevelResult(BaseModel):
+    model_config = _FROZEN
+
+    level: str
+    region: Region
+    role: LevelRole
+    rule_set: RuleSetRef
+    category: LevelCategory
+    interpretation: FhirInterpretation
+    reason: str | None = None  # machine-readable qualifier, e.g. "pressure-not-recorded"
+    pressure_sensitivity: PressureSensitivity | None = None
+    delta_p_psi: float | None = None
+    criteria: tuple[CriterionResult, ...]
+    controls: tuple[str, ...] = ()  # levels that served as valid negative controls
+    summary: str  # one sentence for the report: "L4-L5: probable (ΔP 22 psi, control L3-L4)"
+
+    @property
+    def positive(self) -> bool:
+        return self.interpretation is FhirInterpretation.POS
+
+
+class StudyConclusionCode(StrEnum):
+    DISCOGENIC_LEVEL_IDENTIFIED = "discogenic-level-identified"
+    NO_DISCOGENIC_LEVEL = "no-discogenic-level"
+    INDETERMINATE_NO_CONTROL = "indeterminate-no-valid-control"
+
+
+class PositiveLevel(BaseModel):
+    model_config = _FROZEN
+
+    level: str
+    category: LevelCategory
+
+
+class StudyConclusion(BaseModel):
+    model_config = _FROZEN
+
+    code: StudyConclusionCode
+    positive_levels: tuple[PositiveLevel, ...]
+    valid_control: bool
+    text: str
+
+
+class StudyInterpretation(BaseModel):
+    model_config = _FROZEN
+
+    rule_sets: tuple[RuleSetRef, ...]
+    levels: tuple[LevelResult, ...]
+    conclusion: StudyConclusion
+
+    def result_for(self, level: str) -> LevelResult | None:
+        return next((r for r in self.levels if r.level == level), None)

@@ -1,0 +1,1 @@
+"""The discography study: spinal levels, the study model and its validation."""
