@@ -1,0 +1,1 @@
+"""The SMART on FHIR app: launch, OAuth client, EHR FHIR client, pages."""

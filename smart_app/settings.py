@@ -1,0 +1,169 @@
+"""Configuration: a TOML file (``--config`` or ``DISCOGRAM_CONFIG``) overridden by environment
+variables (``DISCOGRAM_PUBLIC_URL``, ``DISCOGRAM_DATABASE_URL``, …; lists and tables as JSON).
+
+Built by `load_settings`, never at import time, and injected where needed.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = [
+    "CdsClientRegistration",
+    "ClientAuth",
+    "EhrRegistration",
+    "Settings",
+    "WriteMode",
+    "load_settings",
+]
+
+CONFIG_ENV = "DISCOGRAM_CONFIG"
+
+
+class ClientAuth(StrEnum):
+    PUBLIC = "public"
+    CLIENT_SECRET_BASIC = "client_secret_basic"
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+
+class WriteMode(StrEnum):
+    AUTO = "auto"
+    FULL = "full"
+    DOCUMENT = "document"
+    PER_RESOURCE = "per-resource"
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an absolute http(s) URL (got {value!r})")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return value.rstrip("/")
+
+
+class EhrRegistration(BaseModel):
+    """One EHR the app is registered with. Only these `iss` values are ever contacted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1)]
+    iss: str  # the FHIR base URL, compared exactly (trailing slash ignored)
+    client_id: Annotated[str, Field(min_length=1)]
+    client_auth: ClientAuth = ClientAuth.PUBLIC
+    client_secret: SecretStr | None = None
+    private_key_file: Path | None = None  # PEM, RSA (RS384) or EC P-384 (ES384)
+    next_private_key_file: Path | None = None  # published in the JWKS ahead of rotation
+    scopes: list[str] | None = None  # replaces the computed scope request when set
+    frame_origins: list[str] = Field(default_factory=list)  # extra origins allowed to frame us
+    write_mode: WriteMode = WriteMode.AUTO
+    document_type: Literal["18748-4", "34121-4"] = "18748-4"
+
+    _check_iss = field_validator("iss")(classmethod(lambda cls, v: _base_url(v)))
+
+    @model_validator(mode="after")
+    def _credentials_match_auth(self) -> EhrRegistration:
+        if self.client_auth is ClientAuth.CLIENT_SECRET_BASIC and self.client_secret is None:
+            raise ValueError(f"ehr {self.name!r}: client_auth client_secret_basic needs client_secret")
+        if self.client_auth is ClientAuth.PRIVATE_KEY_JWT and self.private_key_file is None:
+            raise ValueError(f"ehr {self.name!r}: client_auth private_key_jwt needs private_key_file")
+        return self
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.iss)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+class CdsClientRegistration(BaseModel):
+    """A CDS client (an EHR calling our CDS Hooks services), trusted by `iss` and its keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: Annotated[str, Field(min_length=1)]
+    jwks_url: str | None = None  # the allowed `jku`
+    jwks_file: Path | None = None
+    tenant: str | None = None
+
+    @model_validator(mode="after")
+    def _has_keys(self) -> CdsClientRegistration:
+        if (self.jwks_url is None) == (self.jwks_file is None):
+            raise ValueError(f"cds_client {self.iss!r}: give exactly one of jwks_url or jwks_file")
+        return self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DISCOGRAM_",
+        extra="forbid",
+        frozen=True,
+    )
+
+    public_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite+aiosqlite:///var/discogram.sqlite3"
+    data_dir: Path = Path("var")  # keys, secrets and the SQLite file live here by default
+    secret_key_file: Path | None = None  # session signing / token encryption; generated if absent
+    rule_set_files: list[Path] = Field(default_factory=list)  # site rule sets, replace defaults by id
+    ehr: list[EhrRegistration] = Field(default_factory=list)
+    cds_client: list[CdsClientRegistration] = Field(default_factory=list)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    _check_public_url = field_validator("public_url")(classmethod(lambda cls, v: _base_url(v)))
+
+    @model_validator(mode="after")
+    def _unique_iss(self) -> Settings:
+        seen: set[str] = set()
+        for registration in self.ehr:
+            if registration.iss in seen:
+                raise ValueError(f"ehr iss {registration.iss!r} is registered twice")
+            seen.add(registration.iss)
+        return self
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Secure cookies everywhere except plain http on the loopback host (development)."""
+        parts = urlsplit(self.public_url)
+        return not (parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1"))
+
+    def ehr_for_iss(self, iss: str) -> EhrRegistration | None:
+        wanted = iss.rstrip("/")
+        return next((r for r in self.ehr if r.iss == wanted), None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then environment, then the TOML file (if any).
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `config_file` (else ``$DISCOGRAM_CONFIG``, else defaults), environment
+    variables taking precedence over the file, and `overrides` over both."""
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    if path is not None and not path.is_file():
+        from plugin.errors import ConfigurationError
+
+        raise ConfigurationError(f"configuration file {path} does not exist")
+    if path is None:
+        return Settings(**overrides)
+    # The TOML source reads `toml_file` from the model config; bind it per call.
+    bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}})
+    return bound(**overrides)
