@@ -1,0 +1,297 @@
+"""Study validation: every broken rule reported at once, naming the field and the rule."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plugin import examples
+from plugin.errors import StudyInvalidError
+from plugin.study.model import ComplicationCode, TechnicalResult
+from plugin.study.validation import parse_study, study_from_json
+
+
+def level(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "level": "L4-L5",
+        "role": "suspected",
+        "order": 1,
+        "pain_intensity": 8,
+        "pain_response": "concordant",
+        "opening_pressure_psi": 10.0,
+        "onset_pressure_psi": 20.0,
+        "peak_pressure_psi": 40.0,
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def control(**overrides: Any) -> dict[str, Any]:
+    return level(
+        level="L3-L4",
+        role="control",
+        order=2,
+        pain_intensity=0,
+        pain_response="none",
+        onset_pressure_psi=None,
+    ) | overrides
+
+
+def problems_of(document: Any) -> list[tuple[str, str]]:
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study(document)
+    return [(p.field, p.rule) for p in caught.value.problems]
+
+
+def test_valid_study_parses_with_derived_values() -> None:
+    validated = parse_study({"patient": "Patient/1", "levels": [level(), control()]})
+    first = validated.study.levels[0]
+    assert first.delta_p_psi == 10.0
+    assert validated.study.patient is not None
+    assert validated.study.patient.reference == "Patient/1"
+    assert validated.warnings == ()
+
+
+def test_level_spelling_is_normalized() -> None:
+    validated = parse_study({"levels": [level(level="l4/5"), control()]})
+    assert validated.study.levels[0].level == "L4-L5"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"level": "L6-S1"}, ("levels[0].level", "unknown-level")),
+        ({"pain_intensity": 11}, ("levels[0].pain_intensity", "range")),
+        ({"pain_intensity": -1}, ("levels[0].pain_intensity", "range")),
+        ({"pain_intensity": 7.5}, ("levels[0].pain_intensity", "int_type")),
+        ({"pain_intensity": "8"}, ("levels[0].pain_intensity", "int_type")),
+        ({"opening_pressure_psi": -1.0}, ("levels[0].opening_pressure_psi", "range")),
+        ({"total_volume_ml": -0.5}, ("levels[0].total_volume_ml", "range")),
+        ({"opening_pressure_psi": "ten"}, ("levels[0].opening_pressure_psi", "float_type")),
+        ({"onset_pressure_psi": 5.0}, ("levels[0].onset_pressure_psi", "onset-below-opening")),
+        ({"peak_pressure_psi": 15.0}, ("levels[0].peak_pressure_psi", "peak-below-onset")),
+        (
+            {"onset_volume_ml": 2.0, "total_volume_ml": 1.0},
+            ("levels[0].onset_volume_ml", "onset-volume-above-total"),
+        ),
+        ({"pain_response": "none"}, ("levels[0].pain_response", "pain-without-response")),
+        (
+            {"pain_intensity": 0, "onset_pressure_psi": None},
+            ("levels[0].pain_intensity", "concordant-without-pain"),
+        ),
+        ({"nucleogram": 0}, ("levels[0].nucleogram", "range")),
+        ({"nucleogram": 6}, ("levels[0].nucleogram", "range")),
+        ({"dallas_grade": 6}, ("levels[0].dallas_grade", "range")),
+        ({"dallas_grade": -1}, ("levels[0].dallas_grade", "range")),
+        ({"pain_response": "maybe"}, ("levels[0].pain_response", "enum")),
+        ({"role": "target"}, ("levels[0].role", "enum")),
+        ({"technical_result": "failed"}, ("levels[0].technical_result", "enum")),
+        ({"leak": "everywhere"}, ("levels[0].leak", "enum")),
+        ({"colour": "blue"}, ("levels[0].colour", "extra_forbidden")),
+        ({"pain_response": None}, ("levels[0].pain_response", "required-when-completed")),
+        ({"pain_intensity": None}, ("levels[0].pain_intensity", "required-when-completed")),
+        ({"order": 0}, ("levels[0].order", "range")),
+        ({"level": 45}, ("levels[0].level", "string_type")),
+    ],
+)
+def test_each_rule_names_its_field(overrides: dict[str, Any], expected: tuple[str, str]) -> None:
+    assert expected in problems_of({"levels": [level(**overrides), control()]})
+
+
+def test_level_given_twice() -> None:
+    found = problems_of({"levels": [level(), level(order=3), control()]})
+    assert ("levels[1].level", "duplicate-level") in found
+
+
+def test_same_level_spelled_differently_is_still_twice() -> None:
+    found = problems_of({"levels": [level(), level(level="l4/l5", order=3), control()]})
+    assert ("levels[1].level", "duplicate-level") in found
+
+
+def test_injection_order_given_twice() -> None:
+    found = problems_of({"levels": [level(), control(order=1)]})
+    assert ("levels[1].order", "duplicate-order") in found
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    found = problems_of(
+        {
+            "patient": 5,
+            "performed": "2026-01-01T10:00:00",
+            "levels": [
+                level(pain_intensity=12),
+                control(dallas_grade=9, opening_pressure_psi="x"),
+                level(level="Q9", order=7),
+            ],
+        }
+    )
+    fields = {field for field, _ in found}
+    assert {
+        "patient",
+        "performed",
+        "levels[0].pain_intensity",
+        "levels[1].dallas_grade",
+        "levels[1].opening_pressure_psi",
+        "levels[2].level",
+    } <= fields
+
+
+def test_a_type_error_does_not_hide_a_cross_field_rule() -> None:
+    found = problems_of({"levels": [level(pain_intensity="high", onset_pressure_psi=2.0)]})
+    assert ("levels[0].pain_intensity", "int_type") in found
+    assert ("levels[0].onset_pressure_psi", "onset-below-opening") in found
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ([], ("", "type")),
+        ("L4-L5", ("", "type")),
+        ({}, ("levels", "missing")),
+        ({"levels": []}, ("levels", "min-items")),
+        ({"levels": "L4-L5"}, ("levels", "list_type")),
+        ({"levels": [3]}, ("levels[0]", "model_type")),
+        ({"levels": [level()], "performed": "yesterday"}, ("performed", "datetime_from_date_parsing")),
+        ({"levels": [level()], "performed": "2026-03-01T09:00:00"}, ("performed", "timezone_aware")),
+        ({"levels": [level()], "patient": "Patient 1"}, ("patient.reference", "string_pattern_mismatch")),
+        ({"levels": [level()], "id": "has space"}, ("id", "string_pattern_mismatch")),
+    ],
+)
+def test_top_level_rules(document: Any, expected: tuple[str, str]) -> None:
+    assert expected in problems_of(document)
+
+
+def test_non_json_is_a_problem_not_a_traceback() -> None:
+    with pytest.raises(StudyInvalidError) as caught:
+        study_from_json('{"levels": [')
+    (problem,) = caught.value.problems
+    assert problem.rule == "json"
+    assert "line 1" in problem.message
+
+
+def test_messages_name_the_value_and_the_limit() -> None:
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study({"levels": [level(pain_intensity=12), control()]})
+    assert "levels[0].pain_intensity: must be at most 10 (got 12)" in [
+        str(p) for p in caught.value.problems
+    ]
+
+
+def warnings_of(document: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(w.field, w.rule) for w in parse_study(document).warnings]
+
+
+def test_suspicious_values_are_warnings_not_errors() -> None:
+    found = warnings_of(
+        {
+            "levels": [
+                level(level="C5-C6", total_volume_ml=1.6, peak_pressure_psi=101.0),
+                level(level="C6-C7", order=2, pain_intensity=3, pain_response="discordant"),
+            ]
+        }
+    )
+    assert ("levels[0].total_volume_ml", "cervical-volume-high") in found
+    assert ("levels[0].peak_pressure_psi", "peak-pressure-high") in found
+    assert ("levels", "no-control-level") in found
+
+
+def test_limits_themselves_do_not_warn() -> None:
+    found = warnings_of(
+        {"levels": [level(level="C5-C6", total_volume_ml=1.5, peak_pressure_psi=100.0), control(level="C4-C5")]}
+    )
+    assert found == []
+
+
+def test_lumbar_volume_above_cervical_limit_does_not_warn() -> None:
+    assert warnings_of({"levels": [level(total_volume_ml=3.0), control()]}) == []
+
+
+def test_incomplete_level_with_measurements_and_no_reason_warns() -> None:
+    found = warnings_of(
+        {"levels": [level(technical_result="aborted"), control()]}
+    )
+    assert ("levels[0].technical_result", "measurements-on-incomplete-level") in found
+    assert ("levels[0].abort_reason", "abort-reason-missing") in found
+
+
+def test_not_entered_level_needs_no_pain_values() -> None:
+    validated = parse_study(
+        {
+            "levels": [
+                {"level": "L5-S1", "order": 1, "technical_result": "not-entered"},
+                control(),
+            ]
+        }
+    )
+    assert validated.study.levels[0].technical_result is TechnicalResult.NOT_ENTERED
+    assert validated.study.levels[0].pain_intensity is None
+
+
+def test_complications_accept_codes_and_free_text() -> None:
+    validated = parse_study(
+        {"levels": [level(), control()], "complications": ["vasovagal", "Transient nausea"]}
+    )
+    first, second = validated.study.complications
+    assert first.code is ComplicationCode.VASOVAGAL
+    assert (second.code, second.text) == (ComplicationCode.OTHER, "Transient nausea")
+
+
+def test_example_study_is_valid() -> None:
+    text = (Path(examples.__file__).parent / "lumbar-three-level.json").read_text(encoding="utf-8")
+    assert study_from_json(text).warnings == ()
+
+
+intensities = st.integers(min_value=-5, max_value=15)
+pressures = st.one_of(st.none(), st.floats(min_value=-10, max_value=200, allow_nan=False))
+
+
+@given(intensity=intensities, opening=pressures, onset=pressures)
+def test_validation_either_accepts_consistent_values_or_names_the_rule(
+    intensity: int, opening: float | None, onset: float | None
+) -> None:
+    document = {
+        "levels": [
+            level(
+                pain_intensity=intensity,
+                opening_pressure_psi=opening,
+                onset_pressure_psi=onset,
+                peak_pressure_psi=None,
+            ),
+            control(),
+        ]
+    }
+    consistent = (
+        1 <= intensity <= 10
+        and (opening is None or opening >= 0)
+        and (onset is None or onset >= 0)
+        and (opening is None or onset is None or onset >= opening)
+    )
+    try:
+        validated = parse_study(document)
+    except StudyInvalidError as exc:
+        assert not consistent
+        assert all(p.field.startswith("levels[0].") for p in exc.problems)
+    else:
+        assert consistent
+        result = validated.study.levels[0]
+        if opening is not None and onset is not None:
+            assert result.delta_p_psi is not None
+            assert result.delta_p_psi >= 0
+
+
+@given(st.text(max_size=40))
+def test_arbitrary_text_never_raises_anything_but_study_invalid(text: str) -> None:
+    try:
+        study_from_json(text)
+    except StudyInvalidError:
+        pass
+
+
+def test_json_round_trip_of_a_valid_study_is_stable() -> None:
+    validated = parse_study({"levels": [level(), control()], "patient": "Patient/1"})
+    dumped = validated.study.model_dump(mode="json", exclude_none=True)
+    again = parse_study(json.loads(json.dumps(dumped)))
+    assert again.study == validated.study
