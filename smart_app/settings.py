@@ -34,7 +34,7 @@ CONFIG_ENV = "DISCOGRAM_CONFIG"
 
 class ClientAuth(StrEnum):
     PUBLIC = "public"
-    CLIENT_SECRET_BASIC = "client_secret_basic"
+    CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method name, not a secret
     PRIVATE_KEY_JWT = "private_key_jwt"
 
 
@@ -76,9 +76,13 @@ class EhrRegistration(BaseModel):
     @model_validator(mode="after")
     def _credentials_match_auth(self) -> EhrRegistration:
         if self.client_auth is ClientAuth.CLIENT_SECRET_BASIC and self.client_secret is None:
-            raise ValueError(f"ehr {self.name!r}: client_auth client_secret_basic needs client_secret")
+            raise ValueError(
+                f"ehr {self.name!r}: client_auth client_secret_basic needs client_secret"
+            )
         if self.client_auth is ClientAuth.PRIVATE_KEY_JWT and self.private_key_file is None:
-            raise ValueError(f"ehr {self.name!r}: client_auth private_key_jwt needs private_key_file")
+            raise ValueError(
+                f"ehr {self.name!r}: client_auth private_key_jwt needs private_key_file"
+            )
         return self
 
     @property
@@ -112,15 +116,26 @@ class Settings(BaseSettings):
     )
 
     public_url: str = "http://127.0.0.1:8000"
-    database_url: str = "sqlite+aiosqlite:///var/discogram.sqlite3"
+    database_url: str = "sqlite+aiosqlite:///var/discogram.sqlite3"  # default: follows data_dir
     data_dir: Path = Path("var")  # keys, secrets and the SQLite file live here by default
     secret_key_file: Path | None = None  # session signing / token encryption; generated if absent
-    rule_set_files: list[Path] = Field(default_factory=list)  # site rule sets, replace defaults by id
+    rule_set_files: list[Path] = Field(
+        default_factory=list
+    )  # site rule sets, replace defaults by id
     ehr: list[EhrRegistration] = Field(default_factory=list)
     cds_client: list[CdsClientRegistration] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     _check_public_url = field_validator("public_url")(classmethod(lambda cls, v: _base_url(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_in_data_dir(cls, values: Any) -> Any:
+        # Without an explicit database_url the SQLite file lives in data_dir, like the keys.
+        if isinstance(values, dict) and "database_url" not in values and "data_dir" in values:
+            database = Path(values["data_dir"]) / "discogram.sqlite3"
+            values = {**values, "database_url": f"sqlite+aiosqlite:///{database}"}
+        return values
 
     @model_validator(mode="after")
     def _unique_iss(self) -> Settings:
@@ -165,5 +180,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if path is None:
         return Settings(**overrides)
     # The TOML source reads `toml_file` from the model config; bind it per call.
-    bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}})
+    bound: type[Settings] = type(
+        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}}
+    )
     return bound(**overrides)

@@ -6,7 +6,9 @@ the values used, so a report can say *why* a level is positive or not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,8 +16,10 @@ from plugin.study.levels import Region
 from plugin.study.model import LevelRole
 
 __all__ = [
+    "FHIR_INTERPRETATION_BY_CATEGORY",
     "CriterionResult",
     "CriterionStatus",
+    "CriterionValue",
     "FhirInterpretation",
     "LevelCategory",
     "LevelResult",
@@ -57,6 +61,21 @@ class FhirInterpretation(StrEnum):
     POS = "POS"
     NEG = "NEG"
     IND = "IND"
+
+
+#: Observation.interpretation of each category: the three lumbar grades and cervical
+#: "positive" are positive results; indeterminate and not-assessable say nothing either way.
+FHIR_INTERPRETATION_BY_CATEGORY: Mapping[LevelCategory, FhirInterpretation] = MappingProxyType(
+    {
+        LevelCategory.DEFINITE: FhirInterpretation.POS,
+        LevelCategory.HIGHLY_PROBABLE: FhirInterpretation.POS,
+        LevelCategory.PROBABLE: FhirInterpretation.POS,
+        LevelCategory.POSITIVE: FhirInterpretation.POS,
+        LevelCategory.NEGATIVE: FhirInterpretation.NEG,
+        LevelCategory.INDETERMINATE: FhirInterpretation.IND,
+        LevelCategory.NOT_ASSESSABLE: FhirInterpretation.IND,
+    }
+)
 
 
 class PressureSensitivity(StrEnum):

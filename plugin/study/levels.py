@@ -7,6 +7,7 @@ above and just below in that column.
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
 
 __all__ = [
@@ -33,7 +34,7 @@ def _build_levels() -> tuple[str, ...]:
         + [f"L{i}" for i in range(1, 6)]
         + ["S1"]
     )
-    return tuple(f"{upper}-{lower}" for upper, lower in zip(vertebrae, vertebrae[1:], strict=False))
+    return tuple(f"{upper}-{lower}" for upper, lower in itertools.pairwise(vertebrae))
 
 
 #: Every injectable disc, cranial to caudal: C2-C3 … C7-T1, T1-T2 … T12-L1, L1-L2 … L5-S1.

@@ -33,8 +33,8 @@ __all__ = [
     "PainResponse",
     "Reference",
     "Study",
-    "Technique",
     "TechnicalResult",
+    "Technique",
 ]
 
 
@@ -189,9 +189,10 @@ class Study(BaseModel):
 
     model_config = _STRICT
 
-    id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\.]+$")] | None = (
-        None
-    )
+    id: (
+        Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\.]+$")]
+        | None
+    ) = None
     rule_set: ShortText | None = None
     patient: Reference | None = None
     encounter: Reference | None = None

@@ -43,7 +43,11 @@ def study_from_json(text: str | bytes) -> ValidatedStudy:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
         raise StudyInvalidError([Problem("", "json", f"not valid JSON{where}: {reason}")]) from None
     return parse_study(data)
@@ -111,13 +115,14 @@ def _level_rules(levels: list[Any]) -> list[Problem]:
             else:
                 seen_levels[name] = index
         order = raw.get("order")
-        if _is_int(order):
+        if isinstance(order, int) and not isinstance(order, bool):
             if order in seen_orders:
                 problems.append(
                     Problem(
                         f"{where}.order",
                         "duplicate-order",
-                        f"injection order {order} is given twice (also levels[{seen_orders[order]}])",
+                        f"injection order {order} is given twice "
+                        f"(also levels[{seen_orders[order]}])",
                     )
                 )
             else:
@@ -228,7 +233,10 @@ def _warnings(study: Study) -> list[Problem]:
                             f"{CERVICAL_VOLUME_WARNING_ML:g} mL); please check",
                         )
                     )
-        if level.peak_pressure_psi is not None and level.peak_pressure_psi > PEAK_PRESSURE_WARNING_PSI:
+        if (
+            level.peak_pressure_psi is not None
+            and level.peak_pressure_psi > PEAK_PRESSURE_WARNING_PSI
+        ):
             warnings.append(
                 Problem(
                     f"{where}.peak_pressure_psi",
@@ -248,11 +256,15 @@ def _warnings(study: Study) -> list[Problem]:
             )
         if level.technical_result is TechnicalResult.ABORTED and level.abort_reason is None:
             warnings.append(
-                Problem(f"{where}.abort_reason", "abort-reason-missing", "say why the level was aborted")
+                Problem(
+                    f"{where}.abort_reason", "abort-reason-missing", "say why the level was aborted"
+                )
             )
         if level.order is None:
             warnings.append(
-                Problem(f"{where}.order", "order-missing", "the blinded injection order is not recorded")
+                Problem(
+                    f"{where}.order", "order-missing", "the blinded injection order is not recorded"
+                )
             )
     if not any(level.role is LevelRole.CONTROL for level in study.levels):
         warnings.append(
@@ -339,14 +351,22 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
+    text = (
+        json.dumps(value, ensure_ascii=False, default=str)
+        if not isinstance(value, str)
+        else repr(value)
+    )
     return text if len(text) <= 40 else text[:37] + "…"
 
 
 def _kind(value: Any) -> str:
-    return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
+    return {
+        list: "a list",
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+    }.get(type(value), "null" if value is None else type(value).__name__)
 
 
 def _is_int(value: Any) -> bool:

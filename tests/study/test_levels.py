@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from plugin.study.levels import (
@@ -14,7 +16,7 @@ def test_column_runs_from_c2_c3_to_l5_s1_without_gaps() -> None:
     assert DISC_LEVELS[0] == "C2-C3"
     assert DISC_LEVELS[-1] == "L5-S1"
     assert len(DISC_LEVELS) == 23  # 6 cervical + 12 thoracic + 5 lumbar discs
-    for upper, lower in zip(DISC_LEVELS, DISC_LEVELS[1:], strict=False):
+    for upper, lower in itertools.pairwise(DISC_LEVELS):
         assert upper.split("-")[1] == lower.split("-")[0]
 
 

@@ -1,0 +1,147 @@
+"""Invariants of interpretation over generated studies (hypothesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plugin.interpretation import criterion_ids, interpret_study
+from plugin.interpretation.results import (
+    FHIR_INTERPRETATION_BY_CATEGORY,
+    FhirInterpretation,
+    LevelCategory,
+    StudyConclusionCode,
+)
+from plugin.interpretation.rule_set import default_rule_sets
+from plugin.study.levels import DISC_LEVELS
+from plugin.study.model import Study
+from plugin.study.validation import parse_study
+
+# Values around every threshold of both rule sets, plus anything in range.
+tenths = st.integers(min_value=0, max_value=1200).map(lambda n: n / 10)
+delta_ps = st.sampled_from([0.0, 5.0, 14.9, 15.0, 15.1, 30.0, 49.9, 50.0, 90.0, 90.1]) | tenths
+volumes = st.sampled_from([0.3, 1.0, 3.5, 3.6]) | st.integers(0, 60).map(lambda n: n / 10)
+
+
+def often(values: st.SearchStrategy[float]) -> st.SearchStrategy[float | None]:
+    """A value recorded four times in five."""
+    return st.integers(0, 4).flatmap(lambda n: values if n else st.none())
+
+
+@st.composite
+def level_data(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    result = draw(st.sampled_from(["completed"] * 6 + ["not-entered", "aborted"]))
+    data: dict[str, Any] = {"level": name, "technical_result": result}
+    if result != "completed" and draw(st.booleans()):
+        return data
+    # Painless discs and severe pain are the interesting cases; any intensity can occur.
+    intensity = draw(st.sampled_from([0, 0, 7, 8, 9]) | st.integers(0, 10))
+    response = "none" if intensity == 0 else draw(st.sampled_from(["concordant", "discordant"]))
+    data |= {"pain_intensity": intensity, "pain_response": response}
+    opening = draw(often(st.integers(0, 300).map(lambda n: n / 10)))
+    if opening is not None:
+        data["opening_pressure_psi"] = opening
+    top = opening or 0.0
+    if intensity > 0:
+        delta_p = draw(often(delta_ps))
+        if delta_p is not None and opening is not None:
+            top = data["onset_pressure_psi"] = round(opening + delta_p, 1)
+        volume = draw(often(volumes))
+        if volume is not None:
+            data["onset_volume_ml"] = volume
+    if draw(st.booleans()):
+        data["peak_pressure_psi"] = round(top + draw(tenths), 1)
+    data["dallas_grade"] = draw(st.none() | st.integers(0, 5))
+    return data
+
+
+@st.composite
+def studies(draw: st.DrawFn) -> Study:
+    # Runs of neighbouring discs, so adjacent controls actually occur.
+    # Half the runs start low in the spine, where most discography is done.
+    start = draw(st.integers(0, len(DISC_LEVELS) - 1) | st.integers(15, len(DISC_LEVELS) - 1))
+    run = DISC_LEVELS[start : start + draw(st.integers(1, 6))]
+    kept = [name for name in run if draw(st.integers(0, 4))] or [run[0]]
+    levels = [draw(level_data(name)) for name in kept]
+    document: dict[str, Any] = {"levels": levels}
+    forced = draw(
+        st.sampled_from([None, None, None, "lumbar-manometric", "cervical-triangulation"])
+    )
+    if forced:
+        document["rule_set"] = forced
+    return parse_study(document).study
+
+
+SETTINGS = settings(max_examples=300, deadline=None)
+
+
+@SETTINGS
+@given(studies())
+def test_intensity_below_seven_is_never_positive(study: Study) -> None:
+    interpretation = interpret_study(study)
+    for level in study.levels:
+        result = interpretation.result_for(level.level)
+        assert result is not None
+        if level.pain_intensity is not None and level.pain_intensity < 7:
+            assert not result.positive
+            assert result.category in (LevelCategory.NEGATIVE, LevelCategory.NOT_ASSESSABLE)
+
+
+@SETTINGS
+@given(studies())
+def test_never_positive_without_a_valid_control(study: Study) -> None:
+    interpretation = interpret_study(study)
+    conclusion = interpretation.conclusion
+    for result in interpretation.levels:
+        if result.positive:
+            assert result.controls, result.level
+            assert all(study.level_named(c) is not None for c in result.controls)
+    if not conclusion.valid_control:
+        assert conclusion.positive_levels == ()
+        assert conclusion.code is not StudyConclusionCode.DISCOGENIC_LEVEL_IDENTIFIED
+    identified = conclusion.code is StudyConclusionCode.DISCOGENIC_LEVEL_IDENTIFIED
+    assert identified == bool(conclusion.positive_levels)
+
+
+@SETTINGS
+@given(studies())
+def test_a_level_not_completed_is_not_assessable(study: Study) -> None:
+    interpretation = interpret_study(study)
+    for level in study.levels:
+        result = interpretation.result_for(level.level)
+        assert result is not None
+        assert (result.category is LevelCategory.NOT_ASSESSABLE) == (not level.completed)
+        if not level.completed:
+            assert result.interpretation is FhirInterpretation.IND
+            assert result.controls == ()
+            # and it never serves as a control for another level
+            assert all(level.level not in other.controls for other in interpretation.levels)
+
+
+@SETTINGS
+@given(studies(), st.randoms(use_true_random=False))
+def test_deterministic_and_independent_of_level_order(study: Study, random: Any) -> None:
+    shuffled_levels = list(study.levels)
+    random.shuffle(shuffled_levels)
+    shuffled = study.model_copy(update={"levels": shuffled_levels})
+    first = interpret_study(study)
+    assert interpret_study(study) == first
+    assert interpret_study(shuffled) == first
+
+
+@SETTINGS
+@given(studies())
+def test_every_result_lists_every_criterion_of_its_rule_set(study: Study) -> None:
+    library = default_rule_sets()
+    interpretation = interpret_study(study, library)
+    used = {ref.id for ref in interpretation.rule_sets}
+    assert used == {result.rule_set.id for result in interpretation.levels}
+    for result in interpretation.levels:
+        rule_set = library.get(result.rule_set.id)
+        assert rule_set is not None and rule_set.version == result.rule_set.version
+        assert [c.id for c in result.criteria] == list(criterion_ids(rule_set))
+        assert all(c.explanation.endswith(".") and c.description for c in result.criteria)
+        assert result.interpretation is FHIR_INTERPRETATION_BY_CATEGORY[result.category]
+        assert result.summary.startswith(f"{result.level}: ")
