@@ -1,0 +1,68 @@
+"""The SMART app as a FastAPI application, built from settings by `create_app` (nothing is
+configured at import time)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from smart_app.access_log import AccessLogMiddleware
+from smart_app.clock import Clock, system_clock
+from smart_app.errors import SmartError
+from smart_app.fhir_errors import FhirError
+from smart_app.pages import STATIC_DIR, error_page, page_environment
+from smart_app.routes import router
+from smart_app.security import SecurityHeadersMiddleware, frame_ancestor_origins
+from smart_app.services import build_services
+from smart_app.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def _quiet_http_client_logs() -> None:
+    # httpx logs every request URL at INFO, and FHIR URLs carry patient ids and search values.
+    # Only raise the level when nobody configured these loggers explicitly.
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = system_clock,
+) -> FastAPI:
+    """The app. `transport` routes its outgoing HTTP (tests, the in-process sandbox); `clock`
+    is injectable for tests. Raises ConfigurationError for unusable keys or registrations."""
+    services = build_services(settings, transport=transport, clock=clock)
+    _quiet_http_client_logs()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.database.ready()
+        yield
+        await services.aclose()
+
+    app = FastAPI(
+        title="Discography plugin",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.smart = services
+    app.state.pages = page_environment()
+    app.include_router(router)
+    app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="smart-static")
+    app.add_exception_handler(SmartError, error_page)
+    app.add_exception_handler(FhirError, error_page)
+    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=frame_ancestor_origins(settings))
+    app.add_middleware(AccessLogMiddleware)
+    return app

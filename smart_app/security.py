@@ -1,0 +1,132 @@
+"""Browser-facing protections: the session cookie, CSRF, and the security headers.
+
+- Session cookie: an opaque random id; `HttpOnly`, `Path=/`, and — except in development on
+  http://localhost — `Secure; SameSite=None; Partitioned` so it survives inside the EHR's
+  iframe (third-party context; `Partitioned` = CHIPS) under the `__Host-` prefix.
+- CSRF: a random token per session in a hidden form field (or `X-CSRF-Token` header), compared
+  in constant time on every state-changing request of the app's pages.
+- Headers: `Content-Security-Policy` with `frame-ancestors` limited to 'self' and the
+  registered EHR origins (never `*`, and no `X-Frame-Options: DENY`, which would break the EHR
+  iframe), `Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff`, and `no-store`
+  caching unless a response says otherwise.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plugin.errors import ConfigurationError
+from smart_app.errors import CsrfError
+from smart_app.settings import Settings
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SecurityHeadersMiddleware",
+    "check_csrf",
+    "content_security_policy",
+    "expired_session_cookie",
+    "frame_ancestor_origins",
+    "session_cookie",
+    "session_cookie_name",
+]
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def session_cookie_name(secure: bool) -> str:
+    # `__Host-` makes browsers insist on Secure, Path=/ and no Domain: no subdomain can plant it.
+    return "__Host-discogram-session" if secure else "discogram-session"
+
+
+def session_cookie(session_id: str, *, secure: bool) -> str:
+    """The Set-Cookie value (built by hand: Starlette cannot emit `Partitioned` on 3.11)."""
+    name = session_cookie_name(secure)
+    if secure:
+        return f"{name}={session_id}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned"
+    # Browsers reject SameSite=None without Secure; on http://localhost the iframe is same-site.
+    return f"{name}={session_id}; Path=/; HttpOnly; SameSite=Lax"
+
+
+def expired_session_cookie(*, secure: bool) -> str:
+    name = session_cookie_name(secure)
+    attributes = "; Secure; SameSite=None; Partitioned" if secure else "; SameSite=Lax"
+    return f"{name}=; Path=/; HttpOnly; Max-Age=0{attributes}"
+
+
+def check_csrf(submitted: str | None, expected: str) -> None:
+    if submitted is None or not hmac.compare_digest(submitted.encode(), expected.encode()):
+        raise CsrfError(
+            "The form was not accepted because it could not be matched to your session (it may "
+            "be from an older window). Reload the page and try again.",
+            "CSRF token missing or wrong",
+        )
+
+
+def _origin(value: str, field: str) -> str:
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "*" in value
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ConfigurationError(
+            f"{field}: {value!r} must be an origin such as https://ehr.example.org"
+        )
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def frame_ancestor_origins(settings: Settings) -> list[str]:
+    """The origins allowed to frame the app: each registered EHR's and its `frame_origins`."""
+    origins: dict[str, None] = {}
+    for registration in settings.ehr:
+        origins[_origin(registration.origin, f"ehr {registration.name!r} iss")] = None
+        for extra in registration.frame_origins:
+            origins[_origin(extra, f"ehr {registration.name!r} frame_origins")] = None
+    return list(origins)
+
+
+def content_security_policy(frame_ancestors: Sequence[str]) -> str:
+    ancestors = " ".join(["'self'", *frame_ancestors])
+    return (
+        "default-src 'self'; "
+        f"frame-ancestors {ancestors}; "
+        "base-uri 'none'; "
+        "form-action 'self'; "
+        "object-src 'none'"
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response of the app (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, *, frame_ancestors: Iterable[str]) -> None:
+        self.app = app
+        self.csp = content_security_policy(list(frame_ancestors))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = self.csp
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Content-Type-Options"] = "nosniff"
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,3 @@
+"""Alembic migrations of the SMART app's tables (version table `smart_app_alembic_version`)."""
+
+__all__: list[str] = []

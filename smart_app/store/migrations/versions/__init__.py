@@ -1,0 +1,3 @@
+"""Alembic revision scripts, oldest first."""
+
+__all__: list[str] = []

@@ -1,0 +1,63 @@
+import pytest
+
+from plugin.errors import ConfigurationError
+from smart_app.errors import CsrfError
+from smart_app.security import (
+    check_csrf,
+    content_security_policy,
+    expired_session_cookie,
+    frame_ancestor_origins,
+    session_cookie,
+)
+from tests.smart_app.conftest import registration
+
+
+def test_secure_session_cookie_attributes() -> None:
+    assert session_cookie("abc", secure=True) == (
+        "__Host-discogram-session=abc; Path=/; HttpOnly; Secure; SameSite=None; Partitioned"
+    )
+
+
+def test_development_cookie_is_lax_without_secure() -> None:
+    assert (
+        session_cookie("abc", secure=False)
+        == "discogram-session=abc; Path=/; HttpOnly; SameSite=Lax"
+    )
+
+
+def test_expired_cookie_clears_the_same_name() -> None:
+    assert expired_session_cookie(secure=True).startswith(
+        "__Host-discogram-session=; Path=/; HttpOnly; Max-Age=0"
+    )
+
+
+def test_csrf_compare() -> None:
+    check_csrf("token-1", "token-1")
+    for wrong in (None, "", "token-2", "token-1 "):
+        with pytest.raises(CsrfError):
+            check_csrf(wrong, "token-1")
+
+
+def test_content_security_policy_lists_only_the_given_ancestors() -> None:
+    csp = content_security_policy(["https://ehr.example.org"])
+    assert csp.startswith("default-src 'self'; frame-ancestors 'self' https://ehr.example.org;")
+    assert "form-action 'self'" in csp and "object-src 'none'" in csp
+
+
+def test_frame_ancestors_are_registered_origins(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(
+        registration(frame_origins=["https://Portal.Example.org:8443", "https://ehr.example.org"])
+    )
+    assert frame_ancestor_origins(settings) == [
+        "https://ehr.example.org",
+        "https://portal.example.org:8443",
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["*", "https://*.example.org", "https://x.org/path", "ehr.example.org", "https://x.org/?q"],
+)
+def test_wildcards_and_non_origins_are_refused(make_settings, bad: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigurationError, match="frame_origins"):
+        frame_ancestor_origins(make_settings(registration(frame_origins=[bad])))
