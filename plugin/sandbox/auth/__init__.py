@@ -1,0 +1,3 @@
+"""The sandbox's SMART authorization server, on authlib's server components."""
+
+__all__: list[str] = []

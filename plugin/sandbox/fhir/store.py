@@ -1,0 +1,252 @@
+"""Resource storage for the sandbox FHIR server: one SQLite database (a file, or memory for
+tests) holding every version of every resource.
+
+All access goes through one connection guarded by one lock, so a write — a single create or
+a whole transaction Bundle — is one SQLite transaction that either commits entirely or leaves
+nothing behind, and no reader ever sees half of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["ResourceStore", "StoredResource", "Writer", "instant"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS resource_version (
+    resource_type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    patient TEXT,
+    body TEXT NOT NULL,
+    PRIMARY KEY (resource_type, id, version)
+);
+CREATE TABLE IF NOT EXISTS resource_current (
+    resource_type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    patient TEXT,
+    PRIMARY KEY (resource_type, id)
+);
+CREATE INDEX IF NOT EXISTS resource_current_patient ON resource_current (resource_type, patient);
+"""
+
+
+def instant(moment: datetime) -> str:
+    """A FHIR instant in UTC with milliseconds: ``2026-05-09T07:35:25.123Z``."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    resource_type: str
+    id: str
+    version: int
+    last_updated: str  # FHIR instant
+    patient: str | None  # the patient compartment it belongs to, if any
+    body: dict[str, Any]  # the resource, meta.versionId and meta.lastUpdated filled in
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+
+def _row_to_stored(row: Iterable[Any]) -> StoredResource:
+    resource_type, resource_id, version, last_updated, patient, body = row
+    return StoredResource(
+        str(resource_type), str(resource_id), int(version), str(last_updated),
+        None if patient is None else str(patient), json.loads(body),
+    )  # fmt: skip
+
+
+_SELECT = (
+    "SELECT v.resource_type, v.id, v.version, v.last_updated, v.patient, v.body "
+    "FROM resource_current c JOIN resource_version v "
+    "ON v.resource_type = c.resource_type AND v.id = c.id AND v.version = c.version"
+)
+
+
+async def _read(
+    db: aiosqlite.Connection, resource_type: str, resource_id: str
+) -> StoredResource | None:
+    cursor = await db.execute(
+        f"{_SELECT} WHERE c.resource_type = ? AND c.id = ?", (resource_type, resource_id)
+    )
+    row = await cursor.fetchone()
+    return None if row is None else _row_to_stored(row)
+
+
+async def _candidates(
+    db: aiosqlite.Connection, resource_type: str, patient: str | None
+) -> list[StoredResource]:
+    if patient is None:
+        cursor = await db.execute(f"{_SELECT} WHERE c.resource_type = ?", (resource_type,))
+    else:
+        cursor = await db.execute(
+            f"{_SELECT} WHERE c.resource_type = ? AND c.patient = ?", (resource_type, patient)
+        )
+    return [_row_to_stored(row) for row in await cursor.fetchall()]
+
+
+class Writer:
+    """Reads and writes inside one open transaction (sees its own uncommitted writes)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        return await _read(self._db, resource_type, resource_id)
+
+    async def candidates(self, resource_type: str, patient: str | None) -> list[StoredResource]:
+        return await _candidates(self._db, resource_type, patient)
+
+    async def put(
+        self, resource: dict[str, Any], patient: str | None, now: datetime
+    ) -> StoredResource:
+        """Store a new version of ``resource`` (its id set); returns it as stored."""
+        resource_type, resource_id = str(resource["resourceType"]), str(resource["id"])
+        cursor = await self._db.execute(
+            "SELECT version FROM resource_current WHERE resource_type = ? AND id = ?",
+            (resource_type, resource_id),
+        )
+        row = await cursor.fetchone()
+        version = 1 if row is None else int(row[0]) + 1
+        last_updated = instant(now)
+        body = dict(resource)
+        meta = dict(body.get("meta") or {})
+        meta["versionId"] = str(version)
+        meta["lastUpdated"] = last_updated
+        body["meta"] = meta
+        # Keep resourceType and id first, as FHIR JSON is usually written.
+        body = {"resourceType": resource_type, "id": resource_id, **body}
+        await self._db.execute(
+            "INSERT INTO resource_version VALUES (?, ?, ?, ?, ?, ?)",
+            (resource_type, resource_id, version, last_updated, patient, json.dumps(body)),
+        )
+        await self._db.execute(
+            "INSERT INTO resource_current VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (resource_type, id) DO UPDATE SET version = excluded.version, "
+            "patient = excluded.patient",
+            (resource_type, resource_id, version, patient),
+        )
+        return StoredResource(resource_type, resource_id, version, last_updated, patient, body)
+
+    async def load(self, resources: list[tuple[dict[str, Any], str | None]], now: datetime) -> None:
+        """Insert first versions of many (resource, patient) pairs at once; for an empty
+        store (after `clear`), where one statement per row would be needlessly slow."""
+        last_updated = instant(now)
+        rows: list[tuple[str, str, int, str, str | None, str]] = []
+        for resource, patient in resources:
+            body = {**resource, "meta": {**resource.get("meta", {}), "versionId": "1",
+                                         "lastUpdated": last_updated}}  # fmt: skip
+            rows.append(
+                (body["resourceType"], body["id"], 1, last_updated, patient, json.dumps(body))
+            )
+        await self._db.executemany("INSERT INTO resource_version VALUES (?, ?, ?, ?, ?, ?)", rows)
+        await self._db.executemany(
+            "INSERT INTO resource_current VALUES (?, ?, ?, ?)",
+            [(row[0], row[1], 1, row[4]) for row in rows],
+        )
+
+    async def clear(self) -> None:
+        await self._db.execute("DELETE FROM resource_current")
+        await self._db.execute("DELETE FROM resource_version")
+
+
+class ResourceStore:
+    """The sandbox's resources. `open` before use, `close` at the end."""
+
+    def __init__(self, database_file: Path | None) -> None:
+        self._file = database_file
+        self._connection: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        if self._connection is not None:
+            return
+        if self._file is not None:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+        target = ":memory:" if self._file is None else str(self._file)
+        connection = await aiosqlite.connect(target, isolation_level=None)
+        await connection.executescript(_SCHEMA)
+        self._connection = connection
+
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise RuntimeError("the resource store is not open")
+        return self._connection
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        async with self._lock:
+            return await _read(self._db, resource_type, resource_id)
+
+    async def read_version(
+        self, resource_type: str, resource_id: str, version: int
+    ) -> StoredResource | None:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "SELECT resource_type, id, version, last_updated, patient, body "
+                "FROM resource_version WHERE resource_type = ? AND id = ? AND version = ?",
+                (resource_type, resource_id, version),
+            )
+            row = await cursor.fetchone()
+        return None if row is None else _row_to_stored(row)
+
+    async def history(self, resource_type: str, resource_id: str) -> list[StoredResource]:
+        """Every version of a resource, newest first."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "SELECT resource_type, id, version, last_updated, patient, body "
+                "FROM resource_version WHERE resource_type = ? AND id = ? ORDER BY version DESC",
+                (resource_type, resource_id),
+            )
+            rows = await cursor.fetchall()
+        return [_row_to_stored(row) for row in rows]
+
+    async def candidates(self, resource_type: str, patient: str | None) -> list[StoredResource]:
+        """Current versions of a type, only those in `patient`'s compartment when given."""
+        async with self._lock:
+            return await _candidates(self._db, resource_type, patient)
+
+    async def read_many(self, keys: list[tuple[str, str]]) -> list[StoredResource]:
+        """Current versions of the given (type, id) pairs, in that order; gone ones skipped."""
+        found: list[StoredResource] = []
+        async with self._lock:
+            for resource_type, resource_id in keys:
+                stored = await _read(self._db, resource_type, resource_id)
+                if stored is not None:
+                    found.append(stored)
+        return found
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Writer]:
+        """One SQLite transaction: committed when the block ends, rolled back if it raises."""
+        async with self._lock:
+            db = self._db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Writer(db)
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
