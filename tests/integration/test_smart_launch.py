@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from plugin.cli.sandbox import SANDBOX_CLIENT_ID, build_sandbox, prepare_sandbox
 from plugin.sandbox.app import sandbox_of
 from plugin.sandbox.asgi import lifespan
-from plugin.sandbox.instance import SandboxEhr
 from plugin.sandbox.config import ClientAuthMethod, SandboxClient
+from plugin.sandbox.instance import SandboxEhr
 from smart_app.keys import generate_private_key
 from smart_app.settings import ClientAuth, EhrRegistration
 
