@@ -62,32 +62,62 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
         "(shared/clinical.md §5: none exists for opening pressure, injected volume, "
         "concordance, Dallas grade or the discography procedure itself).",
         (
-            ("disc-level-result", "Provocative discography level result",
-             "The result of injecting one intervertebral disc during provocative discography."),
-            ("provocative-discography", "Provocative discography",
-             "Fluoroscopically guided injection of contrast into one or more intervertebral discs "
-             "to reproduce the patient's pain."),
-            ("discogram-report", "Provocative discography report",
-             "The structured report of a provocative discography study."),
+            (
+                "disc-level-result",
+                "Provocative discography level result",
+                "The result of injecting one intervertebral disc during provocative discography.",
+            ),
+            (
+                "provocative-discography",
+                "Provocative discography",
+                "Fluoroscopically guided injection of contrast into one or more intervertebral "
+                "discs to reproduce the patient's pain.",
+            ),
+            (
+                "discogram-report",
+                "Provocative discography report",
+                "The structured report of a provocative discography study.",
+            ),
             ("level-role", "Level role", "Whether the disc was suspected or tested as a control."),
-            ("injection-order", "Injection order", "Position of the disc in the blinded injection order."),
-            ("technical-result", "Technical result", "Whether the injection of the disc was completed."),
-            ("pain-response", "Pain response", "Concordance of provoked pain with the familiar pain."),
+            (
+                "injection-order",
+                "Injection order",
+                "Position of the disc in the blinded injection order.",
+            ),
+            (
+                "technical-result",
+                "Technical result",
+                "Whether the injection of the disc was completed.",
+            ),
+            (
+                "pain-response",
+                "Pain response",
+                "Concordance of provoked pain with the familiar pain.",
+            ),
             ("pain-location", "Pain location", "Where the provoked pain was felt."),
-            ("opening-pressure", "Opening pressure",
-             "Pressure at which contrast first flows into the disc."),
+            (
+                "opening-pressure",
+                "Opening pressure",
+                "Pressure at which contrast first flows into the disc.",
+            ),
             ("onset-pressure", "Pressure at pain onset", "Absolute pressure when pain began."),
             ("peak-pressure", "Peak pressure", "Highest pressure reached during the injection."),
-            ("delta-pressure", "Pressure at pain onset above opening pressure",
-             "Onset pressure minus opening pressure (ΔP)."),
+            (
+                "delta-pressure",
+                "Pressure at pain onset above opening pressure",
+                "Onset pressure minus opening pressure (ΔP).",
+            ),
             ("onset-volume", "Volume at pain onset", "Volume injected when pain began."),
             ("total-volume", "Total volume injected", "Total volume of contrast injected."),
             ("nucleogram", "Nucleogram pattern", "Adams nucleogram type."),
             ("dallas-grade", "Modified Dallas grade", "Annular disruption, modified Dallas scale."),
             ("contrast-leak", "Contrast leak", "Where contrast left the disc, if anywhere."),
             ("level-category", "Level category", "The rule set's category for the level."),
-            ("pressure-sensitivity", "Pressure sensitivity",
-             "Chemical, mechanical, indeterminate or normal pressure response."),
+            (
+                "pressure-sensitivity",
+                "Pressure sensitivity",
+                "Chemical, mechanical, indeterminate or normal pressure response.",
+            ),
         ),
     ),
     ProductCodeSystem(
@@ -116,7 +146,11 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
         "Why a disc was injected.",
         (
             ("suspected", "Suspected", "Suspected pain generator."),
-            ("control", "Control", "Disc not suspected on imaging, tested to validate the response."),
+            (
+                "control",
+                "Control",
+                "Disc not suspected on imaging, tested to validate the response.",
+            ),
         ),
     ),
     ProductCodeSystem(
@@ -161,12 +195,28 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
         "Discography level category",
         "Categories of the product's interpretation rule sets (shared/clinical.md §2).",
         (
-            ("definite", "Definite discogenic pain", "lumbar-manometric: ΔP < 15, all adjacent discs negative controls."),
-            ("highly-probable", "Highly probable discogenic pain", "lumbar-manometric: ΔP < 15, one adjacent negative control."),
-            ("probable", "Probable discogenic pain", "lumbar-manometric: 15 ≤ ΔP < 50, one adjacent negative control."),
+            (
+                "definite",
+                "Definite discogenic pain",
+                "lumbar-manometric: ΔP < 15, all adjacent discs negative controls.",
+            ),
+            (
+                "highly-probable",
+                "Highly probable discogenic pain",
+                "lumbar-manometric: ΔP < 15, one adjacent negative control.",
+            ),
+            (
+                "probable",
+                "Probable discogenic pain",
+                "lumbar-manometric: 15 ≤ ΔP < 50, one adjacent negative control.",
+            ),
             ("positive", "Positive", "cervical-triangulation: all criteria hold."),
             ("negative", "Negative", "The level's response is not positive."),
-            ("indeterminate", "Indeterminate", "A positive response without a valid control or another required criterion."),
+            (
+                "indeterminate",
+                "Indeterminate",
+                "A positive response without a valid control or another required criterion.",
+            ),
             ("not-assessable", "Not assessable", "The injection of the level was not completed."),
         ),
     ),
@@ -186,11 +236,17 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
         "Discography study conclusion",
         "The study-level conclusion (shared/clinical.md §2c).",
         (
-            ("discogenic-level-identified", "Discogenic level identified",
-             "At least one level is positive with a valid control."),
+            (
+                "discogenic-level-identified",
+                "Discogenic level identified",
+                "At least one level is positive with a valid control.",
+            ),
             ("no-discogenic-level", "No discogenic level identified", "No level is positive."),
-            ("indeterminate-no-valid-control", "Study indeterminate: no valid control level",
-             "Every concordant level lacks a valid control."),
+            (
+                "indeterminate-no-valid-control",
+                "Study indeterminate: no valid control level",
+                "Every concordant level lacks a valid control.",
+            ),
         ),
     ),
     ProductCodeSystem(
