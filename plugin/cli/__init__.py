@@ -18,7 +18,7 @@ from plugin.errors import DiscographyError, InputProblemError
 __all__ = ["CliError", "main"]
 
 # Sub-command modules, in the order `discogram --help` lists them.
-_COMMANDS = ("interpret", "report", "schema", "serve", "sandbox", "validate")
+_COMMANDS = ("candidacy", "interpret", "report", "schema", "serve", "sandbox", "validate")
 
 
 class CliError(Exception):

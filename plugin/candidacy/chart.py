@@ -1,0 +1,271 @@
+"""The patient's chart as the candidacy engine reads it: FHIR R4 resources as JSON objects.
+
+Built from a Bundle of any type (a searchset, a collection, a CDS Hooks prefetch result) or a
+plain list of resources. Only the structure the engine relies on is checked — every entry an
+object with a `resourceType` — because real EHR data is full of optional elements left out;
+each problem names the entry. Resources of types the engine does not read are ignored, records
+entered in error (or refuted, cancelled, not done, not taken) are dropped, the same resource
+delivered twice (overlapping pages) is kept once, and the order of the input never matters.
+A resource taken from a Bundle entry carries the entry's fullUrl as ``_fullUrl`` (not a FHIR
+element: FHIR's own underscore keys name primitive extensions such as ``_birthDate``), so
+``urn:uuid:`` references resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from plugin.candidacy.partial_dates import parse_partial_date
+from plugin.candidacy.record_status import is_void
+from plugin.errors import InputProblemError, Problem
+
+__all__ = [
+    "CHART_RESOURCE_TYPES",
+    "Chart",
+    "ChartInvalidError",
+    "chart_from_json",
+    "chart_from_resources",
+    "reference_of",
+]
+
+#: The resource types the candidacy engine reads (Medication resolves medicationReference).
+CHART_RESOURCE_TYPES = frozenset(
+    {
+        "Patient",
+        "Condition",
+        "Procedure",
+        "ServiceRequest",
+        "Encounter",
+        "MedicationRequest",
+        "MedicationStatement",
+        "Medication",
+        "AllergyIntolerance",
+        "Observation",
+        "DiagnosticReport",
+        "ImagingStudy",
+    }
+)
+
+Resource = Mapping[str, Any]
+
+
+class ChartInvalidError(InputProblemError):
+    """The chart input is not a Bundle or list of FHIR resources; `problems` names each entry."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems, "chart")
+
+
+def reference_of(resource: Resource) -> str | None:
+    """``"Observation/egfr-1"``; the Bundle fullUrl (``urn:uuid:…``) for a resource without
+    an id; None when neither is known."""
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        return f"{resource.get('resourceType')}/{rid}"
+    full_url = resource.get("_fullUrl")
+    return full_url if isinstance(full_url, str) else None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """The usable resources of one patient's chart, grouped by type in a fixed order."""
+
+    resources: tuple[Resource, ...]
+    _by_type: dict[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
+    _by_reference: dict[str, Resource] = field(default_factory=dict, repr=False)
+
+    def of_type(self, *types: str) -> tuple[Resource, ...]:
+        if len(types) == 1:
+            return self._by_type.get(types[0], ())
+        return tuple(r for t in types for r in self._by_type.get(t, ()))
+
+    @property
+    def patient(self) -> Resource | None:
+        patients = self._by_type.get("Patient", ())
+        return patients[0] if patients else None
+
+    def resolve(self, reference: object, within: Resource | None = None) -> Resource | None:
+        """The resource a reference points to: ``#id`` among `within`'s contained resources,
+        ``Type/id`` or an absolute URL ending in it, or a Bundle fullUrl."""
+        if isinstance(reference, Mapping):
+            reference = reference.get("reference")
+        if not isinstance(reference, str) or not reference:
+            return None
+        if reference.startswith("#"):
+            for contained in (within or {}).get("contained") or ():
+                if isinstance(contained, Mapping) and contained.get("id") == reference[1:]:
+                    return contained
+            return None
+        found = self._by_reference.get(reference)
+        if found is None and "/" in reference:
+            found = self._by_reference.get("/".join(reference.rstrip("/").split("/")[-2:]))
+        return found
+
+    def sex(self) -> str | None:
+        patient = self.patient
+        gender = patient.get("gender") if patient else None
+        return gender if isinstance(gender, str) else None
+
+    def age_on(self, day: date) -> int | None:
+        """Whole years on `day`; None without a usable birth date. A partial birth date is
+        read as its latest day (the youngest the patient can be)."""
+        patient = self.patient
+        birth = parse_partial_date(patient.get("birthDate")) if patient else None
+        if birth is None:
+            return None
+        born = birth.latest
+        years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return max(years, 0)
+
+
+def chart_from_json(data: Any) -> Chart:
+    """A chart from a decoded Bundle (any type) or JSON list of resources."""
+    if isinstance(data, list):
+        return chart_from_resources(data, where="")
+    if isinstance(data, Mapping) and data.get("resourceType") == "Bundle":
+        entries = data.get("entry", [])
+        if not isinstance(entries, list):
+            raise ChartInvalidError([Problem("entry", "type", "Bundle.entry must be a list")])
+        problems: list[Problem] = []
+        resources: list[Any] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                problems.append(Problem(f"entry[{index}]", "type", "must be an object"))
+                continue
+            resource = entry.get("resource")
+            if resource is None:
+                continue  # a deleted entry of a history bundle, a search outcome without body
+            if isinstance(resource, Mapping) and isinstance(entry.get("fullUrl"), str):
+                resource = {**resource, "_fullUrl": entry["fullUrl"]}
+            resources.append(resource)
+        if problems:
+            raise ChartInvalidError(problems)
+        return chart_from_resources(resources, where="entry", wrapped=True)
+    if isinstance(data, Mapping) and isinstance(data.get("resourceType"), str):
+        raise ChartInvalidError(
+            [
+                Problem(
+                    "resourceType",
+                    "not-a-bundle",
+                    f"a chart must be a Bundle or a list of resources (got a "
+                    f"{data['resourceType']})",
+                )
+            ]
+        )
+    raise ChartInvalidError(
+        [Problem("", "type", "a chart must be a FHIR Bundle or a JSON list of resources")]
+    )
+
+
+def chart_from_resources(
+    resources: Iterable[Any], *, where: str = "", wrapped: bool = False
+) -> Chart:
+    """A chart from resource objects. Raises `ChartInvalidError` naming every bad entry, or
+    when the resources belong to more than one patient."""
+    problems: list[Problem] = []
+    kept: dict[str, Resource] = {}
+    anonymous: list[Resource] = []
+    for index, resource in enumerate(resources):
+        path = f"{where}[{index}]" + (".resource" if wrapped else "")
+        if not isinstance(resource, Mapping):
+            problems.append(Problem(path or f"[{index}]", "type", "a resource must be an object"))
+            continue
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or not kind:
+            problems.append(Problem(f"{path}.resourceType", "missing", "resourceType is required"))
+            continue
+        if kind not in CHART_RESOURCE_TYPES or is_void(resource):
+            continue
+        reference = reference_of(resource)
+        if reference is None:
+            anonymous.append(resource)
+        elif reference not in kept or _newer(resource, kept[reference]):
+            kept[reference] = resource
+    if problems:
+        raise ChartInvalidError(problems)
+    ordered = sorted([*kept.values(), *anonymous], key=_sort_key)
+    problems.extend(_patient_problems(ordered))
+    if problems:
+        raise ChartInvalidError(problems)
+    by_type: dict[str, list[Resource]] = {}
+    for resource in ordered:
+        by_type.setdefault(str(resource["resourceType"]), []).append(resource)
+    by_reference = {ref: res for res in ordered if (ref := reference_of(res)) is not None}
+    # urn:uuid references inside a transaction or collection Bundle point at entry fullUrls.
+    by_reference.update(
+        {res["_fullUrl"]: res for res in ordered if isinstance(res.get("_fullUrl"), str)}
+    )
+    return Chart(
+        tuple(ordered),
+        {kind: tuple(items) for kind, items in by_type.items()},
+        by_reference,
+    )
+
+
+def _newer(candidate: Resource, current: Resource) -> bool:
+    """Of two copies of one resource, the later version wins (ties: a fixed order)."""
+    return _version_key(candidate) > _version_key(current)
+
+
+def _version_key(resource: Resource) -> tuple[str, str, str]:
+    meta = resource.get("meta") if isinstance(resource.get("meta"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    return (
+        str(meta.get("lastUpdated") or ""),
+        str(meta.get("versionId") or ""),
+        _canonical(resource),
+    )
+
+
+def _sort_key(resource: Resource) -> tuple[str, str, str]:
+    # References are unique once duplicates are merged; only anonymous resources need their
+    # content to be ordered.
+    reference = reference_of(resource)
+    return (
+        str(resource["resourceType"]),
+        reference or "",
+        "" if reference else _canonical(resource),
+    )
+
+
+def _canonical(resource: Resource) -> str:
+    return json.dumps(resource, sort_keys=True, ensure_ascii=False, default=str)
+
+
+_SUBJECT_ELEMENTS = ("subject", "patient")
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)")
+
+
+def _patient_problems(resources: Sequence[Resource]) -> list[Problem]:
+    """One patient per chart: a second Patient, or a record about another patient, is bad
+    input — assessing it would mix two people's data."""
+    patients = [r for r in resources if r["resourceType"] == "Patient"]
+    if len(patients) > 1:
+        refs = ", ".join(reference_of(p) or "(no id)" for p in patients)
+        return [
+            Problem("Patient", "one-patient", f"the chart holds more than one Patient ({refs})")
+        ]
+    if not patients or not isinstance(patients[0].get("id"), str):
+        return []
+    own = str(patients[0]["id"])
+    problems: list[Problem] = []
+    for resource in resources:
+        for element in _SUBJECT_ELEMENTS:
+            target = resource.get(element)
+            ref = target.get("reference") if isinstance(target, Mapping) else None
+            # urn:uuid references cannot name another patient: the chart holds one Patient.
+            match = _PATIENT_REFERENCE.search(ref) if isinstance(ref, str) else None
+            if match is not None and match.group(1) != own:
+                problems.append(
+                    Problem(
+                        f"{reference_of(resource) or resource['resourceType']}.{element}",
+                        "other-patient",
+                        f"refers to {ref}, not to the chart's patient Patient/{own}",
+                    )
+                )
+    return problems

@@ -1,0 +1,163 @@
+"""What every criterion and safety check reads: the chart, the order, the policy, the
+physician's attestations and the date of the assessment — plus the facts several of them share
+(medication courses, where a record sits in the spine), worked out once per assessment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from plugin.candidacy.chart import Chart
+from plugin.candidacy.evidence import main_concepts
+from plugin.candidacy.level_mentions import levels_in_concepts
+from plugin.candidacy.medication_courses import MedicationCourse, medication_courses
+from plugin.candidacy.order import Order
+from plugin.candidacy.partial_dates import PartialDate
+from plugin.candidacy.policy import Policy
+from plugin.candidacy.record_status import is_current
+from plugin.candidacy.selections import abatement_date
+from plugin.candidacy.value_sets import ValueSet, codings, concept_texts
+from plugin.study.levels import Region, region_of
+
+__all__ = ["AssessmentContext"]
+
+Resource = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _ConceptIndex:
+    """The codes of one type's records, and per main concept its code systems and words."""
+
+    resources: tuple[Resource, ...]
+    by_code: dict[tuple[str, str], list[int]]
+    words: tuple[tuple[int, frozenset[str], tuple[str, ...]], ...]  # (record, systems, texts)
+
+    @classmethod
+    def of(cls, resources: tuple[Resource, ...]) -> _ConceptIndex:
+        by_code: dict[tuple[str, str], list[int]] = {}
+        words: list[tuple[int, frozenset[str], tuple[str, ...]]] = []
+        for position, resource in enumerate(resources):
+            for concept in main_concepts(resource):
+                systems: set[str] = set()
+                for coding in codings(concept):
+                    system, code = coding.get("system"), coding.get("code")
+                    if isinstance(system, str):
+                        systems.add(system)
+                        if isinstance(code, str):
+                            by_code.setdefault((system, code), []).append(position)
+                texts = tuple(concept_texts(concept))
+                if texts:
+                    words.append((position, frozenset(systems), texts))
+        return cls(resources, by_code, tuple(words))
+
+
+@dataclass(frozen=True)
+class AssessmentContext:
+    chart: Chart
+    order: Order
+    policy: Policy
+    attestations: frozenset[str]
+    today: date
+
+    @cached_property
+    def medication_courses(self) -> tuple[MedicationCourse, ...]:
+        return medication_courses(self.chart, self.policy, self.today)
+
+    def courses_of(self, class_ids: tuple[str, ...] | frozenset[str]) -> list[MedicationCourse]:
+        return [c for c in self.medication_courses if c.drug_class.id in class_ids]
+
+    def active_courses(self, class_ids: tuple[str, ...] | frozenset[str]) -> list[MedicationCourse]:
+        """Courses of these classes the patient may be taking today."""
+        return [
+            course
+            for course in self.courses_of(class_ids)
+            if (last := course.last_day(self.today)) is not None and last >= self.today
+        ]
+
+    def texts_of(self, resource: Resource) -> list[str]:
+        """What a record says it is, in words: its main concepts, body sites and notes."""
+        texts: list[str] = []
+        for concept in main_concepts(resource):
+            texts.extend(concept_texts(concept))
+        for site in resource.get("bodySite") or ():
+            texts.extend(concept_texts(site))
+        description = resource.get("description")
+        if isinstance(description, str):
+            texts.append(description)
+        return texts
+
+    def matches(self, value_set: ValueSet, resource: Resource) -> bool:
+        return value_set.matches_any(main_concepts(resource))
+
+    def matching(self, resource_type: str, value_set: ValueSet) -> list[Resource]:
+        """The records of a type that match a value set, in chart order. A chart may hold
+        thousands of Observations: codes are looked up in an index built once, and only
+        records with no coding in the value set's systems are read for text."""
+        index = self._concept_index(resource_type)
+        found: set[int] = set()
+        for ref in value_set.codes:
+            found.update(index.by_code.get((ref.url, ref.code), ()))
+        systems = {ref.url for ref in value_set.codes}
+        if value_set.text:
+            # As ValueSet.matches_concept: words count only for a concept with no coding in
+            # a system the value set lists codes for.
+            found.update(
+                position
+                for position, concept_systems, texts in index.words
+                if position not in found
+                and not systems & concept_systems
+                and value_set.matches_text(*texts)
+            )
+        return [index.resources[position] for position in sorted(found)]
+
+    def _concept_index(self, resource_type: str) -> _ConceptIndex:
+        cached = self._indexes.get(resource_type)
+        if cached is None:
+            cached = _ConceptIndex.of(self.chart.of_type(resource_type))
+            self._indexes[resource_type] = cached
+        return cached
+
+    @cached_property
+    def _indexes(self) -> dict[str, _ConceptIndex]:
+        return {}
+
+    def regions_of(self, resource: Resource) -> frozenset[Region]:
+        """Spinal regions a record names: by region words or by the disc levels it names."""
+        texts = self.texts_of(resource)
+        regions = {
+            region for region, terms in self.policy.regions.items() if terms.matches_text(*texts)
+        }
+        concepts = [*main_concepts(resource), *(resource.get("bodySite") or ())]
+        regions.update(region_of(level) for level in levels_in_concepts(concepts))
+        return frozenset(regions)
+
+    def in_ordered_region(self, resource: Resource) -> bool:
+        """True unless the record is placed only in regions other than the order's."""
+        regions = self.regions_of(resource)
+        return self.order.region is None or not regions or self.order.region in regions
+
+    def current_conditions(self, value_set: ValueSet) -> list[Resource]:
+        """Conditions matching the value set that still apply today."""
+        return [
+            condition
+            for condition in self.chart.of_type("Condition")
+            if is_current(condition)
+            and not self._abated(condition)
+            and value_set.matches_any(main_concepts(condition))
+        ]
+
+    def _abated(self, condition: Resource) -> bool:
+        ended: PartialDate | None = abatement_date(condition)
+        if ended is not None:
+            return ended.latest < self.today
+        if "abatementBoolean" in condition:
+            return condition["abatementBoolean"] is True
+        # abatementString / abatementAge / abatementRange: it abated, the chart says roughly when.
+        return any(key.startswith("abatement") for key in condition)
+
+    def attested(self, attestation_id: str | None) -> bool:
+        return attestation_id is not None and attestation_id in self.attestations

@@ -1,0 +1,169 @@
+"""Medication courses: which drug of which policy class the patient took, from when to when.
+
+A drug is recognised by an ingredient name (or another name, such as a brand) of a policy drug
+class, as a whole word in the medication's text: `medicationCodeableConcept.text` and coding
+displays, `medicationReference.display`, or the referenced Medication's code and ingredients.
+A combination product ("hydrocodone and acetaminophen") gives one course per ingredient.
+
+The period of a MedicationRequest starts at its dosage bounds or `authoredOn` and ends at the
+end of its dosage bounds; an active request without one is ongoing (refills and renewals keep
+it going), a finished one ends after the dispense's expected supply duration times the fills
+(1 + repeats), else at the end of its validity period. A MedicationStatement's period is its
+`effective[x]`; an active one with no end is ongoing. Without an end, a finished course is one
+day long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from plugin.candidacy.chart import Chart
+from plugin.candidacy.partial_dates import PartialDate, add_months
+from plugin.candidacy.policy import DrugClass, Ingredient, Policy
+from plugin.candidacy.record_status import status
+from plugin.candidacy.selections import first_date, recorded_date, timing
+from plugin.candidacy.value_sets import concept_texts
+
+__all__ = ["MedicationCourse", "medication_courses", "medication_texts"]
+
+#: Statuses meaning the patient may be taking the drug now (medicationrequest-status,
+#: medication-statement-status).
+_ONGOING = frozenset({"active", "on-hold"})
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationCourse:
+    resource: Mapping[str, Any]
+    drug_class: DrugClass
+    ingredient: Ingredient
+    label: str  # the chart's words: "apixaban 5 mg oral tablet"
+    start: PartialDate | None
+    end: PartialDate | None  # None: ongoing, or a course of unknown length (see `ongoing`)
+    ongoing: bool  # the record says the patient is taking it
+    estimated_end: bool  # the end was computed from a supply duration
+
+    @property
+    def status(self) -> str | None:
+        return status(self.resource)
+
+    def last_day(self, today: date) -> date | None:
+        """The last day the drug may have been taken (latest reading); None when undated."""
+        if self.ongoing and (self.end is None or self.end.latest >= today):
+            return today
+        if self.end is not None:
+            return self.end.latest
+        return self.start.latest if self.start is not None else None
+
+
+def medication_texts(resource: Mapping[str, Any], chart: Chart) -> list[str]:
+    """Every text that names the drug of a MedicationRequest or MedicationStatement."""
+    texts = concept_texts(resource.get("medicationCodeableConcept"))
+    reference = resource.get("medicationReference")
+    if isinstance(reference, Mapping):
+        if isinstance(reference.get("display"), str):
+            texts.append(reference["display"])
+        medication = chart.resolve(reference, within=resource)
+        if medication is not None:
+            texts.extend(concept_texts(medication.get("code")))
+            for ingredient in medication.get("ingredient") or ():
+                if isinstance(ingredient, Mapping):
+                    texts.extend(concept_texts(ingredient.get("itemCodeableConcept")))
+                    item = ingredient.get("itemReference")
+                    if isinstance(item, Mapping) and isinstance(item.get("display"), str):
+                        texts.append(item["display"])
+    return texts
+
+
+def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[MedicationCourse, ...]:
+    """Every course of a policy drug in the chart, in a fixed order."""
+    courses: list[MedicationCourse] = []
+    for resource in chart.of_type("MedicationRequest", "MedicationStatement"):
+        if resource.get("intent") == "proposal":
+            continue  # a suggestion nobody acted on
+        texts = medication_texts(resource, chart)
+        matches = [
+            (drug_class, ingredient)
+            for drug_class in policy.drug_classes
+            for ingredient in drug_class.ingredients_named(texts)
+        ]
+        if not matches:
+            continue
+        start, end, ongoing, estimated = _period(resource, today)
+        label = texts[0].strip() if texts else "medication"
+        courses.extend(
+            MedicationCourse(
+                resource, drug_class, ingredient, label, start, end, ongoing, estimated
+            )
+            for drug_class, ingredient in matches
+        )
+    return tuple(courses)
+
+
+def _period(
+    resource: Mapping[str, Any], today: date
+) -> tuple[PartialDate | None, PartialDate | None, bool, bool]:
+    when = timing(resource)
+    ongoing = status(resource) in _ONGOING
+    start, end = when.start, when.end
+    estimated = False
+    if resource.get("resourceType") == "MedicationRequest":
+        start = start or recorded_date(resource) or _validity(resource, "start")
+        if end is None and start is not None:
+            end = _bounds_duration_end(resource, start)
+        # A supply duration or validity period bounds what was dispensed, not what is taken:
+        # an active prescription (refills, renewals) stays ongoing; a finished one ends there.
+        if end is None and not ongoing and start is not None:
+            end = _supply_end(resource, start) or _validity(resource, "end")
+            estimated = end is not None
+    elif start is None:
+        start = recorded_date(resource)  # MedicationStatement.dateAsserted
+    return start, end, ongoing, estimated
+
+
+def _validity(resource: Mapping[str, Any], which: str) -> PartialDate | None:
+    return first_date(resource, f"dispenseRequest.validityPeriod.{which}")
+
+
+def _bounds_duration_end(resource: Mapping[str, Any], start: PartialDate) -> PartialDate | None:
+    for dosage in resource.get("dosageInstruction") or ():
+        timing_element = dosage.get("timing") if isinstance(dosage, Mapping) else None
+        repeat = timing_element.get("repeat") if isinstance(timing_element, Mapping) else None
+        if isinstance(repeat, Mapping):
+            end = _duration_end(repeat.get("boundsDuration"), start.earliest, 1)
+            if end is not None:
+                return end
+    return None
+
+
+def _supply_end(resource: Mapping[str, Any], start: PartialDate) -> PartialDate | None:
+    dispense = resource.get("dispenseRequest")
+    if not isinstance(dispense, Mapping):
+        return None
+    repeats = dispense.get("numberOfRepeatsAllowed")
+    fills = 1
+    if isinstance(repeats, int) and not isinstance(repeats, bool) and repeats > 0:
+        fills += repeats
+    return _duration_end(dispense.get("expectedSupplyDuration"), start.earliest, fills)
+
+
+_DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7}
+_MONTHS_PER_UNIT = {"mo": 1, "month": 1, "months": 1, "a": 12, "year": 12, "years": 12}
+
+
+def _duration_end(duration: Any, start: date, times: int) -> PartialDate | None:
+    """`start` plus a FHIR Duration taken `times` times (UCUM d, wk, mo, a or their words)."""
+    if not isinstance(duration, Mapping):
+        return None
+    value = duration.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    unit = str(duration.get("code") or duration.get("unit") or "").strip().lower()
+    total = value * times
+    if unit in _DAYS_PER_UNIT:
+        return PartialDate.of(start + timedelta(days=round(total * _DAYS_PER_UNIT[unit])))
+    if unit in _MONTHS_PER_UNIT:
+        return PartialDate.of(add_months(start, round(total * _MONTHS_PER_UNIT[unit])))
+    return None

@@ -1,0 +1,118 @@
+"""FHIR dates as charted: ``2025``, ``2025-03``, ``2025-03-14`` or a full dateTime/instant.
+
+A partial date names a range of days (``2025-03`` is any day in March 2025), so it is kept as
+its earliest and latest day. Criteria compare with both: a threshold met for either reading is
+certain; one met for only one reading asks for a more precise date instead of guessing.
+Calendar arithmetic (months with day clamping) and the wording of durations live here too,
+because every criterion measures spans in the same way.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+__all__ = [
+    "PartialDate",
+    "Precision",
+    "add_months",
+    "duration_words",
+    "months_between",
+    "parse_partial_date",
+]
+
+# FHIR date / dateTime / instant (http://hl7.org/fhir/R4/datatypes.html#dateTime); the time part
+# is ignored: the chart's local calendar day is what clinicians count.
+_FHIR_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
+
+
+class Precision(StrEnum):
+    YEAR = "year"
+    MONTH = "month"
+    DAY = "day"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PartialDate:
+    """A charted date: the first and last day it may mean, and the text as charted."""
+
+    earliest: date
+    latest: date
+    text: str
+    precision: Precision
+
+    @classmethod
+    def of(cls, day: date) -> PartialDate:
+        return cls(day, day, day.isoformat(), Precision.DAY)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_partial_date(value: object) -> PartialDate | None:
+    """A FHIR date, dateTime or instant string → `PartialDate`; None for anything else
+    (a missing element or a malformed date is data the chart lacks, not an error)."""
+    if not isinstance(value, str):
+        return None
+    match = _FHIR_DATE.match(value.strip())
+    if match is None:
+        return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    assert year is not None  # the pattern requires it
+    try:
+        if month is None:
+            return PartialDate(date(year, 1, 1), date(year, 12, 31), f"{year:04d}", Precision.YEAR)
+        last = calendar.monthrange(year, month)[1]
+        if day is None:
+            return PartialDate(
+                date(year, month, 1),
+                date(year, month, last),
+                f"{year:04d}-{month:02d}",
+                Precision.MONTH,
+            )
+        exact = date(year, month, day)
+    except ValueError:
+        return None  # month 13, 30 February
+    return PartialDate(exact, exact, exact.isoformat(), Precision.DAY)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later (earlier when negative), clamped to the month's last day:
+    2025-01-31 + 1 month = 2025-02-28."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole calendar months from `start` to `end` (0 when `end` is earlier): the largest n
+    with ``add_months(start, n) <= end``, so "≥ 3 months" holds exactly when this is ≥ 3."""
+    if end <= start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    while months > 0 and add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+def duration_words(start: date, end: date) -> str:
+    """A span as a clinician says it: days under two weeks, weeks under three months, then
+    months and years. Whole units, rounded down, so the words never overstate a threshold."""
+    days = (end - start).days
+    if days < 14:
+        return _plural(max(days, 0), "day")
+    months = months_between(start, end)
+    if months < 3:
+        return _plural(days // 7, "week")
+    if months < 24:
+        return _plural(months, "month")
+    years, rest = divmod(months, 12)
+    return _plural(years, "year") + (f" {_plural(rest, 'month')}" if rest else "")
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"

@@ -1,0 +1,142 @@
+"""Drugs to hold before the procedure, and drugs to know about (shared/clinical.md §4 drug
+hold table; ASRA 2018 risk tiers; seed 002).
+
+A drug counts while the patient may be taking it, or when its last documented day is within
+its hold period (stopped two days ago, with a five-day hold: the hold is not complete). Every
+hold says the prescriber must confirm that stopping is safe; a hold whose period is not yet
+confirmed from a primary source says so.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from plugin.candidacy.assessment import SafetyItem, SafetyKind, SuggestedOrder
+from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.evidence import course_evidence
+from plugin.candidacy.medication_courses import MedicationCourse
+from plugin.candidacy.phrases import listing, named, threshold_words
+from plugin.candidacy.policy import DrugClass, Hold, Ingredient
+
+__all__ = ["drug_items"]
+
+
+def drug_items(context: AssessmentContext) -> list[SafetyItem]:
+    items: list[SafetyItem] = []
+    for drug_class in context.policy.drug_classes:
+        if drug_class.safety is None:
+            continue
+        grouped: dict[str, list[MedicationCourse]] = {}
+        ingredients: dict[str, Ingredient] = {}
+        for course in context.courses_of((drug_class.id,)):
+            hold_days = course.ingredient.hold.days if course.ingredient.hold else 0
+            last = course.last_day(context.today)
+            if last is None or last < context.today - timedelta(days=hold_days):
+                continue
+            grouped.setdefault(course.ingredient.name, []).append(course)
+            ingredients[course.ingredient.name] = course.ingredient
+        for name in sorted(grouped):
+            items.append(_item(context, drug_class, ingredients[name], grouped[name]))
+    return items
+
+
+def _item(
+    context: AssessmentContext,
+    drug_class: DrugClass,
+    ingredient: Ingredient,
+    courses: list[MedicationCourse],
+) -> SafetyItem:
+    assert drug_class.safety is not None
+    today = context.today
+    records = listing(
+        f"{named(course.resource, course.label)}{_state(course, context)}" for course in courses
+    )
+    risk = context.policy.bleeding_risk.get(context.order.region) if context.order.region else None
+    risk_words = (
+        f" {context.order.region.value.capitalize()} disc access is a {risk} bleeding-risk "
+        "procedure."
+        if risk and context.order.region
+        else ""
+    )
+    explanation = f"{drug_class.title}: {records}.{risk_words}"
+    hold = ingredient.hold
+    if hold is None:
+        return SafetyItem(
+            id=f"drug-note-{_slug(ingredient.name)}",
+            kind=SafetyKind.DRUG_NOTE,
+            severity=drug_class.safety,
+            title=f"{drug_class.title}: {ingredient.name}",
+            explanation=explanation,
+            action=drug_class.advice,
+            evidence=tuple(course_evidence(c) for c in courses),
+        )
+    last = max(day for c in courses if (day := c.last_day(today)) is not None)
+    stopped = (
+        f" The last documented day is {last.isoformat()}, so the hold is complete from "
+        f"{(last + timedelta(days=hold.days)).isoformat()}."
+        if last < today
+        else ""
+    )
+    lab_check, order = _lab_check(context, hold)
+    action = f"Hold {ingredient.name} for {_period(hold)} before the procedure{lab_check}."
+    if drug_class.advice:
+        action += f" {drug_class.advice}"
+    return SafetyItem(
+        id=f"drug-hold-{_slug(ingredient.name)}",
+        kind=SafetyKind.DRUG_HOLD,
+        severity=drug_class.safety,
+        title=f"Hold {ingredient.name} {_period(hold, short=True)}",
+        explanation=explanation + stopped,
+        action=action,
+        evidence=tuple(course_evidence(c) for c in courses),
+        hold_days=hold.days,
+        hold_range_days=hold.range_days,
+        suggested_order=order,
+    )
+
+
+def _state(course: MedicationCourse, context: AssessmentContext) -> str:
+    start = f" since {course.start}" if course.start else ""
+    if course.ongoing:
+        return f", {course.status}{start}"
+    last = course.last_day(context.today)
+    if last is None:
+        return ""
+    return (
+        f", until {last.isoformat()}"
+        if last >= context.today
+        else f", last documented {last.isoformat()}"
+    )
+
+
+def _period(hold: Hold, *, short: bool = False) -> str:
+    base = hold.shown_as or (f"{hold.days} day" if hold.days == 1 else f"{hold.days} days")
+    if short:
+        return base.split(" (")[0]
+    if hold.range_days is not None and hold.range_days[0] != hold.range_days[1]:
+        low, high = hold.range_days
+        base += f" (quoted range {low}–{high} days; the policy uses {hold.days})"
+    if not hold.verified:
+        base += " (hold period to verify)"
+    return base
+
+
+def _lab_check(context: AssessmentContext, hold: Hold) -> tuple[str, SuggestedOrder | None]:
+    if hold.check_lab is None:
+        return "", None
+    lab = context.policy.lab(hold.check_lab)
+    requirement = next(
+        (r for r in context.policy.lab_requirements if hold.check_lab in r.any_of), None
+    )
+    order = (
+        SuggestedOrder.of(requirement.suggested_order, requirement.title) if requirement else None
+    )
+    if lab.action_when is None:
+        return f" and check the {lab.title} before it", order
+    limit = threshold_words(lab.action_when, lab.unit)
+    return f" and confirm the {lab.title} is no longer {limit} before it", order
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -1,0 +1,145 @@
+"""Lab results of the policy's labs: the Observation, its date and its value in the policy's
+unit, or why the value cannot be read.
+
+Values come from `valueQuantity` (with its comparator: ">60" is a value above 60), a numeric
+`valueInteger`, or a `valueString` such as ">60" or "1.2". The unit must be one the policy
+lists for the lab (UCUM code or unit text); the value is converted into the lab's display unit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.partial_dates import PartialDate
+from plugin.candidacy.phrases import number
+from plugin.candidacy.policy import Lab
+from plugin.candidacy.selections import recorded_date, timing
+from plugin.interpretation.thresholds import Threshold
+
+__all__ = ["LabResult", "lab_results", "meets"]
+
+Resource = Mapping[str, Any]
+
+_STRING_VALUE = re.compile(r"^\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?)\s*(.*?)\s*$")
+_RESULT_STATUS = frozenset({"final", "amended", "corrected", "preliminary"})
+
+
+@dataclass(frozen=True, slots=True)
+class LabResult:
+    resource: Resource
+    lab: Lab
+    when: PartialDate
+    value: float | None  # in the lab's unit; None when it cannot be read
+    comparator: str | None  # "<", "<=", ">", ">=" when the lab reported a bound
+    problem: str | None  # why the value cannot be read
+
+    @property
+    def shown(self) -> str:
+        """ "25 mL/min/1.73 m²", "> 60 mL/min/1.73 m²", "1.1"."""
+        if self.value is None:
+            return "no readable value"
+        bound = f"{self.comparator} " if self.comparator else ""
+        unit = f" {self.lab.unit}" if self.lab.unit else ""
+        return f"{bound}{number(self.value)}{unit}"
+
+    def age_days(self, today: date) -> int:
+        """Days since the result, counted from the earliest day its date may mean."""
+        return int((today - self.when.earliest).days)
+
+
+def lab_results(context: AssessmentContext) -> dict[str, tuple[LabResult, ...]]:
+    """Results per policy lab id, newest first (ties in a fixed order)."""
+    found: dict[str, list[LabResult]] = {lab.id: [] for lab in context.policy.labs}
+    claimed: set[int] = set()  # an Observation is a result of the first lab it matches
+    for lab in context.policy.labs:
+        for observation in context.matching("Observation", lab.value_set):
+            value = observation.get("status")
+            if id(observation) in claimed or (
+                isinstance(value, str) and value not in _RESULT_STATUS  # registered: no result
+            ):
+                continue
+            claimed.add(id(observation))
+            when = timing(observation).start or recorded_date(observation)
+            if when is None:
+                continue  # an undated result cannot show the lab is recent
+            found[lab.id].append(_result(observation, lab, when))
+    return {
+        lab_id: tuple(
+            sorted(
+                results,
+                key=lambda r: (r.when.latest, r.when.earliest, str(r.resource.get("id", ""))),
+                reverse=True,
+            )
+        )
+        for lab_id, results in found.items()
+    }
+
+
+def _result(observation: Resource, lab: Lab, when: PartialDate) -> LabResult:
+    if observation.get("dataAbsentReason") is not None:
+        return LabResult(observation, lab, when, None, None, "the result is marked absent")
+    raw: Any
+    comparator: str | None = None
+    units: tuple[str, ...]  # the unit as UCUM code and as text, whichever the lab sent
+    quantity = observation.get("valueQuantity")
+    if isinstance(quantity, Mapping):
+        raw = quantity.get("value")
+        bound = quantity.get("comparator")
+        comparator = bound if isinstance(bound, str) else None
+        units = (str(quantity.get("code") or ""), str(quantity.get("unit") or ""))
+    elif "valueInteger" in observation:
+        raw, units = observation.get("valueInteger"), ("",)
+    elif isinstance(observation.get("valueString"), str):
+        match = _STRING_VALUE.match(observation["valueString"])
+        if match is None:
+            return LabResult(
+                observation,
+                lab,
+                when,
+                None,
+                None,
+                f"the value {observation['valueString']!r} is not a number",
+            )
+        comparator, raw, units = match.group(1), float(match.group(2)), (match.group(3),)
+    else:
+        return LabResult(observation, lab, when, None, None, "the result has no numeric value")
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return LabResult(observation, lab, when, None, None, "the result has no numeric value")
+    if any(units):
+        factor = next((lab.units[u] for u in units if u and u in lab.units), None)
+    else:
+        factor = lab.units.get("")
+    if factor is None:
+        shown = next((u for u in units if u), "")
+        return LabResult(
+            observation,
+            lab,
+            when,
+            None,
+            None,
+            f"its unit {shown!r} is not one the policy knows for {lab.title}",
+        )
+    return LabResult(observation, lab, when, float(raw) * factor, comparator, None)
+
+
+def meets(threshold: Threshold, result: LabResult) -> bool | None:
+    """Whether the result meets the threshold; None when a reported bound (">20" against
+    "< 30") leaves it open."""
+    if result.value is None:
+        return None
+    value = result.value
+    if result.comparator is None:
+        return threshold.holds(value)
+    # Sample the range the bound allows: just past it, and far beyond.
+    step = max(abs(value), 1.0) * 1e-9
+    if result.comparator in ("<", "<="):
+        samples = (value if result.comparator == "<=" else value - step, -1e12)
+    else:
+        samples = (value if result.comparator == ">=" else value + step, 1e12)
+    outcomes = {threshold.holds(sample) for sample in samples}
+    return outcomes.pop() if len(outcomes) == 1 else None

@@ -1,0 +1,177 @@
+"""Value sets of the candidacy policy: codes by system, and text terms for what has no code.
+
+A concept matches by a coding whose system and code are listed. Text terms (matched in
+`CodeableConcept.text` and `Coding.display`, case-insensitive, whole words, an optional plural
+"s"/"es") are consulted only when the concept carries no coding in a system the value set lists
+codes for: a LOINC-coded creatinine is not an eGFR because its name mentions one, but a lab
+with only a local code and the text "eGFR" is. For conditions and medications our cited sources
+give no codes, so their value sets are text terms alone (shared/clinical.md §5).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+
+from plugin.terminology import standard_codes, system_url
+
+__all__ = [
+    "GOVERNED_SYSTEMS",
+    "CodeRef",
+    "Term",
+    "ValueSet",
+    "codings",
+    "concept_texts",
+    "normalized_text",
+    "terms_pattern",
+]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+#: Systems whose codes must come from mappings/standard-codes.json (or carry a cited source).
+GOVERNED_SYSTEMS = ("loinc", "snomed", "cpt")
+
+Term = Annotated[StrictStr, Field(min_length=2, max_length=200)]
+
+# Hyphens, slashes and punctuation separate words the same way spaces do ("low-back pain"),
+# and "disk" is the American spelling of "disc".
+_SEPARATORS = re.compile(r"[\s\-‐–—/_,;:()\[\]\"'.]+")
+_DISK = re.compile(r"disk")
+
+
+def normalized_text(text: str) -> str:
+    """Lower case, punctuation as spaces, "disk" spelled "disc": the form terms match in."""
+    return " " + _SEPARATORS.sub(" ", _DISK.sub("disc", text.lower())).strip() + " "
+
+
+def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """One compiled alternation of whole-word terms (longest first), or None when empty."""
+    normalized = sorted({normalized_text(term).strip() for term in terms}, key=len, reverse=True)
+    normalized = [term for term in normalized if term]
+    if not normalized:
+        return None
+    alternation = "|".join(re.escape(term) for term in normalized)
+    # Group 1 is the term as normalized, without the plural ending.
+    return re.compile(rf"(?<![a-z0-9])({alternation})(?:s|es)?(?![a-z0-9])")
+
+
+def codings(concept: Any) -> Iterator[Mapping[str, Any]]:
+    """The codings of a CodeableConcept dict, skipping anything that is not an object."""
+    if isinstance(concept, Mapping):
+        for coding in concept.get("coding") or ():
+            if isinstance(coding, Mapping):
+                yield coding
+
+
+def concept_texts(concept: Any) -> list[str]:
+    """`text` and every `coding.display` of a CodeableConcept: what a person reads."""
+    if not isinstance(concept, Mapping):
+        return []
+    texts = [concept["text"]] if isinstance(concept.get("text"), str) else []
+    texts.extend(c["display"] for c in codings(concept) if isinstance(c.get("display"), str))
+    return texts
+
+
+class CodeRef(BaseModel):
+    """A code in a value set. `system` is a short key of mappings/standard-codes.json
+    (``loinc``, ``snomed``, ``cpt``) or a system URL; `source` names the policy citation of a
+    code that is not in standard-codes.json."""
+
+    model_config = _STRICT
+
+    system: Annotated[StrictStr, Field(min_length=1, max_length=300)]
+    code: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    source: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+
+    @field_validator("system")
+    @classmethod
+    def _known_system(cls, value: str) -> str:
+        if value in GOVERNED_SYSTEMS or re.match(r"^(https?://|urn:)\S+$", value):
+            return value
+        try:
+            system_url(value)
+        except KeyError:
+            raise ValueError(
+                f"unknown system {value!r}: use a key of mappings/standard-codes.json "
+                f"({', '.join(GOVERNED_SYSTEMS)}, …) or a system URL"
+            ) from None
+        return value
+
+    @property
+    def url(self) -> str:
+        if "://" in self.system or self.system.startswith("urn:"):
+            return self.system
+        return system_url(self.system)
+
+    @property
+    def governed_key(self) -> str | None:
+        """The standard-codes.json key when the code must come from there (or be cited)."""
+        for key in GOVERNED_SYSTEMS:
+            if self.system == key or self.url == system_url(key):
+                return key
+        return None
+
+    def listed(self) -> bool:
+        """Whether mappings/standard-codes.json lists this code."""
+        key = self.governed_key
+        return key is None or self.code in standard_codes(key)
+
+
+class ValueSet(BaseModel):
+    """Codes and text terms that identify one kind of thing in the chart."""
+
+    model_config = _STRICT
+
+    codes: tuple[CodeRef, ...] = ()
+    text: tuple[Term, ...] = ()
+
+    @cached_property
+    def _code_keys(self) -> frozenset[tuple[str, str]]:
+        return frozenset((ref.url, ref.code) for ref in self.codes)
+
+    @cached_property
+    def _coded_systems(self) -> frozenset[str]:
+        return frozenset(ref.url for ref in self.codes)
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        return terms_pattern(self.text)
+
+    @property
+    def empty(self) -> bool:
+        return not self.codes and not self.text
+
+    def has_code(self, system: object, code: object) -> bool:
+        return (system, code) in self._code_keys
+
+    def matches_text(self, *texts: str | None) -> bool:
+        pattern = self._pattern
+        if pattern is None:
+            return False
+        return any(text and pattern.search(normalized_text(text)) for text in texts)
+
+    def matches_concept(self, concept: Any) -> bool:
+        """A coding with a listed code, or — when no coding is in a listed system — a term in
+        the concept's text or displays."""
+        coded = False
+        for coding in codings(concept):
+            system = coding.get("system")
+            if (system, coding.get("code")) in self._code_keys:
+                return True
+            coded = coded or system in self._coded_systems
+        return not coded and self.matches_text(*concept_texts(concept))
+
+    def matches_any(self, concepts: Iterable[Any]) -> bool:
+        return any(self.matches_concept(concept) for concept in concepts)
+
+    def matched_code(self, concept: Any) -> tuple[str, str] | None:
+        """(system URL, code) of the first listed coding in the concept, if any."""
+        for coding in codings(concept):
+            key = (coding.get("system"), coding.get("code"))
+            if key in self._code_keys:
+                return (str(key[0]), str(key[1]))
+        return None

@@ -1,0 +1,33 @@
+"""No severe spinal stenosis with obstruction: severity read from the chart's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugin.candidacy import CriterionStatus
+from tests.candidacy.chart_builder import ago, assess, condition, good_lumbar_chart
+
+ID = "no-severe-stenosis"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"text": "Lumbar spinal stenosis, moderate to severe"}, CriterionStatus.NOT_MET),
+        (
+            {"text": "Spinal stenosis of lumbar region", "severity": "Severe"},
+            CriterionStatus.NOT_MET,
+        ),
+        (
+            {"text": "Lumbar canal stenosis", "note": "MRI: critical stenosis at L4-L5"},
+            CriterionStatus.NOT_MET,
+        ),
+        ({"text": "Lumbar foraminal stenosis", "severity": "Moderate"}, CriterionStatus.MET),
+        ({"text": "Lumbar spinal stenosis"}, CriterionStatus.UNKNOWN),
+        ({"text": "Aortic stenosis, severe"}, CriterionStatus.MET),  # not spinal
+    ],
+)
+def test_severity_from_text(kwargs: dict[str, str], status: CriterionStatus) -> None:
+    text = kwargs.pop("text")
+    chart = [*good_lumbar_chart(), condition(text, "st", onset=ago(300), **kwargs)]  # type: ignore[arg-type]
+    assert assess(chart).criterion(ID).status is status

@@ -1,0 +1,40 @@
+"""Allergies that change the procedure."""
+
+from __future__ import annotations
+
+from plugin.candidacy import SafetyKind
+from tests.candidacy.chart_builder import allergy, assess, concept, good_lumbar_chart
+
+
+def test_a_contrast_allergy_names_criticality_and_reactions() -> None:
+    chart = [
+        *good_lumbar_chart(),
+        allergy("a1", snomed="293637006", criticality="high", reaction="Urticaria"),
+    ]
+    item = next(i for i in assess(chart).safety if i.id == "allergy-contrast")
+    assert (item.kind, item.severity.value) == (SafetyKind.ALLERGY, "action")
+    assert item.explanation == (
+        "Allergy to contrast media (AllergyIntolerance/a1), criticality high; reaction: Urticaria."
+    )
+    assert item.evidence[0].value == "criticality high"
+
+
+def test_a_reaction_substance_is_enough_to_match() -> None:
+    resource = allergy("a2", text="Drug allergy")
+    resource["reaction"] = [{"substance": concept("Iohexol"), "manifestation": [concept("Rash")]}]
+    ids = {i.id for i in assess([*good_lumbar_chart(), resource]).safety}
+    assert "allergy-contrast" in ids
+
+
+def test_one_item_per_rule_with_every_allergy_behind_it() -> None:
+    chart = [
+        *good_lumbar_chart(),
+        allergy("a1", text="Penicillin"),
+        allergy("a2", text="Sulfa drugs"),
+        allergy("a3", text="Peanuts"),
+    ]
+    item = next(i for i in assess(chart).safety if i.id == "allergy-other-antibiotic")
+    assert [e.reference for e in item.evidence] == [
+        "AllergyIntolerance/a1",
+        "AllergyIntolerance/a2",
+    ]

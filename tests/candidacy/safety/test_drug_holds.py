@@ -1,0 +1,145 @@
+"""Drugs to hold: hold days from the table, the quoted ranges, the INR check for warfarin,
+recently stopped drugs, and how drugs are recognised in the chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plugin.candidacy import SafetyItem, SafetyKind
+from tests.candidacy.chart_builder import (
+    ago,
+    assess,
+    good_lumbar_chart,
+    med_request,
+    med_statement,
+)
+
+
+def items(*resources: dict[str, Any], order: Any = None) -> dict[str, SafetyItem]:
+    extra = {"order": order} if order is not None else {}
+    return {i.id: i for i in assess([*good_lumbar_chart(), *resources], **extra).safety}
+
+
+@pytest.mark.parametrize(
+    ("text", "item_id", "days", "quoted"),
+    [
+        ("clopidogrel 75 mg tablet", "drug-hold-clopidogrel", 7, None),
+        ("Effient 10 mg", "drug-hold-prasugrel", 10, (7, 10)),
+        ("ticagrelor 90 mg", "drug-hold-ticagrelor", 5, None),
+        ("dabigatran etexilate 150 mg capsule", "drug-hold-dabigatran", 5, (4, 5)),
+        ("XARELTO 20 MG TABLET", "drug-hold-rivaroxaban", 3, None),
+        ("edoxaban 60 mg", "drug-hold-edoxaban", 3, None),
+        ("enoxaparin 80 mg/0.8 mL injection", "drug-hold-enoxaparin", 1, None),
+    ],
+)
+def test_hold_days_from_the_table(
+    text: str, item_id: str, days: int, quoted: tuple[int, int] | None
+) -> None:
+    item = items(med_request(text, "m1", authored=ago(100)))[item_id]
+    assert (item.kind, item.severity.value, item.hold_days, item.hold_range_days) == (
+        SafetyKind.DRUG_HOLD,
+        "action",
+        days,
+        quoted,
+    )
+    assert "The prescriber must confirm that stopping is safe" in (item.action or "")
+
+
+def test_the_action_shows_the_range_and_that_it_is_to_verify() -> None:
+    item = items(med_request("prasugrel 10 mg", "m1", authored=ago(100)))["drug-hold-prasugrel"]
+    assert item.action is not None
+    assert item.action.startswith(
+        "Hold prasugrel for 10 days (quoted range 7–10 days; the policy uses 10) (hold period to "
+        "verify) before the procedure."
+    )
+    assert item.title == "Hold prasugrel 10 days"
+
+
+def test_lmwh_is_held_24_hours() -> None:
+    item = items(med_request("Lovenox 40 mg", "m1", authored=ago(10)))["drug-hold-enoxaparin"]
+    assert item.title == "Hold enoxaparin 24 hours"
+    assert item.action is not None and "for 24 hours (therapeutic dose)" in item.action
+
+
+def test_warfarin_asks_for_a_normal_inr() -> None:
+    item = items(med_request("warfarin sodium 5 mg", "w", authored=ago(100)))["drug-hold-warfarin"]
+    assert item.action is not None
+    assert "and confirm the INR is no longer > 1.5 before it." in item.action
+    assert item.suggested_order is not None and item.suggested_order.code == "6301-6"
+
+
+def test_the_explanation_names_the_record_the_class_and_the_bleeding_risk() -> None:
+    item = items(med_request("apixaban 5 mg oral tablet", "apx", authored="2024-05-11"))[
+        "drug-hold-apixaban"
+    ]
+    assert item.explanation == (
+        "Direct factor Xa inhibitor: apixaban 5 mg oral tablet (MedicationRequest/apx), active "
+        "since 2024-05-11. Lumbar disc access is a low bleeding-risk procedure."
+    )
+    assert [(e.reference, e.period.start if e.period else None) for e in item.evidence] == [
+        ("MedicationRequest/apx", "2024-05-11")
+    ]
+
+
+def test_a_drug_stopped_within_its_hold_period_still_counts() -> None:
+    stopped = med_statement("clopidogrel", "c", status="stopped", start=ago(300), end=ago(2))
+    item = items(stopped)["drug-hold-clopidogrel"]
+    assert item.explanation.endswith(
+        "The last documented day is 2025-06-13, so the hold is complete from 2025-06-20."
+    )
+    long_stopped = med_statement("clopidogrel", "c", status="stopped", start=ago(300), end=ago(8))
+    assert "drug-hold-clopidogrel" not in items(long_stopped)
+
+
+def test_an_active_prescription_stays_current_past_its_validity_period() -> None:
+    request = med_request("apixaban 5 mg", "apx", authored=ago(400), validity=(ago(400), ago(35)))
+    assert "drug-hold-apixaban" in items(request)
+
+
+def test_drugs_are_recognised_through_medication_references() -> None:
+    medication = {
+        "resourceType": "Medication",
+        "id": "med",
+        "code": {"text": "Eliquis 5 mg tablet"},
+    }
+    by_reference = med_request("x", "r1", authored=ago(10))
+    del by_reference["medicationCodeableConcept"]
+    by_reference["medicationReference"] = {"reference": "Medication/med"}
+    assert "drug-hold-apixaban" in items(medication, by_reference)
+    contained = med_request("x", "r2", authored=ago(10))
+    del contained["medicationCodeableConcept"]
+    contained["contained"] = [
+        {"resourceType": "Medication", "id": "m", "code": {"text": "warfarin 2 mg"}}
+    ]
+    contained["medicationReference"] = {"reference": "#m"}
+    assert "drug-hold-warfarin" in items(contained)
+
+
+def test_names_match_as_whole_words_only() -> None:
+    assert not any(
+        i.startswith("drug-hold") for i in items(med_request("Heparin flush", "h", authored=ago(1)))
+    )
+
+
+def test_a_proposal_nobody_acted_on_is_ignored() -> None:
+    assert "drug-hold-apixaban" not in items(
+        med_request("apixaban", "p", authored=ago(1), intent="proposal")
+    )
+
+
+def test_an_nsaid_is_information_only() -> None:
+    item = items()["drug-note-naproxen"]
+    assert (item.kind, item.severity.value, item.hold_days) == (SafetyKind.DRUG_NOTE, "info", None)
+    assert (
+        item.action is not None
+        and "this policy sets no NSAID hold period (to verify)" in item.action
+    )
+
+
+def test_a_combination_product_gives_one_course_per_ingredient() -> None:
+    found = items(
+        med_statement("hydrocodone/acetaminophen 5/325 mg and clopidogrel", "combo", start=ago(30))
+    )
+    assert "drug-hold-clopidogrel" in found

@@ -1,0 +1,94 @@
+"""Pregnancy: pregnant is a contraindication; unknown for a patient of child-bearing
+potential means test first."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from plugin.candidacy import SafetyItem
+from plugin.candidacy.policy_file import parse_policy, policy_path
+from tests.candidacy.chart_builder import (
+    ago,
+    assess,
+    condition,
+    good_lumbar_chart,
+    observation,
+    patient,
+    pregnancy_status,
+    without,
+)
+
+
+def pregnancy(
+    *resources: dict[str, object],
+    sex: str | None = "female",
+    birth: str | None = "1991-01-01",
+    **extra: object,
+) -> SafetyItem | None:
+    chart = [*without(good_lumbar_chart(), "p1"), patient(sex=sex, birth=birth), *resources]
+    return assess(chart, **extra).safety_item("pregnancy")  # type: ignore[arg-type]
+
+
+def test_pregnant_is_a_contraindication() -> None:
+    item = pregnancy(pregnancy_status("77386006"))
+    assert item is not None and item.severity.value == "contraindication"
+    assert item.explanation.startswith(
+        "Pregnancy status (Observation/preg-1) on 2025-06-12 records the patient as pregnant"
+    )
+
+
+def test_a_later_not_pregnant_result_supersedes() -> None:
+    assert (
+        pregnancy(
+            pregnancy_status("77386006", days_ago=20, oid="a"),
+            pregnancy_status("60001007", days_ago=2, oid="b"),
+        )
+        is None
+    )
+
+
+def test_a_positive_pregnancy_test_reported_as_text() -> None:
+    test = observation("hcg", text="Pregnancy test, urine", when=ago(1), value_string="Positive")
+    item = pregnancy(test)
+    assert item is not None and item.severity.value == "contraindication"
+    negative = observation("hcg", text="hCG qualitative", when=ago(1), value_string="Not detected")
+    assert pregnancy(negative) is None
+
+
+def test_an_active_pregnancy_condition() -> None:
+    item = pregnancy(condition("Intrauterine pregnancy", "preg", onset=ago(60)))
+    assert item is not None and item.severity.value == "contraindication"
+
+
+def test_unknown_status_asks_for_a_test_with_the_code_to_record() -> None:
+    item = pregnancy()
+    assert item is not None and item.severity.value == "action"
+    assert item.explanation == (
+        "The patient may be of child-bearing potential (female, age 34) and no pregnancy status "
+        "is recorded."
+    )
+    assert item.suggested_order is not None and item.suggested_order.code == "82810-3"
+
+
+@pytest.mark.parametrize(
+    ("birth", "asked"),
+    [("2013-06-15", True), ("2013-06-16", False), ("1970-01-01", True), ("1969-06-15", False)],
+)
+def test_child_bearing_age_is_12_to_55(birth: str, asked: bool) -> None:
+    # On 2025-06-15: born 2013-06-15 → 12, 2013-06-16 → 11, 1970-01-01 → 55, 1969-06-15 → 56.
+    assert (pregnancy(birth=birth) is not None) is asked
+
+
+def test_men_are_not_asked_and_unknown_sex_is() -> None:
+    assert pregnancy(sex="male") is None
+    item = pregnancy(sex=None, birth=None)
+    assert item is not None and "(sex not recorded, age not recorded)" in item.explanation
+
+
+def test_a_site_can_change_the_age_range() -> None:
+    site = copy.deepcopy(json.loads(policy_path().read_text(encoding="utf-8")))
+    site["pregnancy"]["child_bearing_potential"]["max_age_years"] = 50
+    assert pregnancy(birth="1972-01-01", policy=parse_policy(site)) is None

@@ -1,0 +1,82 @@
+"""Medication courses: which drug, from when to when, and whether it is still taken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugin.candidacy import chart_from_resources
+from plugin.candidacy.medication_courses import MedicationCourse, medication_courses
+from plugin.candidacy.policy_file import default_policy
+from tests.candidacy.chart_builder import TODAY, med_request, med_statement
+
+
+def courses(*resources: dict[str, Any]) -> list[MedicationCourse]:
+    return list(medication_courses(chart_from_resources(list(resources)), default_policy(), TODAY))
+
+
+def span(course: MedicationCourse) -> tuple[str | None, str | None, bool, str | None]:
+    last = course.last_day(TODAY)
+    return (
+        course.start.text if course.start else None,
+        course.end.text if course.end else None,
+        course.ongoing,
+        last.isoformat() if last else None,
+    )
+
+
+def test_an_active_request_is_ongoing_until_its_dosage_bounds_end() -> None:
+    (open_ended,) = courses(med_request("naproxen", "a", authored="2025-01-02"))
+    assert span(open_ended) == ("2025-01-02", None, True, "2025-06-15")
+    (bounded,) = courses(
+        med_request("naproxen", "b", authored="2025-01-02", bounds=("2025-01-05", "2025-03-01"))
+    )
+    assert span(bounded) == ("2025-01-05", "2025-03-01", True, "2025-03-01")
+
+
+def test_a_finished_request_lasts_its_supply_or_its_validity() -> None:
+    (supplied,) = courses(
+        med_request(
+            "naproxen", "a", status="completed", authored="2025-01-01", supply_days=30, repeats=1
+        )
+    )
+    assert span(supplied) == ("2025-01-01", "2025-03-02", False, "2025-03-02")
+    assert supplied.estimated_end
+    (valid,) = courses(
+        med_request(
+            "naproxen",
+            "b",
+            status="stopped",
+            authored="2025-01-01",
+            validity=("2025-01-01", "2025-02-01"),
+        )
+    )
+    assert span(valid) == ("2025-01-01", "2025-02-01", False, "2025-02-01")
+    (bare,) = courses(med_request("naproxen", "c", status="completed", authored="2025-01-01"))
+    assert span(bare) == ("2025-01-01", None, False, "2025-01-01")
+
+
+def test_statements_use_their_effective_time_or_assertion_date() -> None:
+    (period,) = courses(
+        med_statement("ibuprofen", "a", status="completed", start="2024-11", end="2025-02")
+    )
+    assert span(period) == ("2024-11", "2025-02", False, "2025-02-28")
+    (asserted,) = courses(med_statement("ibuprofen", "b", asserted="2025-05-01"))
+    assert span(asserted) == ("2025-05-01", None, True, "2025-06-15")
+
+
+def test_one_course_per_ingredient_and_class() -> None:
+    found = courses(
+        med_statement(
+            "Hydrocodone bitartrate and acetaminophen tablet", "combo", start="2025-01-01"
+        )
+    )
+    assert sorted((c.drug_class.id, c.ingredient.name) for c in found) == [
+        ("analgesic", "acetaminophen"),
+        ("opioid-analgesic", "hydrocodone"),
+    ]
+
+
+def test_brand_names_and_plurals_match_the_ingredient() -> None:
+    (course,) = courses(med_statement("Eliquis tablets", "e", start="2025-01-01"))
+    assert course.ingredient.name == "apixaban"
+    assert courses(med_statement("Vitamin D3", "v", start="2025-01-01")) == []

@@ -1,0 +1,77 @@
+"""Partial FHIR dates, calendar months and the words for durations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plugin.candidacy.partial_dates import (
+    Precision,
+    add_months,
+    duration_words,
+    months_between,
+    parse_partial_date,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest", "precision"),
+    [
+        ("2025", date(2025, 1, 1), date(2025, 12, 31), Precision.YEAR),
+        ("2025-02", date(2025, 2, 1), date(2025, 2, 28), Precision.MONTH),
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29), Precision.MONTH),
+        ("2025-03-14", date(2025, 3, 14), date(2025, 3, 14), Precision.DAY),
+        ("2025-03-14T23:30:00-05:00", date(2025, 3, 14), date(2025, 3, 14), Precision.DAY),
+        ("2025-03-14T08:00:00.123Z", date(2025, 3, 14), date(2025, 3, 14), Precision.DAY),
+    ],
+)
+def test_parses_fhir_dates_as_the_days_they_may_mean(
+    text: str, earliest: date, latest: date, precision: Precision
+) -> None:
+    parsed = parse_partial_date(text)
+    assert parsed is not None
+    assert (parsed.earliest, parsed.latest, parsed.precision) == (earliest, latest, precision)
+    assert parsed.text == text[:10]
+
+
+@pytest.mark.parametrize(
+    "value", [None, 2025, "", "yesterday", "2025-13", "2025-02-30", "25-01-01"]
+)
+def test_anything_else_is_no_date(value: object) -> None:
+    assert parse_partial_date(value) is None
+
+
+def test_months_clamp_to_the_end_of_the_month() -> None:
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
+    assert add_months(date(2025, 11, 15), 3) == date(2026, 2, 15)
+
+
+def test_months_between_counts_whole_calendar_months() -> None:
+    assert months_between(date(2025, 1, 15), date(2025, 4, 15)) == 3
+    assert months_between(date(2025, 1, 15), date(2025, 4, 14)) == 2
+    assert months_between(date(2025, 1, 31), date(2025, 2, 28)) == 1
+    assert months_between(date(2025, 4, 15), date(2025, 1, 15)) == 0
+
+
+@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 1, 1)), st.integers(0, 240))
+def test_months_between_inverts_add_months(start: date, months: int) -> None:
+    assert months_between(start, add_months(start, months)) == months
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "words"),
+    [
+        (date(2025, 1, 1), date(2025, 1, 2), "1 day"),
+        (date(2025, 1, 1), date(2025, 1, 14), "13 days"),
+        (date(2025, 1, 10), date(2025, 4, 2), "11 weeks"),
+        (date(2025, 1, 1), date(2025, 6, 1), "5 months"),
+        (date(2023, 1, 1), date(2025, 3, 1), "2 years 2 months"),
+        (date(2023, 1, 1), date(2025, 1, 1), "2 years"),
+    ],
+)
+def test_durations_are_said_in_whole_units_rounded_down(start: date, end: date, words: str) -> None:
+    assert duration_words(start, end) == words

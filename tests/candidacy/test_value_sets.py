@@ -1,0 +1,61 @@
+"""Value sets: codes by system, text terms only when no listed system codes the concept."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from plugin.candidacy.value_sets import CodeRef, ValueSet, normalized_text
+
+LOINC = "http://loinc.org"
+EGFR = ValueSet.model_validate(
+    {"codes": [{"system": "loinc", "code": "98979-8"}], "text": ["egfr", "disc disorder"]}
+)
+
+
+def test_a_listed_code_matches() -> None:
+    assert EGFR.matches_concept({"coding": [{"system": LOINC, "code": "98979-8"}]})
+
+
+def test_a_loinc_coded_concept_is_not_matched_by_its_words() -> None:
+    # A creatinine whose name mentions eGFR is still a creatinine.
+    assert not EGFR.matches_concept(
+        {"coding": [{"system": LOINC, "code": "2160-0"}], "text": "Creatinine (for eGFR)"}
+    )
+
+
+def test_text_is_read_when_only_other_systems_code_the_concept() -> None:
+    assert EGFR.matches_concept(
+        {"coding": [{"system": "urn:oid:1.2.3", "code": "X"}], "text": "eGFR"}
+    )
+    assert EGFR.matches_concept({"coding": [{"system": "urn:oid:1.2.3", "display": "EGFR result"}]})
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [
+        ("Lumbar disk disorders", True),  # "disk" spelling, plural
+        ("Disc-disorder, lumbar", True),  # punctuation as spaces
+        ("Egfrx", False),  # whole words only
+        ("", False),
+    ],
+)
+def test_terms_match_whole_words_case_and_spelling_insensitive(text: str, matches: bool) -> None:
+    assert EGFR.matches_concept({"text": text}) is matches
+
+
+def test_normalized_text_pads_and_lowercases() -> None:
+    assert normalized_text("Low-Back  PAIN/Disk") == " low back pain disc "
+
+
+def test_code_systems_are_keys_of_standard_codes_or_urls() -> None:
+    assert CodeRef(system="snomed", code="293637006").url == "http://snomed.info/sct"
+    assert CodeRef(system="urn:oid:1.2.3", code="9").url == "urn:oid:1.2.3"
+    with pytest.raises(ValidationError, match="unknown system 'rxnorm'"):
+        CodeRef(system="rxnorm", code="1")
+
+
+def test_listed_means_present_in_standard_codes() -> None:
+    assert CodeRef(system="loinc", code="98979-8").listed()
+    assert not CodeRef(system="loinc", code="1234-5").listed()
+    assert CodeRef(system="urn:oid:1.2.3", code="anything").listed()  # not governed
