@@ -24,6 +24,7 @@ from plugin.fhir_mapping.bundle import BundleItem, transaction_bundle
 from plugin.fhir_mapping.diagnostic_report import diagnostic_report
 from plugin.fhir_mapping.document_reference import DOCUMENT_TYPES, document_reference
 from plugin.fhir_mapping.identifiers import StudyIdentifiers, study_identifiers
+from plugin.fhir_mapping.json_form import fhir_json
 from plugin.fhir_mapping.observation import level_observation
 from plugin.fhir_mapping.procedure import discography_procedure
 from plugin.fhir_mapping.provenance import installed_version, provenance
@@ -64,8 +65,7 @@ class MappedStudy:
 
     def transaction_bundle(self) -> dict[str, Any]:
         """The transaction Bundle as JSON-ready data (FHIR R4 4.0.1 JSON)."""
-        data: dict[str, Any] = self.bundle().model_dump(mode="json", exclude_none=True)
-        return data
+        return fhir_json(self.bundle())
 
 
 def map_study(
