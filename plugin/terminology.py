@@ -263,6 +263,53 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
             ("other", "Other", "Another complication, described in text."),
         ),
     ),
+    ProductCodeSystem(
+        "candidacy-outcome",
+        "Discography candidacy outcome",
+        "The outcome of assessing a patient's candidacy for provocative discography against a "
+        "candidacy policy (shared/clinical.md §4).",
+        (
+            ("candidate", "Candidate", "Every criterion is met and no safety item needs action."),
+            (
+                "not-candidate",
+                "Not a candidate",
+                "A criterion is not met, or a safety item is a contraindication.",
+            ),
+            (
+                "needs-review",
+                "Needs review",
+                "A criterion is unknown (the chart lacks the data) or a safety item needs action.",
+            ),
+        ),
+    ),
+    ProductCodeSystem(
+        "candidacy-override-reason",
+        "Reasons to override a discography candidacy card",
+        "Why the ordering clinician proceeds with a discography order against the candidacy "
+        "service's advice (CDS Hooks card overrideReasons).",
+        (
+            (
+                "documented-elsewhere",
+                "Criteria documented outside this chart",
+                "The missing or unmet criteria are documented in records this chart does not hold.",
+            ),
+            (
+                "safety-items-addressed",
+                "Safety items already addressed",
+                "The labs, drug holds or allergy precautions listed are already arranged.",
+            ),
+            (
+                "clinical-judgement",
+                "Clinical judgement after review",
+                "The clinician reviewed the criteria and proceeds on clinical judgement.",
+            ),
+            (
+                "assessment-incorrect",
+                "Assessment does not match the chart",
+                "The assessment misreads the chart; the clinician reports it for review.",
+            ),
+        ),
+    ),
 )
 
 #: The product's own CodeSystems by id.

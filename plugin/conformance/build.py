@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from plugin.cds_hooks.extension import candidacy_extension_definition
 from plugin.conformance.capability_statement import capability_statement
 from plugin.conformance.code_systems import code_system_resources
 from plugin.conformance.examples import example_resources
 from plugin.conformance.package_readme import package_readme
 from plugin.conformance.profiles import all_profiles
+from plugin.conformance.snapshot import build_snapshot
 from plugin.conformance.structure_definition import structure_definition
 from plugin.conformance.value_sets import value_set_resources
 from plugin.resources import conformance_dir
@@ -49,10 +51,20 @@ def conformance_resources() -> list[dict[str, Any]]:
     """The package's definitional resources, in the order the README lists them."""
     return [
         *(structure_definition(profile) for profile in all_profiles()),
+        _with_snapshot(candidacy_extension_definition()),
         *code_system_resources(),
         *value_set_resources(),
         capability_statement(),
     ]
+
+
+def _with_snapshot(definition: dict[str, Any]) -> dict[str, Any]:
+    """A differential-only StructureDefinition (written outside this package) with its
+    generated snapshot."""
+    elements = build_snapshot(
+        definition["type"], definition["differential"]["element"], definition["url"]
+    )
+    return {**definition, "snapshot": {"element": elements}}
 
 
 def _json_text(resource: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ import pytest
 
 from plugin.conformance.build import generated_files, main, resource_file_name, stale_files
 from plugin.resources import conformance_dir
+from plugin.terminology import PRODUCT_CODE_SYSTEMS
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,9 @@ def test_every_resource_is_named_by_type_and_id(files: dict[str, str]) -> None:
 def test_the_package_holds_what_the_issue_asks_for(files: dict[str, str]) -> None:
     kinds = [json.loads(t)["resourceType"] for n, t in files.items() if n.endswith(".json")]
     top = [n for n in files if "/" not in n and n.endswith(".json")]
-    assert sum(1 for n in top if n.startswith("StructureDefinition-")) == 5
-    assert sum(1 for n in top if n.startswith("CodeSystem-")) == 11
+    # five profiles and the candidacy extension; one CodeSystem per product code system
+    assert sum(1 for n in top if n.startswith("StructureDefinition-")) == 6
+    assert sum(1 for n in top if n.startswith("CodeSystem-")) == len(PRODUCT_CODE_SYSTEMS)
     assert sum(1 for n in top if n.startswith("ValueSet-")) >= 12  # one per CodeSystem + components
     assert sum(1 for n in top if n.startswith("CapabilityStatement-")) == 1
     assert kinds.count("Bundle") == 1

@@ -1,0 +1,131 @@
+"""Cards for a discography order (CDS Hooks 2.0 §Card Attributes), pure.
+
+One card per discography order in focus: `info` for a candidate, `warning` when the patient
+needs review or a safety item needs action, `critical` when not a candidate or a safety item is
+a contraindication. Each card has a real uuid4 (feedback names it), a summary under 140
+characters, Markdown detail, its source, override reasons on warning and critical cards, a SMART
+link that opens the app on this patient with `appContext` naming the draft order, and — when a
+test must be ordered first — suggestions to order it with `selectionBehavior` "any".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from plugin.candidacy.assessment import Assessment, Outcome
+from plugin.candidacy.policy import Severity
+from plugin.cds_hooks.app_context import AppContext, app_context_text
+from plugin.cds_hooks.card_detail import candidacy_detail, markdown_text
+from plugin.cds_hooks.card_summary import candidacy_summary, fitted
+from plugin.cds_hooks.draft_orders import draft_reference
+from plugin.cds_hooks.hook_request import HookRequest
+from plugin.cds_hooks.override_reasons import override_reason_codings
+from plugin.cds_hooks.suggestions import SELECTION_BEHAVIOR, order_suggestions
+from plugin.errors import Problem
+from plugin.terminology import PRODUCT_CODE_SYSTEMS
+
+__all__ = ["CardSetting", "candidacy_card", "indicator_of", "order_problem_card"]
+
+NewUuid = Callable[[], str]
+
+
+def _uuid4() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class CardSetting:
+    """What a card needs beyond the assessment: the call, our service id, the app's launch URL."""
+
+    call: HookRequest
+    service_id: str
+    launch_url: str  # the SMART app's launch URL: {public_url}/launch
+
+
+def indicator_of(assessment: Assessment) -> str:
+    severities = {item.severity for item in assessment.safety}
+    if assessment.outcome is Outcome.NOT_CANDIDATE or Severity.CONTRAINDICATION in severities:
+        return "critical"
+    if assessment.outcome is Outcome.NEEDS_REVIEW or Severity.ACTION in severities:
+        return "warning"
+    return "info"
+
+
+def _source(label: str) -> dict[str, Any]:
+    discography = PRODUCT_CODE_SYSTEMS["discography"]
+    return {
+        "label": label,
+        "topic": {
+            "system": discography.url,
+            "code": "provocative-discography",
+            "display": discography.display("provocative-discography"),
+        },
+    }
+
+
+def _app_link(setting: CardSetting, draft: Mapping[str, Any]) -> dict[str, Any]:
+    context = AppContext(
+        service=setting.service_id,
+        hook=setting.call.hook.value,
+        hook_instance=setting.call.hook_instance,
+        draft_order=draft_reference(draft),
+    )
+    return {
+        "label": "Review candidacy and give attestations in the discography app",
+        "url": setting.launch_url,
+        "type": "smart",
+        "appContext": app_context_text(context),
+    }
+
+
+def candidacy_card(
+    assessment: Assessment,
+    draft: Mapping[str, Any],
+    setting: CardSetting,
+    *,
+    new_uuid: NewUuid = _uuid4,
+) -> dict[str, Any]:
+    indicator = indicator_of(assessment)
+    policy = assessment.policy
+    card: dict[str, Any] = {
+        "uuid": new_uuid(),
+        "summary": candidacy_summary(assessment),
+        "indicator": indicator,
+        "detail": candidacy_detail(assessment, draft_reference(draft)),
+        "source": _source(fitted(f"Discography candidacy ({policy.id} {policy.version})", 100)),
+    }
+    suggestions = order_suggestions(assessment, setting.call.context, new_uuid=new_uuid)
+    if suggestions:
+        card["suggestions"] = suggestions
+        card["selectionBehavior"] = SELECTION_BEHAVIOR
+    if indicator != "info":
+        card["overrideReasons"] = override_reason_codings()
+    card["links"] = [_app_link(setting, draft)]
+    return card
+
+
+def order_problem_card(
+    problems: list[Problem],
+    draft: Mapping[str, Any],
+    setting: CardSetting,
+    *,
+    new_uuid: NewUuid = _uuid4,
+) -> dict[str, Any]:
+    """A draft discography order that cannot be assessed as written (its disc levels contradict
+    its code's region): the clinician is told what to correct rather than left with nothing."""
+    reference = draft_reference(draft) or "the draft discography order"
+    lines = [f"{markdown_text(reference)} cannot be assessed as written:", ""]
+    lines += [f"- {markdown_text(str(problem))}" for problem in problems]
+    lines += ["", "Correct the order's code or body sites; the assessment runs again on signing."]
+    return {
+        "uuid": new_uuid(),
+        "summary": fitted(f"Discography order cannot be assessed: {problems[0].message}"),
+        "indicator": "warning",
+        "detail": "\n".join(lines),
+        "source": _source("Discography candidacy"),
+        "overrideReasons": override_reason_codings(),
+        "links": [_app_link(setting, draft)],
+    }

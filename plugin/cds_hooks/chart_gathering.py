@@ -1,0 +1,115 @@
+"""The patient's chart for one CDS Hooks call: each chart query from the prefetch when the
+client sent it, otherwise fetched from `fhirServer` with the `fhirAuthorization` token — the
+same queries either way, so both paths give the engine the same resources.
+
+When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
+refuses or would need more pages than we read inside a CDS call) the call is answered 412
+(CDS Hooks 2.0 §Prefetch Template). The token is used for this call only and never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, FhirSearch, rendered_query
+from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
+from plugin.cds_hooks.hook_request import HookRequest
+from plugin.cds_hooks.prefetch import read_prefetch
+from smart_app.fhir_client import FhirClient, RetryPolicy, StaticTokenSource
+from smart_app.fhir_errors import FhirError, FhirNotFound
+
+__all__ = ["MAX_PAGES", "MAX_RESOURCES_PER_QUERY", "gather_chart"]
+
+#: Bounds of one fetched query. A chart beyond them is not assessed on a part of it: 412.
+MAX_PAGES = 100
+MAX_RESOURCES_PER_QUERY = 10_000
+
+Resource = Mapping[str, Any]
+
+
+async def _fetch(client: FhirClient, request: FhirRead | FhirSearch) -> tuple[Resource, ...]:
+    if isinstance(request, FhirRead):
+        try:
+            return (await client.read(request.resource_type, request.resource_id),)
+        except FhirNotFound:
+            return ()  # what a client's prefetch says with null
+    results = await client.search(
+        request.resource_type,
+        list(request.params),
+        max_pages=MAX_PAGES,
+        max_resources=MAX_RESOURCES_PER_QUERY,
+    )
+    if results.truncated:
+        raise ChartUnavailableError(
+            (request.resource_type,), "the search has more results than one call may read"
+        )
+    return (*results, *results.included)
+
+
+async def _fetch_all(
+    queries: Sequence[ChartQuery],
+    call: HookRequest,
+    http: httpx.AsyncClient,
+    policy: RetryPolicy,
+) -> dict[str, tuple[Resource, ...]]:
+    assert call.fhir_server is not None and call.fhir_authorization is not None
+    client = FhirClient(
+        call.fhir_server,
+        StaticTokenSource(call.fhir_authorization.access_token),
+        http,
+        policy=policy,
+    )
+    tokens = call.context.prefetch_tokens()
+    keys = [query.key for query in queries]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(_fetch(client, rendered_query(query, tokens)))
+                for query in queries
+            ]
+    except BaseExceptionGroup as failures:
+        first = failures.exceptions[0]
+        if isinstance(first, ChartUnavailableError):
+            raise ChartUnavailableError(tuple(keys), first.why) from None
+        if isinstance(first, FhirError):
+            # The error's str() names the interaction and status only, never ids or URLs.
+            raise ChartUnavailableError(
+                tuple(keys), f"the FHIR server could not be read ({first})"
+            ) from None
+        raise
+    return {key: task.result() for key, task in zip(keys, tasks, strict=True)}
+
+
+async def gather_chart(
+    queries: Sequence[ChartQuery],
+    call: HookRequest,
+    http: httpx.AsyncClient,
+    *,
+    policy: RetryPolicy | None = None,
+) -> list[Resource]:
+    """Every resource the chart queries give, in query order (prefetched or fetched)."""
+    answers: dict[str, tuple[Resource, ...]] = {}
+    missing: list[ChartQuery] = []
+    problems = []
+    for query in queries:
+        reading = read_prefetch(query, call.prefetch)
+        if reading.problem is not None:
+            problems.append(reading.problem)
+        elif reading.resources is not None:
+            answers[query.key] = reading.resources
+        else:
+            missing.append(query)
+    if problems:
+        raise CdsRequestInvalidError(problems)
+    if missing:
+        if call.fhir_server is None or call.fhir_authorization is None:
+            raise ChartUnavailableError(
+                tuple(q.key for q in missing),
+                "not prefetched, and the request gives no fhirServer and fhirAuthorization",
+            )
+        answers |= await _fetch_all(missing, call, http, policy or RetryPolicy.for_cds())
+    return [resource for query in queries for resource in answers[query.key]]

@@ -1,0 +1,132 @@
+"""The public keys of registered CDS clients: a JWK Set file configured with the client, or the
+client's registered JWKS URL (the only `jku` we ever fetch — never one a token names).
+
+Fetched sets are cached for `KEY_SET_TTL_SECONDS`; a `kid` the cached set lacks fetches it
+once more (the client rotated its keys), at most every `REFETCH_MIN_SECONDS` so a stream of
+tokens with made-up kids cannot make us hammer the client's server. Only public RSA and EC keys
+are kept; a set carrying private key material is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from plugin.cds_hooks.errors import ClientUnauthorizedError
+from plugin.cds_hooks.hook_request import is_loopback_host
+from smart_app.clock import Clock
+from smart_app.settings import CdsClientRegistration
+
+__all__ = ["KEY_SET_TTL_SECONDS", "REFETCH_MIN_SECONDS", "ClientKeys", "public_key_set"]
+
+_log = logging.getLogger(__name__)
+
+KEY_SET_TTL_SECONDS = 300.0
+REFETCH_MIN_SECONDS = 10.0
+_FETCH_TIMEOUT = httpx.Timeout(5.0)
+
+PublicKey = RSAKey | ECKey
+
+
+def public_key_set(document: Any, source: str) -> KeySet:
+    """The RSA and EC public keys of a JWK Set document; ClientUnauthorizedError otherwise."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ClientUnauthorizedError(f"{source} is not a JWK Set")
+    keys = [k for k in document["keys"] if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
+    if any("d" in key for key in keys):
+        raise ClientUnauthorizedError(f"{source} holds private key material")
+    try:
+        return KeySet.import_key_set({"keys": keys})
+    except (JoseError, ValueError, TypeError):
+        raise ClientUnauthorizedError(f"{source} has an unreadable key") from None
+
+
+@dataclass(slots=True)
+class _Cached:
+    keys: KeySet
+    fetched_at: float
+
+
+class ClientKeys:
+    def __init__(self, http: httpx.AsyncClient, clock: Clock, *, allow_plain_http: bool) -> None:
+        self._http = http
+        self._clock = clock
+        self._allow_plain_http = allow_plain_http
+        self._cache: dict[str, _Cached] = {}
+
+    async def key(self, client: CdsClientRegistration, kid: str) -> PublicKey:
+        """The client's key `kid`; ClientUnauthorizedError when it has none such."""
+        if client.jwks_file is not None:
+            keys = self._file_keys(client.jwks_file)
+            return _by_kid(keys, kid, client.iss)
+        assert client.jwks_url is not None
+        cached = self._cache.get(client.jwks_url)
+        now = self._clock()
+        if cached is None or now - cached.fetched_at >= KEY_SET_TTL_SECONDS:
+            cached = await self._fetch(client.jwks_url)
+        found = _lookup(cached.keys, kid)
+        if found is None and now - cached.fetched_at >= REFETCH_MIN_SECONDS:
+            cached = await self._fetch(client.jwks_url)
+            found = _lookup(cached.keys, kid)
+        if found is None:
+            raise ClientUnauthorizedError(f"kid not in the JWK Set of client {client.iss!r}")
+        return found
+
+    def _file_keys(self, path: Path) -> KeySet:
+        cached = self._cache.get(f"file:{path}")
+        now = self._clock()
+        if cached is not None and now - cached.fetched_at < KEY_SET_TTL_SECONDS:
+            return cached.keys
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ClientUnauthorizedError(f"JWK Set file {path} cannot be read") from None
+        keys = public_key_set(document, f"JWK Set file {path}")
+        self._cache[f"file:{path}"] = _Cached(keys, now)
+        return keys
+
+    async def _fetch(self, url: str) -> _Cached:
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (
+            self._allow_plain_http and parts.scheme == "http" and is_loopback_host(parts.hostname)
+        ):
+            raise ClientUnauthorizedError("the registered jwks_url is not https")
+        try:
+            response = await self._http.get(
+                url, headers={"Accept": "application/json"}, timeout=_FETCH_TIMEOUT
+            )
+        except httpx.HTTPError as exc:
+            raise ClientUnauthorizedError(f"jwks_url fetch failed: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise ClientUnauthorizedError(f"jwks_url answered HTTP {response.status_code}")
+        try:
+            document = response.json()
+        except ValueError:
+            raise ClientUnauthorizedError("jwks_url did not answer JSON") from None
+        cached = _Cached(public_key_set(document, "the client's jwks_url"), self._clock())
+        self._cache[url] = cached
+        _log.info("fetched the JWK Set of a CDS client (%d keys)", len(cached.keys.keys))
+        return cached
+
+
+def _lookup(keys: KeySet, kid: str) -> PublicKey | None:
+    try:
+        key = keys.get_by_kid(kid)
+    except (JoseError, ValueError):
+        return None
+    return key if isinstance(key, (RSAKey, ECKey)) else None
+
+
+def _by_kid(keys: KeySet, kid: str, iss: str) -> PublicKey:
+    found = _lookup(keys, kid)
+    if found is None:
+        raise ClientUnauthorizedError(f"kid not in the JWK Set of client {iss!r}")
+    return found

@@ -1,0 +1,193 @@
+"""Feedback on our cards (CDS Hooks 2.0 §Feedback), read and checked (pure).
+
+``{"feedback": [{card, outcome, acceptedSuggestions?, overrideReason?, outcomeTimestamp}]}``:
+`card` is the card's uuid; `outcome` accepted | overridden (cds-fb-1); an accepted card names
+the suggestions taken (cds-fb-2); an override reason holds a reason Coding, a user comment or
+both (cds-fb-3); the timestamp is ISO 8601 with a time zone. The same card may be reported more
+than once: `FeedbackItem.key` identifies one report so storing it twice keeps one record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from plugin.cds_hooks.errors import CdsRequestInvalidError
+from plugin.errors import Problem
+
+__all__ = ["OUTCOMES", "FeedbackItem", "OverrideReason", "parse_feedback"]
+
+OUTCOMES = ("accepted", "overridden")
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideReason:
+    system: str | None
+    code: str | None
+    display: str | None
+    user_comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackItem:
+    card: str
+    outcome: str
+    accepted_suggestions: tuple[str, ...]
+    override_reason: OverrideReason | None
+    outcome_timestamp: datetime  # in UTC
+
+    def key(self, client_iss: str, service_id: str) -> str:
+        """The identity of this report: the same feedback sent again has the same key."""
+        reason = self.override_reason
+        identity = [
+            client_iss,
+            service_id,
+            self.card,
+            self.outcome,
+            sorted(self.accepted_suggestions),
+            [reason.system, reason.code, reason.user_comment] if reason else None,
+            self.outcome_timestamp.isoformat(),
+        ]
+        text = json.dumps(identity, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value.removeprefix("urn:uuid:"))
+    except ValueError:
+        return False
+    return True
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _optional_text(
+    data: Mapping[str, Any], name: str, path: str, problems: list[Problem]
+) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem(path, "type", "must be a non-empty string"))
+        return None
+    return value
+
+
+def _override_reason(value: Any, path: str, problems: list[Problem]) -> OverrideReason | None:
+    if not isinstance(value, dict):
+        problems.append(Problem(path, "type", "must be an object"))
+        return None
+    before = len(problems)
+    reason = value.get("reason")
+    system = code = display = None
+    if reason is not None:
+        if not isinstance(reason, dict):
+            problems.append(Problem(f"{path}.reason", "type", "must be a Coding object"))
+        else:
+            system = _optional_text(reason, "system", f"{path}.reason.system", problems)
+            code = _optional_text(reason, "code", f"{path}.reason.code", problems)
+            display = _optional_text(reason, "display", f"{path}.reason.display", problems)
+            if code is None and "code" not in reason:
+                problems.append(Problem(f"{path}.reason.code", "required", "is required"))
+    comment = _optional_text(value, "userComment", f"{path}.userComment", problems)
+    if reason is None and comment is None and "userComment" not in value:
+        problems.append(Problem(path, "cds-fb-3", "must hold a reason, a userComment, or both"))
+    if len(problems) > before:
+        return None
+    return OverrideReason(system, code, display, comment)
+
+
+def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None:
+    if not isinstance(value, dict):
+        problems.append(Problem(path, "type", "must be an object"))
+        return None
+    before = len(problems)
+    card = value.get("card")
+    if not _uuid(card):
+        problems.append(Problem(f"{path}.card", "uuid", "must be the card's uuid"))
+    outcome = value.get("outcome")
+    if outcome not in OUTCOMES:
+        problems.append(Problem(f"{path}.outcome", "cds-fb-1", "must be accepted or overridden"))
+    accepted: list[str] = []
+    suggestions = value.get("acceptedSuggestions")
+    if suggestions is not None:
+        if not isinstance(suggestions, list):
+            problems.append(Problem(f"{path}.acceptedSuggestions", "type", "must be an array"))
+        else:
+            for index, suggestion in enumerate(suggestions):
+                ident = suggestion.get("id") if isinstance(suggestion, dict) else None
+                if not isinstance(ident, str) or not ident.strip():
+                    problems.append(
+                        Problem(
+                            f"{path}.acceptedSuggestions[{index}].id",
+                            "required",
+                            "must be the suggestion's uuid",
+                        )
+                    )
+                else:
+                    accepted.append(ident)
+    if outcome == "accepted" and not accepted and suggestions is None:
+        problems.append(
+            Problem(
+                f"{path}.acceptedSuggestions",
+                "cds-fb-2",
+                "is required when the outcome is accepted",
+            )
+        )
+    elif outcome == "accepted" and not accepted and isinstance(suggestions, list):
+        problems.append(
+            Problem(f"{path}.acceptedSuggestions", "cds-fb-2", "must name at least one suggestion")
+        )
+    reason = None
+    if value.get("overrideReason") is not None:
+        reason = _override_reason(value["overrideReason"], f"{path}.overrideReason", problems)
+    timestamp = _timestamp(value.get("outcomeTimestamp"))
+    if timestamp is None:
+        problems.append(
+            Problem(
+                f"{path}.outcomeTimestamp",
+                "instant",
+                "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-23T14:30:00Z",
+            )
+        )
+    if len(problems) > before:
+        return None
+    assert isinstance(card, str) and isinstance(outcome, str) and timestamp is not None
+    return FeedbackItem(card, outcome, tuple(accepted), reason, timestamp)
+
+
+def parse_feedback(data: Any) -> tuple[FeedbackItem, ...]:
+    """The feedback items of a decoded body; every problem raised together (400)."""
+    if not isinstance(data, dict):
+        raise CdsRequestInvalidError(
+            [Problem("", "type", "the feedback must be a JSON object")], "CDS Hooks feedback"
+        )
+    items = data.get("feedback")
+    if not isinstance(items, list) or not items:
+        raise CdsRequestInvalidError(
+            [Problem("feedback", "required", "must be a non-empty array of feedback")],
+            "CDS Hooks feedback",
+        )
+    problems: list[Problem] = []
+    parsed = [_item(item, f"feedback[{index}]", problems) for index, item in enumerate(items)]
+    if problems:
+        raise CdsRequestInvalidError(problems, "CDS Hooks feedback")
+    return tuple(item for item in parsed if item is not None)

@@ -1,0 +1,116 @@
+"""What a CDS client's prefetch holds for one chart query (CDS Hooks 2.0 §Prefetch Template),
+read without I/O.
+
+- key absent: the client chose not to, or could not, prefetch it → we fetch it ourselves;
+- key present with ``null``: the client ran the query and there is no data → nothing;
+- a Bundle (a searchset, or any type) → its resources, matches and `_include`s alike;
+- an OperationOutcome, or a Bundle carrying an error-level one: the client hit an error (the
+  3.0 ballot's way of saying so; 2.0 clients leave the key out) → fetched ourselves;
+- a Bundle with a `next` link: the client sent only the first page → fetched ourselves, whole,
+  so the assessment never rests on part of the chart;
+- a read template answered with its resource → that resource.
+
+Anything else is a malformed request (400), named by its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from plugin.cds_hooks.chart_queries import ChartQuery
+from plugin.errors import Problem
+
+__all__ = ["PrefetchReading", "read_prefetch"]
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchReading:
+    """`resources` when the prefetch answers the query; otherwise `fetch_because` says why we
+    must run it ourselves. `problem` marks a value that is not FHIR data at all."""
+
+    resources: tuple[Mapping[str, Any], ...] | None = None
+    fetch_because: str | None = None
+    problem: Problem | None = None
+
+
+def _is_error_outcome(resource: Any) -> bool:
+    if not isinstance(resource, Mapping) or resource.get("resourceType") != "OperationOutcome":
+        return False
+    issues = resource.get("issue")
+    if not isinstance(issues, list):
+        return True  # an outcome saying nothing in place of data is still not data
+    return (
+        any(
+            isinstance(issue, Mapping) and issue.get("severity") in ("fatal", "error")
+            for issue in issues
+        )
+        or not issues
+    )
+
+
+def _has_next_page(bundle: Mapping[str, Any]) -> bool:
+    links = bundle.get("link")
+    return isinstance(links, list) and any(
+        isinstance(link, Mapping) and link.get("relation") == "next" and link.get("url")
+        for link in links
+    )
+
+
+def _bundle_resources(key: str, bundle: Mapping[str, Any]) -> PrefetchReading:
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        return PrefetchReading(problem=Problem(f"prefetch.{key}.entry", "type", "must be an array"))
+    resources: list[Mapping[str, Any]] = []
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if resource is None:
+            continue
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
+            return PrefetchReading(
+                problem=Problem(
+                    f"prefetch.{key}.entry[{index}].resource",
+                    "resource",
+                    "must be a FHIR resource with a resourceType",
+                )
+            )
+        if resource["resourceType"] == "OperationOutcome":
+            if _is_error_outcome(resource):
+                return PrefetchReading(fetch_because="the client reported an error for it")
+            continue  # warnings and information beside the matches
+        resources.append(resource)
+    if _has_next_page(bundle):
+        return PrefetchReading(fetch_because="the client sent only its first page")
+    return PrefetchReading(resources=tuple(resources))
+
+
+def read_prefetch(query: ChartQuery, prefetch: Mapping[str, Any]) -> PrefetchReading:
+    """How the prefetch answers `query`."""
+    key = query.key
+    if key not in prefetch:
+        return PrefetchReading(fetch_because="not prefetched")
+    value = prefetch[key]
+    if value is None:
+        return PrefetchReading(resources=())
+    if not isinstance(value, Mapping) or not isinstance(value.get("resourceType"), str):
+        return PrefetchReading(
+            problem=Problem(
+                f"prefetch.{key}", "resource", "must be a FHIR resource, a Bundle, or null"
+            )
+        )
+    if _is_error_outcome(value):
+        return PrefetchReading(fetch_because="the client reported an error for it")
+    if value["resourceType"] == "Bundle":
+        return _bundle_resources(key, value)
+    expected = query.template.partition("/")[0] if query.is_read else None
+    if expected is None or value["resourceType"] != expected:
+        wanted = f"a {expected} or null" if expected else "a Bundle or null"
+        return PrefetchReading(
+            problem=Problem(
+                f"prefetch.{key}.resourceType",
+                "prefetch-type",
+                f"must be {wanted} (got a {value['resourceType']})",
+            )
+        )
+    return PrefetchReading(resources=(value,))

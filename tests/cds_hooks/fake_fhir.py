@@ -1,0 +1,122 @@
+"""A small in-memory FHIR server for the chart queries, usable two ways: as a respx side
+effect answering fhirServer searches (paged, with absolute `next` links), and as a CDS client
+filling the prefetch from the same data — so both paths see identical resources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, rendered_query
+
+
+def _tokens(concept: Any) -> set[str]:
+    found: set[str] = set()
+    for coding in (concept or {}).get("coding") or ():
+        found.add(f"{coding.get('system')}|{coding.get('code')}")
+        found.add(str(coding.get("code")))
+    return found
+
+
+def _patient_of(resource: Mapping[str, Any]) -> str | None:
+    if resource["resourceType"] == "Patient":
+        return str(resource["id"])
+    for element in ("subject", "patient"):
+        ref = (resource.get(element) or {}).get("reference")
+        if isinstance(ref, str) and ref.startswith("Patient/"):
+            return ref.removeprefix("Patient/")
+    return None
+
+
+class FakeFhirServer:
+    def __init__(self, base: str, resources: Sequence[Mapping[str, Any]], *, page_size: int = 50):
+        self.base = base.rstrip("/")
+        self.resources = list(resources)
+        self.page_size = page_size
+        self.requests: list[httpx.Request] = []
+
+    def search(
+        self, resource_type: str, params: Sequence[tuple[str, str]]
+    ) -> list[Mapping[str, Any]]:
+        found = [r for r in self.resources if r["resourceType"] == resource_type]
+        for name, value in params:
+            if name == "patient":
+                found = [r for r in found if _patient_of(r) == value]
+            elif name == "category":
+                found = [
+                    r for r in found if any(value in _tokens(c) for c in r.get("category") or ())
+                ]
+            elif name == "code":
+                wanted = set(value.split(","))
+                found = [r for r in found if wanted & _tokens(r.get("code"))]
+            elif name.startswith("_"):
+                continue
+            else:
+                raise AssertionError(f"unsupported search parameter {name}")
+        return found
+
+    def read(self, resource_type: str, resource_id: str) -> Mapping[str, Any] | None:
+        return next(
+            (
+                r
+                for r in self.resources
+                if r["resourceType"] == resource_type and r["id"] == resource_id
+            ),
+            None,
+        )
+
+    def bundle(self, matches: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(matches),
+            "entry": [
+                {"fullUrl": f"{self.base}/{r['resourceType']}/{r['id']}", "resource": r}
+                for r in matches
+            ],
+        }
+
+    def prefetch(self, queries: Sequence[ChartQuery], patient_id: str) -> dict[str, Any]:
+        """What a CDS client that satisfied every template would send."""
+        out: dict[str, Any] = {}
+        for query in queries:
+            request = rendered_query(query, {"patientId": patient_id})
+            if isinstance(request, FhirRead):
+                out[query.key] = self.read(request.resource_type, request.resource_id)
+            else:
+                out[query.key] = self.bundle(self.search(request.resource_type, request.params))
+        return out
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        assert request.headers["authorization"] == "Bearer opaque-token-for-tests"
+        path = urlsplit(str(request.url)).path.removeprefix(urlsplit(self.base).path).strip("/")
+        parts = path.split("/")
+        if len(parts) == 2:
+            found = self.read(parts[0], parts[1])
+            if found is None:
+                return httpx.Response(
+                    404,
+                    json={
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "not-found"}],
+                    },
+                )
+            return httpx.Response(200, json=found)
+        params = [(k, v) for k, v in parse_qsl(request.url.query.decode())]
+        offset = int(dict(params).get("_offset", "0"))
+        query = [(k, v) for k, v in params if k != "_offset"]
+        matches = self.search(parts[0], query)
+        page = self.bundle(matches[offset : offset + self.page_size])
+        if offset + self.page_size < len(matches):
+            next_query = urlencode([*query, ("_offset", str(offset + self.page_size))])
+            page["link"] = [{"relation": "next", "url": f"{self.base}/{parts[0]}?{next_query}"}]
+        return httpx.Response(
+            200,
+            content=json.dumps(page).encode(),
+            headers={"Content-Type": "application/fhir+json"},
+        )

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from plugin.candidacy import default_policy
+from plugin.cds_hooks.candidacy_service import CandidacyService, today_utc
+from plugin.cds_hooks.discovery import service_by_id
+from plugin.cds_hooks.invariants import response_problems
+from tests.cds_hooks.charts import sandbox_chart
+from tests.cds_hooks.conftest import (
+    FHIR_SERVER,
+    PATIENT_ID,
+    SELECT,
+    SIGN,
+    Clock,
+    discography_order,
+    hook_call,
+    other_order,
+)
+from tests.cds_hooks.fake_fhir import FakeFhirServer
+
+
+def service(clock: Clock) -> CandidacyService:
+    return CandidacyService(
+        policy=default_policy(),
+        launch_url="https://app.example.org/launch",
+        http=httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(599))),
+        clock=clock,
+        new_uuid=iter(f"00000000-0000-4000-8000-{n:012d}" for n in range(1000)).__next__,
+    )
+
+
+def prefetch(clock: Clock) -> dict[str, Any]:
+    chart = sandbox_chart("pregnant", today_utc(clock), as_patient=PATIENT_ID)
+    cds = service(clock)
+    return FakeFhirServer(FHIR_SERVER, chart).prefetch(cds.queries, PATIENT_ID)
+
+
+async def test_one_card_per_discography_order_and_none_for_others(clock: Clock) -> None:
+    drafts = [discography_order("a"), other_order(), discography_order("b", levels=("L3-L4",))]
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(drafts=drafts, prefetch=prefetch(clock)))
+    assert response_problems(body) == []
+    assert [c["indicator"] for c in body["cards"]] == ["critical", "critical"]
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["a", "b"]
+    assert "(ServiceRequest/b)" in body["cards"][1]["detail"]  # says which order it is about
+
+
+async def test_order_select_answers_for_the_selected_order_only(clock: Clock) -> None:
+    select = service_by_id(SELECT)
+    assert select is not None
+    drafts = [discography_order("a"), discography_order("b")]
+    body = await service(clock).answer(
+        select,
+        hook_call(
+            "order-select", drafts, prefetch=prefetch(clock), selections=["ServiceRequest/b"]
+        ),
+    )
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["b"]
+
+
+async def test_uuids_come_from_the_injected_source(clock: Clock) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(prefetch=prefetch(clock)))
+    assert body["cards"][0]["uuid"] == "00000000-0000-4000-8000-000000000000"

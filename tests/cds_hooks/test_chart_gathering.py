@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from plugin.candidacy import default_policy
+from plugin.cds_hooks.chart_gathering import gather_chart
+from plugin.cds_hooks.chart_queries import chart_queries
+from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
+from plugin.cds_hooks.hook_request import Hook, HookRequest, parse_hook_request
+from smart_app.fhir_client import RetryPolicy
+from tests.cds_hooks.charts import sandbox_chart
+from tests.cds_hooks.conftest import FHIR_SERVER, PATIENT_ID, hook_call
+from tests.cds_hooks.fake_fhir import FakeFhirServer
+
+QUERIES = chart_queries(default_policy())
+CHART = sandbox_chart("on-apixaban", date(2026, 3, 14), as_patient=PATIENT_ID)
+FAST = RetryPolicy.for_cds(sleep=lambda _: _no_wait())
+
+
+async def _no_wait() -> None:
+    return None
+
+
+def call(**kw: object) -> HookRequest:
+    return parse_hook_request(hook_call(**kw), Hook.ORDER_SIGN)  # type: ignore[arg-type]
+
+
+def keyed(resources: list[Any]) -> list[str]:
+    return sorted(f"{r['resourceType']}/{r['id']}" for r in resources)
+
+
+async def test_full_prefetch_needs_no_server() -> None:
+    fake = FakeFhirServer(FHIR_SERVER, CHART)
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: pytest.fail("fetched"))
+    ) as http:
+        resources = await gather_chart(
+            QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), http
+        )
+    assert set(keyed(resources)) == set(keyed(CHART))
+
+
+async def test_fetched_and_prefetched_give_the_same_resources() -> None:
+    fake = FakeFhirServer(FHIR_SERVER, CHART, page_size=5)
+    prefetched = await gather_chart(
+        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
+    )
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+    assert fetched == prefetched
+    assert len(fake.requests) > len(QUERIES)  # paging was followed
+
+
+async def test_only_the_missing_keys_are_fetched() -> None:
+    fake = FakeFhirServer(FHIR_SERVER, CHART)
+    prefetch = fake.prefetch(QUERIES, PATIENT_ID)
+    del prefetch["conditions"]
+    prefetch["allergies"] = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}],
+    }
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
+    assert sorted(r.url.path.rsplit("/", 1)[-1] for r in fake.requests) == [
+        "AllergyIntolerance",
+        "Condition",
+    ]
+
+
+async def test_neither_prefetch_nor_server_is_412() -> None:
+    with pytest.raises(ChartUnavailableError) as caught:
+        await gather_chart(QUERIES, call(), httpx.AsyncClient())
+    assert "conditions" in caught.value.keys
+
+
+@pytest.mark.parametrize("status", [401, 403, 500, 503])
+async def test_failing_server_is_412(status: int) -> None:
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(return_value=httpx.Response(status))
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(ChartUnavailableError) as caught:
+                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+    assert "opaque-token" not in caught.value.why and PATIENT_ID not in caught.value.why
+
+
+async def test_paging_to_another_origin_is_not_followed() -> None:
+    fake = FakeFhirServer(FHIR_SERVER, CHART, page_size=2)
+    evil = FakeFhirServer("https://elsewhere.example.net/fhir", CHART, page_size=2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = fake.handler(request)
+        return httpx.Response(
+            response.status_code,
+            content=response.content.replace(FHIR_SERVER.encode(), evil.base.encode()),
+        )
+
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=handler)
+        escaped = mock.route(url__startswith=evil.base).mock(side_effect=evil.handler)
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(ChartUnavailableError):
+                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+    assert not escaped.called  # the token never went to the other server
+
+
+async def test_malformed_prefetch_is_400() -> None:
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        await gather_chart(QUERIES, call(prefetch={"conditions": "none"}), httpx.AsyncClient())
+    assert caught.value.problems[0].field == "prefetch.conditions"

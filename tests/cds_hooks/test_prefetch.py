@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+from plugin.cds_hooks.chart_queries import ChartQuery
+from plugin.cds_hooks.prefetch import read_prefetch
+
+SEARCH = ChartQuery("conditions", "Condition?patient={{context.patientId}}")
+READ = ChartQuery("patient", "Patient/{{context.patientId}}")
+CONDITION = {"resourceType": "Condition", "id": "c1"}
+
+
+def bundle(*resources: dict[str, Any], **extra: object) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r} for r in resources],
+        **extra,
+    }
+
+
+def test_absent_key_must_be_fetched() -> None:
+    assert read_prefetch(SEARCH, {}).fetch_because == "not prefetched"
+
+
+def test_null_means_no_data() -> None:
+    assert read_prefetch(SEARCH, {"conditions": None}).resources == ()
+    assert read_prefetch(READ, {"patient": None}).resources == ()
+
+
+def test_bundle_gives_its_resources_without_warnings() -> None:
+    warning = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "warning", "code": "informational"}],
+    }
+    assert read_prefetch(SEARCH, {"conditions": bundle(CONDITION, warning)}).resources == (
+        CONDITION,
+    )
+
+
+def test_bundle_without_type_or_entries_is_empty() -> None:
+    assert read_prefetch(SEARCH, {"conditions": {"resourceType": "Bundle"}}).resources == ()
+
+
+def test_error_outcome_means_fetch_ourselves() -> None:
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "exception"}],
+    }
+    assert read_prefetch(SEARCH, {"conditions": outcome}).fetch_because
+    assert read_prefetch(SEARCH, {"conditions": bundle(CONDITION, outcome)}).fetch_because
+
+
+def test_first_page_only_means_fetch_ourselves() -> None:
+    paged = bundle(CONDITION, link=[{"relation": "next", "url": "https://x/Condition?page=2"}])
+    assert read_prefetch(SEARCH, {"conditions": paged}).fetch_because
+
+
+def test_read_gives_the_resource() -> None:
+    patient = {"resourceType": "Patient", "id": "p"}
+    assert read_prefetch(READ, {"patient": patient}).resources == (patient,)
+
+
+def test_wrong_values_are_problems_named_by_key() -> None:
+    for value in ("text", [1], {"id": "x"}):
+        problem = read_prefetch(SEARCH, {"conditions": value}).problem
+        assert problem is not None and problem.field == "prefetch.conditions"
+    problem = read_prefetch(READ, {"patient": CONDITION}).problem
+    assert problem is not None and problem.rule == "prefetch-type"
+    problem = read_prefetch(SEARCH, {"conditions": bundle({"id": "no-type"})}).problem
+    assert problem is not None and problem.field == "prefetch.conditions.entry[0].resource"
