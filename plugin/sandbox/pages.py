@@ -32,9 +32,11 @@ def render(
     apply form-action to the redirect too)."""
     html = _ENVIRONMENT.get_template(template).render(**context)
     targets = " ".join(["'self'", *([redirect_origin] if redirect_origin else [])])
+    # frame-ancestors 'self': the sandbox's own EHR page frames the app, and the app's
+    # authorize redirect shows the consent and patient-picker pages inside that same iframe.
     policy = (
         f"default-src 'none'; style-src 'self'; img-src 'self'; form-action {targets}; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "frame-ancestors 'self'; base-uri 'none'"
     )
     if frame_src:
         policy += f"; frame-src {frame_src}"
