@@ -15,11 +15,13 @@ from smart_app.access_log import AccessLogMiddleware
 from smart_app.clock import Clock, system_clock
 from smart_app.errors import SmartError
 from smart_app.fhir_errors import FhirError
+from smart_app.outbox import build_outbox
 from smart_app.pages import STATIC_DIR, error_page, page_environment
 from smart_app.routes import router
 from smart_app.security import SecurityHeadersMiddleware, frame_ancestor_origins
 from smart_app.services import build_services
 from smart_app.settings import Settings
+from smart_app.workflow import build_workflow_services, workflow_router
 
 __all__ = ["create_app"]
 
@@ -42,12 +44,14 @@ def create_app(
     """The app. `transport` routes its outgoing HTTP (tests, the in-process sandbox); `clock`
     is injectable for tests. Raises ConfigurationError for unusable keys or registrations."""
     services = build_services(settings, transport=transport, clock=clock)
+    outbox = build_outbox(services)
     _quiet_http_client_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.database.ready()
-        yield
+        async with outbox.running():  # the worker that writes signed reports to the chart
+            yield
         await services.aclose()
 
     app = FastAPI(
@@ -59,7 +63,10 @@ def create_app(
     )
     app.state.smart = services
     app.state.pages = page_environment()
+    app.state.outbox = outbox
+    app.state.workflow = build_workflow_services(services, outbox)
     app.include_router(router)
+    app.include_router(workflow_router)
     app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="smart-static")
     app.add_exception_handler(SmartError, error_page)
     app.add_exception_handler(FhirError, error_page)

@@ -206,6 +206,7 @@ async def complete_launch(services: SmartServices, response: AuthorizationRespon
         style=style,
         intent=token.intent,
         tenant=token.tenant,
+        app_context=token.app_context,
         # RFC 6749 §5.1: an omitted scope means the scope requested.
         granted_scope=token.scope if token.scope is not None else " ".join(record.scopes),
         access_token=token.access_token,

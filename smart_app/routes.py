@@ -30,6 +30,7 @@ from smart_app.pages import render
 from smart_app.security import expired_session_cookie, session_cookie
 from smart_app.session import LiveSession
 from smart_app.style import style_sheet
+from smart_app.workflow.study_urls import CANDIDACY_PATH
 
 __all__ = ["JWKS_CACHE_CONTROL", "router"]
 
@@ -89,7 +90,14 @@ async def callback(
     session_id = await complete_launch(
         services, AuthorizationResponse(state, code, error, error_description)
     )
-    response = RedirectResponse(f"{request.scope.get('root_path', '')}/app", status_code=303)
+    live = await services.sessions.get(session_id)
+    if live is not None:
+        # Signed reports that waited for this user to sign in again are sent now.
+        await request.app.state.outbox.resume_for_session(session_id, live.session)
+    # The candidacy page comes first after a launch (it links on to a study in progress).
+    response = RedirectResponse(
+        f"{request.scope.get('root_path', '')}{CANDIDACY_PATH}", status_code=303
+    )
     response.headers.append(
         "set-cookie", session_cookie(session_id, secure=services.settings.cookie_secure)
     )

@@ -37,6 +37,8 @@ READ_TYPES: tuple[str, ...] = (
     "ImagingStudy",
     "DocumentReference",
     "Practitioner",
+    # Read back only to check the product's own Provenance before filing it again.
+    "Provenance",
 )
 #: What the product writes back (the report and its structured results).
 CREATED_TYPES: tuple[str, ...] = (

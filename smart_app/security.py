@@ -122,7 +122,9 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = self.csp
+                # A response may bring a stricter policy of its own (the report preview).
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = self.csp
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Content-Type-Options"] = "nosniff"
                 if "cache-control" not in headers:

@@ -33,6 +33,7 @@ class SmartSession(BaseModel):
     style: dict[str, str] = Field(default_factory=dict)  # sanitised CSS custom properties
     intent: str | None = None
     tenant: str | None = None
+    app_context: str | None = None  # CDS Hooks card's appContext (names the draft order)
     granted_scope: str
     access_token: SecretStr
     refresh_token: SecretStr | None = None

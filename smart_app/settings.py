@@ -70,6 +70,7 @@ class EhrRegistration(BaseModel):
     frame_origins: list[str] = Field(default_factory=list)  # extra origins allowed to frame us
     write_mode: WriteMode = WriteMode.AUTO
     document_type: Literal["18748-4", "34121-4"] = "18748-4"
+    document_pdf: bool = False  # its clinical notes accept a PDF besides text/plain (not Epic)
 
     _check_iss = field_validator("iss")(classmethod(lambda cls, v: _base_url(v)))
 

@@ -17,7 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from smart_app.client_auth import AsyncOAuth2Client
 from smart_app.errors import IdTokenError, TokenEndpointError, TokenResponseError
@@ -25,6 +25,7 @@ from smart_app.oauth_errors import explain_token_error, safe_error_code
 
 __all__ = [
     "ID_TOKEN_ALGORITHMS",
+    "MAX_APP_CONTEXT_CHARS",
     "FhirContextItem",
     "IdTokenClaims",
     "TokenResponse",
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 #: "none" are never accepted — with a public JWKS they would let anyone forge a token.
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384")
 CLOCK_SKEW_SECONDS = 60
+#: A CDS card's appContext names a draft order; anything longer is not ours and is dropped.
+MAX_APP_CONTEXT_CHARS = 4096
 
 
 class FhirContextItem(BaseModel):
@@ -76,6 +79,16 @@ class TokenResponse(BaseModel):
     smart_style_url: str | None = None
     intent: str | None = None
     tenant: str | None = None
+    # CDS Hooks §Link: the card's `appContext`, handed over by the EHR in the token response.
+    app_context: str | None = Field(default=None, alias="appContext")
+
+    @field_validator("app_context", mode="before")
+    @classmethod
+    def _usable_app_context(cls, value: object) -> object:
+        # Optional hint from a CDS card: one the app cannot use never stops the launch.
+        if not isinstance(value, str) or len(value) > MAX_APP_CONTEXT_CHARS:
+            return None
+        return value
 
 
 def parse_token_response(raw: object, ehr_name: str) -> TokenResponse:

@@ -107,7 +107,7 @@ async def test_ehr_launch_reaches_the_patient_page(sandbox: Running) -> None:
 
     page = await _follow(sandbox.http, launch)
     assert page.status_code == 200
-    assert str(page.url).endswith("/app")
+    assert str(page.url).endswith("/app/candidacy")
     # The banner names the launched patient; the user is named from fhirUser.
     assert "Lumbar-Candidate" in page.text
     assert "Testdoctor" in page.text

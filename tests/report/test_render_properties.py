@@ -41,7 +41,9 @@ def _level(draw: st.DrawFn, name: str) -> dict[str, Any]:
         "onset_volume_ml": onset_volume,
         "total_volume_ml": total,
         "dallas_grade": draw(st.one_of(st.none(), st.integers(0, 5))),
-        "pain_location": draw(st.one_of(st.none(), st.text(min_size=1, max_size=40))),
+        "pain_location": draw(
+            st.one_of(st.none(), st.text(min_size=1, max_size=40).filter(str.strip))
+        ),
     }
 
 

@@ -65,7 +65,7 @@ async def test_a_lost_cookie_across_the_redirect_does_not_break_the_launch(
     client.cookies.clear()  # e.g. a third-party iframe that dropped everything
     response = await client.get("/callback", params=params)
     assert response.status_code == 303
-    assert response.headers["location"] == "/app"
+    assert response.headers["location"] == "/app/candidacy"
 
 
 async def test_pkce_verifier_mismatch_is_an_invalid_grant_error_page(
@@ -231,4 +231,4 @@ async def test_no_request_value_can_choose_where_the_app_redirects(
     params = ehr.authorize(launch.headers["location"]) | hostile
     response = await client.get("/callback", params=params)
     assert response.status_code == 303
-    assert response.headers["location"] == "/app"
+    assert response.headers["location"] == "/app/candidacy"

@@ -1,0 +1,250 @@
+"""Runs a write plan against an EHR's FHIR server, exactly once per resource.
+
+Before each create the chart is checked for the product's identifier: by the server itself
+(conditional create, `If-None-Exist`) or by a search; the server's id is recorded in the
+ledger before the next step. A step whose earlier send has no recorded answer (a timeout after
+the server committed, a 5xx after commit, a dropped connection) is reconciled by identifier
+before anything is sent again; a transaction is reconciled as a whole (all entries present:
+applied; none: send again; some: finish entry by entry and flag it).
+
+Failures propagate as `smart_app.fhir_errors` (classified by the worker) or `WriteBackError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
+from plugin.writeback import LookupMethod, StepAction, WritePlan, WriteStep
+from plugin.writeback.reconciliation import (
+    TransactionFinding,
+    content_matches,
+    transaction_finding,
+)
+from plugin.writeback.references import (
+    PLACEHOLDER_PREFIX,
+    placeholders_in,
+    rewrite_references,
+    strip_references,
+)
+from plugin.writeback.transaction import transaction_bundle, transaction_outcomes
+from smart_app.fhir_client import FhirClient
+from smart_app.fhir_errors import FhirPreconditionFailed
+from smart_app.outbox.errors import ChangedInChartError, InDoubtError, WriteBackError
+from smart_app.outbox.ledger import ItemLedger
+from smart_app.outbox.records import LedgerState
+
+__all__ = ["PlanExecutor", "is_ours"]
+
+
+def is_ours(resource: Mapping[str, Any], step: WriteStep) -> bool:
+    """Whether a resource a search returned carries the step's identity (a server that
+    ignores an unknown search parameter returns everything; trust only what we can see)."""
+    _, _, value = step.token.partition("|")
+    if step.search_parameter == "_tag":
+        meta = resource.get("meta")
+        tags = meta.get("tag") if isinstance(meta, dict) else None
+        return any(
+            isinstance(t, dict) and t.get("system") == IDENTIFIER_SYSTEM and t.get("code") == value
+            for t in tags or []
+        )
+    identifiers = resource.get("identifier")
+    return any(
+        isinstance(i, dict) and i.get("system") == IDENTIFIER_SYSTEM and i.get("value") == value
+        for i in identifiers or []
+    )
+
+
+class PlanExecutor:
+    def __init__(self, client: FhirClient, ledger: ItemLedger, plan: WritePlan) -> None:
+        self._client = client
+        self._ledger = ledger
+        self._plan = plan
+        self.notes: list[str] = []
+
+    async def run(self) -> list[str]:
+        """Write every step not yet in the ledger; returns notes for the status page."""
+        if self._plan.transaction:
+            await self._run_transaction()
+        else:
+            await self._run_steps(self._plan.steps)
+        return self.notes
+
+    # -- one step at a time -----------------------------------------------------------------
+
+    async def _run_steps(self, steps: Iterable[WriteStep]) -> None:
+        for step in steps:
+            if self._ledger.done(step.key):
+                continue
+            if step.action is StepAction.CREATE:
+                await self._create(step)
+            else:
+                await self._update(step)
+
+    async def _create(self, step: WriteStep) -> None:
+        if step.lookup is LookupMethod.IDENTIFIER_SEARCH or (
+            step.lookup is LookupMethod.CONDITIONAL_CREATE and self._ledger.in_doubt(step.key)
+        ):
+            if await self._found(step):
+                return
+        elif step.lookup is LookupMethod.NONE and self._ledger.in_doubt(step.key):
+            raise InDoubtError(
+                f"The app sent the {step.role.value} ({step.resource_type}) but did not hear "
+                "back, and this EHR offers no way to check whether it was stored. Check the "
+                "patient's chart; send the report again only if it is not there."
+            )
+        body = self._prepared(step)
+        await self._ledger.intend([step])
+        result = await self._client.create(
+            body,
+            if_none_exist=step.if_none_exist if step.conditional else None,
+            retry_safe=False,  # the outbox retries, after reconciling
+        )
+        if result.id is None:
+            # Created (Epic answers 201 with no body when not asked for one), but unnamed.
+            if step.lookup is not LookupMethod.NONE and await self._found(step):
+                return
+            raise InDoubtError(
+                f"The EHR accepted the {step.role.value} ({step.resource_type}) without saying "
+                "where it stored it, so the rest of the report cannot refer to it."
+            )
+        state = LedgerState.CREATED if result.created else LedgerState.FOUND
+        await self._ledger.record(step, state, result.id, result.version)
+
+    async def _found(self, step: WriteStep) -> bool:
+        """Search the chart for the step's identity; record a match. True when found."""
+        parameter, token = step.search
+        results = await self._client.search(step.resource_type, {parameter: token})
+        ours = [r for r in results if is_ours(r, step) and isinstance(r.get("id"), str)]
+        if not ours:
+            return False
+        first = ours[0]
+        version = _version_of(first)
+        if len(ours) > 1:
+            self.notes.append(
+                f"The chart already holds {len(ours)} copies of the {step.role.value} "
+                f"({step.resource_type}); the first is used and no further copy was filed"
+            )
+        await self._ledger.record(
+            step, LedgerState.FOUND, str(first["id"]), version, duplicates=len(ours) - 1
+        )
+        return True
+
+    async def _update(self, step: WriteStep) -> None:
+        server_id, version = self._target(step)
+        body = self._prepared(step)
+        body["id"] = server_id
+        await self._ledger.intend([step])
+        try:
+            result = await self._client.update(body, if_match=version)
+        except FhirPreconditionFailed:
+            # The version moved on: our own earlier attempt (answer lost), or someone else.
+            current = await self._client.read(step.resource_type, server_id)
+            if not content_matches(current, body):
+                raise ChangedInChartError(
+                    f"The {step.role.value} ({step.resource_type}) was changed in the EHR since "
+                    "this report last wrote it; the app did not overwrite that change. Review "
+                    "it in the chart, then sign the report again."
+                ) from None
+            await self._ledger.record(step, LedgerState.UPDATED, server_id, _version_of(current))
+            return
+        await self._ledger.record(step, LedgerState.UPDATED, result.id or server_id, result.version)
+
+    # -- the full strategy ------------------------------------------------------------------
+
+    async def _run_transaction(self) -> None:
+        pending = [s for s in self._plan.steps if not self._ledger.done(s.key)]
+        if not pending:
+            return
+        if any(self._ledger.in_doubt(s.key) for s in pending):
+            finding = await self._reconcile(pending)
+            if finding is TransactionFinding.APPLIED:
+                for step in pending:
+                    if not self._ledger.done(step.key):  # present, but the app may not look
+                        await self._ledger.record(step, LedgerState.INFERRED, None, None)
+                return
+            if finding is TransactionFinding.PARTIAL:
+                self.notes.append(
+                    "The EHR applied only part of the transaction (it should be all or nothing); "
+                    "the missing resources were written one by one"
+                )
+                await self._run_steps(self._plan.steps)
+                return
+        await self._ledger.intend(pending)
+        bundle = transaction_bundle(pending, self._resolved(), self._target)
+        response = await self._client.transaction(bundle, retry_safe=False)
+        for step, outcome in zip(pending, transaction_outcomes(response, pending), strict=True):
+            if outcome.id is None:
+                if step.lookup is not LookupMethod.NONE and await self._found(step):
+                    continue
+                await self._ledger.record(step, LedgerState.INFERRED, None, None)
+                continue
+            if step.action is StepAction.UPDATE:
+                state = LedgerState.UPDATED
+            else:
+                state = LedgerState.CREATED if outcome.created else LedgerState.FOUND
+            await self._ledger.record(step, state, outcome.id, outcome.version)
+
+    async def _reconcile(self, pending: list[WriteStep]) -> TransactionFinding:
+        """Which entries of an earlier transaction attempt are in the chart (recorded)."""
+        present: dict[str, bool] = {}
+        for step in pending:
+            if step.action is StepAction.CREATE:
+                if step.lookup is LookupMethod.NONE:
+                    continue  # cannot be looked up: follows the others
+                present[step.key] = await self._found(step)
+            else:
+                server_id, _ = self._target(step)
+                current = await self._client.read(step.resource_type, server_id)
+                body = self._prepared(step)
+                body["id"] = server_id
+                applied = content_matches(current, body)
+                if applied:
+                    await self._ledger.record(
+                        step, LedgerState.UPDATED, server_id, _version_of(current)
+                    )
+                present[step.key] = applied
+        return transaction_finding(present)
+
+    # -- references -------------------------------------------------------------------------
+
+    def _located(self, token: str) -> tuple[str, str, str | None] | None:
+        """(type, id, version) of the resource `token` identifies, from the ledger of this
+        item first, then from what earlier versions recorded."""
+        entry = self._ledger.located(token)
+        if entry is not None and entry.server_id is not None:
+            return entry.resource_type, entry.server_id, entry.version
+        known = self._plan.known.get(token)
+        return (known.resource_type, known.id, known.version) if known is not None else None
+
+    def _resolved(self) -> dict[str, str]:
+        resolved = {}
+        for placeholder, token in self._plan.placeholders.items():
+            located = self._located(token)
+            if located is not None:
+                resolved[placeholder] = f"{located[0]}/{located[1]}"
+        return resolved
+
+    def _target(self, step: WriteStep) -> tuple[str, str | None]:
+        located = self._located(step.token)
+        if located is None:
+            raise WriteBackError(
+                f"The {step.role.value} ({step.resource_type}) to update is not recorded as "
+                "being in the chart"
+            )
+        return located[1], step.if_match if step.if_match is not None else located[2]
+
+    def _prepared(self, step: WriteStep) -> dict[str, Any]:
+        """The body as sent on its own: references rewritten to server ids, the others left
+        out (a transaction's entries keep theirs: see `transaction_bundle`)."""
+        resolved = self._resolved()
+        body = rewrite_references(step.body, resolved)
+        unresolved = frozenset(p for p in placeholders_in(body) if p.startswith(PLACEHOLDER_PREFIX))
+        return strip_references(body, unresolved) if unresolved else body
+
+
+def _version_of(resource: Mapping[str, Any]) -> str | None:
+    meta = resource.get("meta")
+    version = meta.get("versionId") if isinstance(meta, dict) else None
+    return version if isinstance(version, str) else None

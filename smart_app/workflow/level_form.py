@@ -1,0 +1,168 @@
+"""What the level entry form posts, applied to the study document.
+
+Typed text is converted to what the study model takes (``"12,5"`` → 12.5 psi, ``"7"`` → 7) when
+it can be; text that cannot be read as a number is kept as typed, so validation names it ("must
+be a number (got '1O')") and the form shows it back — a mistyped value is never dropped.
+Only discs and sections whose presence marker was posted are touched, so an empty radio group
+clears its value while a form from another page leaves the rest of the study alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from plugin.study.model import ComplicationCode
+from smart_app.workflow.entry_fields import (
+    COMPLICATION_CHOICES,
+    LEVEL_FIELDS,
+    EntryField,
+    FieldKind,
+    level_field_id,
+)
+
+__all__ = [
+    "COMPLICATION_FIELD_PREFIX",
+    "OTHER_COMPLICATION_FIELD",
+    "PERFORMED_LOCAL_FIELD",
+    "PERFORMED_OFFSET_FIELD",
+    "POST_CT_FIELD",
+    "STUDY_MARKER",
+    "apply_level_form",
+    "form_text",
+    "level_marker",
+    "performed_parts",
+    "typed_value",
+]
+
+STUDY_MARKER = "study-fields"
+PERFORMED_LOCAL_FIELD = "performed-local"
+PERFORMED_OFFSET_FIELD = "performed-offset"
+POST_CT_FIELD = "post_discogram_ct"
+COMPLICATION_FIELD_PREFIX = "complication-"
+OTHER_COMPLICATION_FIELD = "complication-other-text"
+
+_OFFSET = re.compile(r"^[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]$")
+_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?$")
+_PERFORMED = re.compile(
+    r"^(?P<local>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?P<offset>Z|[+-]\d{2}:\d{2})$"
+)
+
+
+def level_marker(level: str) -> str:
+    """The hidden input saying this disc's fields are on the posted form."""
+    return level_field_id(level, "present")
+
+
+def _number(text: str) -> float | None:
+    # A decimal comma is what many keyboards give for `inputmode="decimal"`.
+    candidate = text.replace(",", ".", 1) if "," in text and "." not in text else text
+    try:
+        value = float(candidate)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def typed_value(field: EntryField, raw: str) -> Any:
+    """The study value of a posted text: None when empty, a number when it reads as one, else
+    the text as typed (for validation to name)."""
+    text = raw.strip()
+    if not text:
+        return None
+    if field.kind is FieldKind.DECIMAL:
+        number = _number(text)
+        return text if number is None else number
+    if field.kind is FieldKind.WHOLE or field.integer_codes:
+        if re.fullmatch(r"[+-]?\d{1,6}", text):
+            return int(text)
+        number = _number(text)
+        return text if number is None else number  # 7.5 → "must be a whole number (got 7.5)"
+    return text
+
+
+def form_text(value: Any) -> str:
+    """A stored value as the input shows it: numbers without a trailing ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _apply_level(level: dict[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
+    updated = dict(level)
+    name = str(level.get("level"))
+    for field in LEVEL_FIELDS:
+        value = typed_value(field, form.get(level_field_id(name, field.name), ""))
+        if value is None:
+            updated.pop(field.name, None)
+        else:
+            updated[field.name] = value
+    return updated
+
+
+def performed_parts(value: Any) -> tuple[str, str]:
+    """(local date-time, offset) of a stored `performed` for the form's two inputs; a value
+    that is not in that shape (kept as typed) shows whole in the first."""
+    if not isinstance(value, str):
+        return "", ""
+    match = _PERFORMED.match(value)
+    if match is None:
+        return value, ""
+    offset = match["offset"]
+    return match["local"], "+00:00" if offset == "Z" else offset
+
+
+def _performed(form: Mapping[str, str]) -> str | None:
+    local = form.get(PERFORMED_LOCAL_FIELD, "").strip()
+    if not local:
+        return None
+    offset = form.get(PERFORMED_OFFSET_FIELD, "").strip()
+    if not _LOCAL.match(local):
+        return local  # kept for validation to name
+    seconds = "" if local.count(":") == 2 else ":00"
+    # Without the browser's offset (no JavaScript) the time is taken as UTC, and the page says so.
+    return f"{local}{seconds}{offset if _OFFSET.match(offset) else '+00:00'}"
+
+
+def _complications(form: Mapping[str, str]) -> list[dict[str, str]]:
+    chosen: list[dict[str, str]] = [
+        {"code": choice.value}
+        for choice in COMPLICATION_CHOICES
+        if form.get(COMPLICATION_FIELD_PREFIX + choice.value)
+    ]
+    other = form.get(OTHER_COMPLICATION_FIELD, "").strip()
+    if other:
+        chosen.append({"code": ComplicationCode.OTHER.value, "text": other})
+    return chosen
+
+
+def apply_level_form(document: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
+    """The study document with the posted level and study fields applied."""
+    updated = dict(document)
+    levels = document.get("levels")
+    if isinstance(levels, list):
+        updated["levels"] = [
+            _apply_level(level, form)
+            if isinstance(level, dict) and level_marker(str(level.get("level"))) in form
+            else level
+            for level in levels
+        ]
+    if STUDY_MARKER in form:
+        for key, value in (
+            ("performed", _performed(form)),
+            ("post_discogram_ct", form.get(POST_CT_FIELD, "").strip() or None),
+        ):
+            if value is None:
+                updated.pop(key, None)
+            else:
+                updated[key] = value
+        complications = _complications(form)
+        if complications:
+            updated["complications"] = complications
+        else:
+            updated.pop("complications", None)
+    return updated

@@ -1,0 +1,34 @@
+"""The study a request is about: its draft, found by id under the session's owner (EHR,
+patient, user) — a draft of another patient or user is "not found", whatever its id."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends
+
+from smart_app.dependencies import SessionDep
+from smart_app.drafts import Draft, DraftNotFoundError, DraftOwner
+from smart_app.workflow.services import WorkflowDep
+from smart_app.workflow.study_urls import DRAFT_ID_PATTERN
+
+__all__ = ["OwnedDraftDep", "owned_draft", "revision_of"]
+
+_DRAFT_ID = re.compile(DRAFT_ID_PATTERN)
+
+
+async def owned_draft(draft_id: str, live: SessionDep, workflow: WorkflowDep) -> Draft:
+    if not _DRAFT_ID.match(draft_id):
+        raise DraftNotFoundError()
+    return await workflow.drafts.get(DraftOwner.of_session(live.session), draft_id)
+
+
+OwnedDraftDep = Annotated[Draft, Depends(owned_draft)]
+
+
+def revision_of(form: dict[str, str], draft: Draft) -> int:
+    """The revision the posted form was made from (the page's hidden field); a form without
+    one is taken as made from the stored revision."""
+    value = form.get("revision", "")
+    return int(value) if value.isdigit() and len(value) < 10 else draft.revision

@@ -1,0 +1,197 @@
+"""Each write strategy against a sandbox EHR that behaves like it, read back from the chart;
+amendments, a change made in the EHR meanwhile, and the history of versions."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
+from smart_app.outbox import ItemState
+from tests.faults.checks import assert_in_chart_once
+from tests.faults.conftest import RigFactory
+from tests.faults.harness import PATIENT, WriteBackRig
+from tests.writeback.studies import lumbar_study
+
+NON_LATIN = 'Low back <script>alert("x")</script> — «боль» 腰痛'
+
+
+async def written(rig: WriteBackRig, item_id: str) -> dict[str, dict[str, object]]:
+    """The chart's copy of each resource the item recorded, by step key."""
+    entries = await rig.store.ledger_entries(item_id)
+    found = {}
+    for key, entry in entries.items():
+        if entry.server_id is None:
+            continue
+        (resource,) = await rig.chart(entry.resource_type, _id=entry.server_id)
+        found[key] = resource
+    return found
+
+
+def token(study_key: str, suffix: str) -> str:
+    return f"{IDENTIFIER_SYSTEM}|{study_key}.{suffix}"
+
+
+async def test_full_files_the_whole_report_in_one_transaction(make: RigFactory) -> None:
+    rig = await make(strategy="full")
+    signed = await rig.sign()
+    await rig.drain(rig.worker())
+    await assert_in_chart_once(rig, signed.item_id)
+    chart = await written(rig, signed.item_id)
+    assert len(chart) == 7
+    report = chart[token(signed.study_key, "report")]
+    levels = [chart[token(signed.study_key, f"level.{n}")] for n in ("L3-L4", "L4-L5", "L5-S1")]
+    assert report["result"] == [{"reference": f"Observation/{o['id']}"} for o in levels]
+    procedure = chart[token(signed.study_key, "procedure")]
+    assert procedure["report"] == [{"reference": f"DiagnosticReport/{report['id']}"}]
+    assert procedure["subject"]["reference"] == f"Patient/{PATIENT}"
+
+
+async def test_per_resource_files_each_resource_linked_to_the_others(make: RigFactory) -> None:
+    rig = await make(strategy="per-resource")
+    signed = await rig.sign()
+    await rig.drain(rig.worker())
+    await assert_in_chart_once(rig, signed.item_id)
+    chart = await written(rig, signed.item_id)
+    report = chart[token(signed.study_key, "report")]
+    procedure = chart[token(signed.study_key, "procedure")]
+    level = chart[token(signed.study_key, "level.L4-L5")]
+    assert level["partOf"] == [{"reference": f"Procedure/{procedure['id']}"}]
+    # Created before its report existed, then linked to it by an update.
+    assert procedure["report"] == [{"reference": f"DiagnosticReport/{report['id']}"}]
+    assert procedure["meta"]["versionId"] == "2"
+    note = chart[token(signed.study_key, "document")]
+    assert note["context"]["related"] == [{"reference": f"DiagnosticReport/{report['id']}"}]
+    provenance = chart[token(signed.study_key, "provenance")]
+    assert len(provenance["target"]) == 6
+    plan = await rig.plan(signed.item_id)
+    assert plan.explanation.startswith("This EHR does not accept FHIR transactions.")
+
+
+@pytest.mark.parametrize("pdf", [False, True])
+async def test_an_epic_like_ehr_gets_one_clinical_note(make: RigFactory, pdf: bool) -> None:
+    rig = await make(strategy="document", document_pdf=pdf)
+    study = lumbar_study()
+    study["levels"][1]["pain_location"] = NON_LATIN
+    draft = await rig.drafts.create(rig.owner, study)
+    signed = await rig.signing.sign(
+        rig.owner, draft.id, revision=draft.revision, session_id=rig.session_id
+    )
+    await rig.drain(rig.worker())
+    await assert_in_chart_once(rig, signed.item_id)
+    (note,) = (await written(rig, signed.item_id)).values()
+    assert (note["status"], note["docStatus"]) == ("current", "final")
+    assert note["context"]["encounter"] == [{"reference": "Encounter/lumbar-candidate-enc-02"}]
+    types = [c["attachment"]["contentType"] for c in note["content"]]
+    assert types == (
+        ["application/pdf", "text/plain; charset=utf-8"] if pdf else ["text/plain; charset=utf-8"]
+    )
+    text = base64.b64decode(note["content"][-1]["attachment"]["data"]).decode("utf-8")
+    assert NON_LATIN in text  # free text arrives as typed, in UTF-8
+    ours = f"{IDENTIFIER_SYSTEM}|"
+    assert await rig.chart("DiagnosticReport", patient=PATIENT, identifier=ours) == []
+    item = await rig.item(signed.item_id)
+    assert item.strategy == "document"
+    plan = await rig.plan(signed.item_id)
+    assert "This EHR does not accept DiagnosticReport." in plan.explanation
+
+
+async def amend(rig: WriteBackRig, **changes: object) -> str:
+    """Sign the next version of the rig's (only) study; returns its item id."""
+    (draft,) = await rig.drafts.drafts(rig.owner)
+    study = lumbar_study() | changes
+    draft = await rig.drafts.save(rig.owner, draft.id, revision=draft.revision, study=study)
+    signed = await rig.signing.sign(
+        rig.owner, draft.id, revision=draft.revision, session_id=rig.session_id
+    )
+    return signed.item_id
+
+
+@pytest.mark.parametrize("strategy", ["full", "per-resource"])
+async def test_an_amendment_writes_new_versions_never_a_silent_overwrite(
+    make: RigFactory, strategy: str
+) -> None:
+    rig = await make(strategy=strategy)
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    before = await written(rig, first.item_id)
+    second = await amend(rig, post_discogram_ct="Grade 5 fissure on review (corrected)")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.WRITTEN, item.last_error
+    after = await written(rig, second)
+    key = first.study_key
+    report = after[token(key, "report")]
+    assert report["id"] == before[token(key, "report")]["id"]  # the same report, version 2
+    assert (report["status"], report["meta"]["versionId"]) == ("amended", "2")
+    assert token(key, "level.L4-L5") not in after  # unchanged levels are left alone
+    new_note = after[token(key, "document.v2")]
+    old_note = after[token(key, "document")]
+    assert new_note["relatesTo"] == [
+        {"code": "replaces", "target": {"reference": f"DocumentReference/{old_note['id']}"}}
+    ]
+    assert (new_note["docStatus"], old_note["status"]) == ("amended", "superseded")
+    provenance = after[token(key, "provenance.v2")]
+    assert provenance["activity"]["coding"][0]["code"] == "UPDATE"
+    counts = await rig.our_resources()
+    assert all(n == 1 for n in counts.values())
+    history = await rig.store.history(rig.owner.iss, PATIENT, key)
+    assert [(h.version, h.item.state) for h in history] == [
+        (1, ItemState.WRITTEN),
+        (2, ItemState.WRITTEN),
+    ]
+    assert history[0].content_hash != history[1].content_hash
+    roles = {w.role for w in history[1].written}
+    assert roles >= {"diagnostic report", "clinical note", "previous note superseded", "provenance"}
+
+
+async def test_a_change_made_in_the_ehr_meanwhile_is_not_overwritten(make: RigFactory) -> None:
+    rig = await make(strategy="per-resource")
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    report["conclusion"] = "Edited in the EHR by someone else"
+    edit = rig.ehr.issue_access_token("discogram-app", "user/*.cruds", patient=PATIENT).token
+    async with httpx.AsyncClient(
+        transport=rig.transport.inner, base_url="http://127.0.0.1:8000"
+    ) as http:
+        response = await http.put(
+            f"/fhir/DiagnosticReport/{report['id']}",
+            json=report,
+            headers={"Authorization": f"Bearer {edit}"},
+        )
+    assert response.status_code == 200
+    second = await amend(rig, post_discogram_ct="Corrected")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.FAILED
+    assert item.last_error is not None and "was changed in the EHR since" in item.last_error
+    (kept,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    assert kept["conclusion"] == "Edited in the EHR by someone else"
+
+
+async def test_a_document_amendment_replaces_the_note(make: RigFactory) -> None:
+    rig = await make(strategy="document")
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    second = await amend(rig, post_discogram_ct="Corrected")
+    await rig.drain(rig.worker())
+    after = await written(rig, second)
+    notes = await rig.chart(
+        "DocumentReference", patient=PATIENT, identifier=f"{IDENTIFIER_SYSTEM}|"
+    )
+    assert len(notes) == 2
+    assert after[token(first.study_key, "document")]["status"] == "superseded"
+    assert after[token(first.study_key, "document.v2")]["status"] == "current"
+
+
+async def test_a_note_without_a_visit_fails_with_what_to_do(make: RigFactory) -> None:
+    rig = await make(strategy="document")
+    signed = await rig.sign(encounter=None)
+    await rig.drain(rig.worker())
+    item = await rig.item(signed.item_id)
+    assert item.state is ItemState.FAILED
+    assert item.last_error is not None and "add the encounter" in item.last_error
+    assert await rig.our_resources() == {}

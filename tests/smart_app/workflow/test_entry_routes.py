@@ -1,0 +1,177 @@
+"""Results entry: validated as typed with the core's messages (each naming its field), invalid
+values kept, the interpretation updating, every change saved — by script (JSON) or by a plain
+post — and nothing lost to a reload or a new launch."""
+
+import re
+
+import httpx
+
+from tests.smart_app.workflow.conftest import (
+    RESULTS,
+    Browser,
+    Sandbox,
+    input_value,
+    level_fields,
+    page_text,
+    set_up_three_levels,
+    start_study,
+)
+
+
+async def results_page(sandbox: Sandbox) -> Browser:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    await set_up_three_levels(browser)
+    return browser
+
+
+async def save(
+    browser: Browser, results: dict[str, dict[str, str]], **extra: str
+) -> httpx.Response:
+    response = await browser.post(
+        f"{browser.study_url}/levels", level_fields(browser, results, action="save", **extra)
+    )
+    return await browser.follow(response)
+
+
+async def test_the_results_page_lists_each_disc_in_injection_order_with_labelled_inputs(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    page = browser.page
+    assert page is not None
+    draft = await browser.draft()
+    by_order = sorted(draft.study["levels"], key=lambda lv: lv["order"])
+    legends = re.findall(r"<legend>Injection (\d) · ([A-Z0-9-]+)", page.text)
+    assert legends == [(str(lv["order"]), lv["level"]) for lv in by_order]
+    ids = re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', page.text)
+    labelled = set(re.findall(r'<label for="([^"]+)"', page.text))
+    assert ids and set(ids) <= labelled  # every visible input has its label
+    assert 'id="lv-L4-L5-opening_pressure_psi" name="lv-L4-L5-opening_pressure_psi"' in page.text
+    assert re.search(r'id="lv-L4-L5-opening_pressure_psi"[^>]*inputmode="decimal"', page.text)
+    assert 'aria-live="polite" data-interpretation' in page.text
+    assert "There is a problem" not in page_text(page)  # nothing typed yet: no error
+
+
+async def test_messages_name_the_field_and_invalid_values_are_kept(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    page = await save(
+        browser,
+        {"L4-L5": {"opening_pressure_psi": "1O", "pain_intensity": "12", "total_volume_ml": "1,5"}},
+    )
+    text = page_text(page)
+    assert "L4-L5 · Opening pressure: Must be a number (got '1O')" in text
+    assert "L4-L5 · Pain intensity: Must be at most 10 (got 12)" in text
+    assert 'href="#lv-L4-L5-pain_intensity"' in page.text
+    assert input_value(page, "lv-L4-L5-opening_pressure_psi") == "1O"  # kept as typed
+    assert input_value(page, "lv-L4-L5-total_volume_ml") == "1.5"  # decimal comma read
+    assert re.search(r'id="lv-L4-L5-pain_intensity"[^>]*aria-invalid="true"', page.text)
+    draft = await browser.draft()
+    l4 = next(lv for lv in draft.study["levels"] if lv["level"] == "L4-L5")
+    assert l4["opening_pressure_psi"] == "1O" and l4["total_volume_ml"] == 1.5
+    # A reload (a new request on the same session) shows the same values and messages.
+    again = await browser.get(f"{browser.study_url}/levels")
+    assert input_value(again, "lv-L4-L5-opening_pressure_psi") == "1O"
+    assert "Must be a number (got '1O')" in page_text(again)
+
+
+async def test_the_interpretation_is_provisional_until_every_disc_is_in(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    page = await save(browser, {"L4-L5": RESULTS["L4-L5"]})
+    panel = page_text(page).split("Interpretation so far", 1)[1]
+    assert "Provisional:" in panel
+    assert "Not yet included: L3-L4, L5-S1" in panel
+    assert "L4-L5 suspected — indeterminate" in panel  # no control recorded yet
+    page = await save(browser, RESULTS)
+    text = page_text(page)
+    assert "Interpretation so far" not in text
+    assert "Discogenic level identified: L4-L5 (definite)" in text
+
+
+async def test_autosave_answers_with_messages_and_the_new_panel(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    fields = level_fields(browser, {"L4-L5": {**RESULTS["L4-L5"], "peak_pressure_psi": "5"}})
+    before = int(fields["revision"])
+    response = await browser.http.post(
+        f"{browser.study_url}/levels/autosave",
+        data={k: v for k, v in fields.items() if k != "csrf_token"},
+        headers={"X-CSRF-Token": browser.csrf},
+    )
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["revision"] == before + 1
+    assert answer["messages"]["lv-L4-L5-peak_pressure_psi"].startswith(
+        "Peak pressure (5 psi) cannot be below the opening pressure (10 psi)"
+    )
+    assert "L4-L5" in answer["panel"] and "All changes saved" in answer["saved"]
+    # An older revision is refused, and nothing is overwritten.
+    stale = await browser.http.post(
+        f"{browser.study_url}/levels/autosave",
+        data={
+            **{k: v for k, v in fields.items() if k != "csrf_token"},
+            "lv-L4-L5-pain_intensity": "2",
+        },
+        headers={"X-CSRF-Token": browser.csrf},
+    )
+    assert stale.status_code == 409 and stale.json()["revision"] == before + 1
+    draft = await browser.draft()
+    assert next(lv for lv in draft.study["levels"] if lv["level"] == "L4-L5")["pain_intensity"] == 8
+
+
+async def test_a_stale_plain_post_shows_the_typed_values_without_saving(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    stale_fields = level_fields(browser, {"L5-S1": {"pain_location": "left buttock"}})
+    await save(browser, {"L5-S1": {"pain_location": "right buttock"}})
+    response = await browser.post(f"{browser.study_url}/levels", {**stale_fields, "action": "save"})
+    assert response.status_code == 409
+    assert "changed in another window" in page_text(response)
+    assert input_value(response, "lv-L5-S1-pain_location") == "left buttock"
+    current = input_value(response, "revision")
+    assert int(current) == (await browser.draft()).revision  # saving again replaces knowingly
+    draft = await browser.draft()
+    assert (
+        next(lv for lv in draft.study["levels"] if lv["level"] == "L5-S1")["pain_location"]
+        == "right buttock"
+    )
+
+
+async def test_the_draft_resumes_after_a_new_launch(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    await save(browser, {"L4-L5": {"opening_pressure_psi": "11"}})
+    draft_id = browser.draft_id()
+    later = await sandbox.launch()  # a new window, a new session: same user and patient
+    assert later.http.cookies != browser.http.cookies
+    assert f"/app/studies/{draft_id}/levels" in later.page.text  # type: ignore[union-attr]
+    page = await later.get(f"/app/studies/{draft_id}/levels")
+    assert input_value(page, "lv-L4-L5-opening_pressure_psi") == "11"
+
+
+async def test_another_patients_session_cannot_open_the_study(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    other = await sandbox.launch("on-apixaban")
+    response = await other.get(f"{browser.study_url}/levels")
+    assert response.status_code == 404
+    response = await other.get("/app/studies/not-a-draft-id/levels")
+    assert response.status_code == 404
+
+
+async def test_a_study_too_large_to_store_is_refused_with_the_rule_not_a_crash(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    # Each field under the form parser's 1 MiB bound; together over what the draft stores.
+    huge = {"L4-L5": {"comment": "x" * 600_000}, "L5-S1": {"comment": "y" * 600_000}}
+    response = await browser.post(
+        f"{browser.study_url}/levels", level_fields(browser, huge, action="save")
+    )
+    assert response.status_code == 422
+    assert "The study was not saved: study: is larger than 1,000,000 characters" in page_text(
+        response
+    )
+    fields = level_fields(browser, huge)
+    answer = await browser.http.post(
+        f"{browser.study_url}/levels/autosave",
+        data={k: v for k, v in fields.items() if k != "csrf_token"},
+        headers={"X-CSRF-Token": fields["csrf_token"]},
+    )
+    assert answer.status_code == 422 and "larger than" in answer.json()["error"]

@@ -1,0 +1,245 @@
+"""Signing (confirmation, scopes), the status page (what was written where, what is queued
+and why, the amendment history), sending a failed version again — and CSRF on every post."""
+
+import base64
+import io
+import re
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from plugin.sandbox.behaviour import (
+    CannedResponse,
+    Fault,
+    Interaction,
+    SandboxBehaviour,
+    SandboxRequest,
+)
+from smart_app.outbox import VersionHistory
+from tests.smart_app.workflow.conftest import (
+    RESULTS,
+    Browser,
+    Sandbox,
+    SandboxFactory,
+    enter_results,
+    input_value,
+    level_fields,
+    page_text,
+    set_up_three_levels,
+    start_study,
+)
+
+
+async def ready_to_sign(sandbox: Sandbox) -> Browser:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    await set_up_three_levels(browser)
+    await enter_results(browser)
+    return browser
+
+
+async def sign(browser: Browser, **extra: str) -> httpx.Response:
+    assert browser.page is not None
+    fields = browser.form(revision=input_value(browser.page, "revision"), confirm="yes")
+    fields.update(extra)
+    return await browser.post(f"{browser.study_url}/sign", fields)
+
+
+async def history(sandbox: Sandbox, browser: Browser) -> list[VersionHistory]:
+    owner = await browser.owner()
+    draft = await browser.draft()
+    versions: list[VersionHistory] = await sandbox.hosted.state.outbox.store.history(
+        owner.iss, owner.patient_id, draft.study_id
+    )
+    return versions
+
+
+async def test_signing_needs_the_confirmation(sandbox: Sandbox) -> None:
+    browser = await ready_to_sign(sandbox)
+    response = await sign(browser, confirm="")
+    assert response.status_code == 422
+    assert "Tick the box to confirm you have reviewed the report." in page_text(response)
+    assert await history(sandbox, browser) == []
+
+
+async def test_signing_is_refused_with_the_reason_when_no_create_scope_was_granted(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sandbox = await make_sandbox(withheld_scopes=["patient/DocumentReference.c"])
+    browser = await ready_to_sign(sandbox)
+    text = page_text(browser.page)  # type: ignore[arg-type]
+    assert "The EHR did not grant permission to create DocumentReference" in text
+    assert re.search(r"<button type=\"submit\" disabled[^>]*>Sign and send", browser.page.text)  # type: ignore[union-attr]
+    response = await sign(browser)
+    assert response.status_code == 403
+    assert await history(sandbox, browser) == []
+
+
+async def test_signed_then_written_the_status_page_says_what_went_where(
+    sandbox: Sandbox,
+) -> None:
+    browser = await ready_to_sign(sandbox)
+    page = await browser.follow(await sign(browser))
+    assert str(page.url).endswith("/status")
+    assert '<meta http-equiv="refresh" content="3">' in page.text  # queued: it reloads itself
+    assert "Version 1: Waiting to be sent to the EHR" in page_text(page)
+
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    text = page_text(page)
+    assert 'http-equiv="refresh"' not in page.text
+    kinds = "DiagnosticReport, DocumentReference, Observation, Procedure, Provenance"
+    assert f"Version 1 is in the chart ({kinds})" in text
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>([A-Za-z]+)</td><td><code>([^<]+)</code></td>", page.text
+    )
+    assert [r[1] for r in rows].count("Observation") == 3
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://127.0.0.1:8000"
+    ) as fhir:
+        for _role, resource_type, server_id in rows:
+            found = await fhir.get(
+                f"/fhir/{resource_type}/{server_id}", headers=sandbox.fhir_token()
+            )
+            assert found.status_code == 200, (resource_type, server_id)
+
+
+async def test_a_double_submit_signs_once(sandbox: Sandbox) -> None:
+    browser = await ready_to_sign(sandbox)
+    first = await sign(browser)
+    second = await sign(browser)
+    assert first.status_code == second.status_code == 303
+    assert len(await history(sandbox, browser)) == 1
+
+
+def refuse_transactions(request: SandboxRequest) -> Fault | None:
+    """The EHR rejecting the report's transaction with its own reason (422)."""
+    if request.interaction is not Interaction.TRANSACTION:
+        return None
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "business-rule", "diagnostics": "Note type not enabled"}
+        ],
+    }
+    return Fault(respond=CannedResponse(status=422, body=outcome))
+
+
+async def test_a_refused_write_is_shown_with_its_reason_and_can_be_sent_again(
+    sandbox: Sandbox,
+) -> None:
+    browser = await ready_to_sign(sandbox)
+    sandbox.ehr.behaviour = SandboxBehaviour(fault=refuse_transactions)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    text = page_text(page)
+    assert "Version 1: Not sent: the EHR refused it" in text
+    assert "Why:" in text and "Send version 1 again" in text
+    assert 'http-equiv="refresh"' not in page.text  # nothing will happen by itself
+    sandbox.ehr.behaviour = SandboxBehaviour()
+    response = await browser.post(
+        f"{browser.study_url}/retry", browser.form(item=input_value(page, "item"))
+    )
+    page = await browser.follow(response)
+    assert "Version 1: Waiting to be sent to the EHR" in page_text(page)
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    assert "Version 1 is in the chart" in page_text(page)
+
+
+async def test_an_amendment_is_a_second_version_and_the_history_keeps_both(
+    sandbox: Sandbox,
+) -> None:
+    browser = await ready_to_sign(sandbox)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    await browser.get(f"{browser.study_url}/levels")
+    assert "Saving a change starts an amendment" in page_text(browser.page)  # type: ignore[arg-type]
+    changed = {**RESULTS, "L5-S1": {**RESULTS["L5-S1"], "pain_location": "left buttock"}}
+    response = await browser.post(
+        f"{browser.study_url}/levels", level_fields(browser, changed, action="preview")
+    )
+    await browser.follow(response)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    text = page_text(page)
+    assert "Version 2 (amendment): In the chart" in text
+    assert "Version 1: In the chart" in text
+    assert text.index("Version 2 (amendment)") < text.index("Version 1: In the chart")
+
+
+async def test_free_text_is_escaped_in_pages_and_kept_exactly_in_the_pdf_and_fhir(
+    sandbox: Sandbox,
+) -> None:
+    hostile = "<script>alert('x')</script> \"quoted\" & боль 腰痛"
+    browser = await sandbox.launch()
+    await start_study(browser)
+    await set_up_three_levels(browser)
+    results = {**RESULTS, "L4-L5": {**RESULTS["L4-L5"], "pain_location": hostile}}
+    response = await browser.post(
+        f"{browser.study_url}/levels", level_fields(browser, results, action="save")
+    )
+    page = await browser.follow(response)
+    assert "<script>alert" not in page.text
+    assert (
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &#34;quoted&#34; &amp; боль 腰痛"
+        in page.text
+    )
+    assert input_value(page, "lv-L4-L5-pain_location") == hostile
+    preview = await browser.get(f"{browser.study_url}/preview")
+    report = await browser.http.get(f"{browser.study_url}/preview.html")
+    assert "<script>alert" not in report.text and "&lt;script&gt;" in report.text
+    pdf = await browser.http.get(f"{browser.study_url}/report.pdf")
+    words = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "<script>alert('x')</script>" in words and '"quoted" & боль' in words
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    status = await browser.get(f"{browser.study_url}/status")
+    ids = dict(
+        (t, i)
+        for _r, t, i in re.findall(
+            r"<tr><td>([^<]+)</td><td>([A-Za-z]+)</td><td><code>([^<]+)</code></td>", status.text
+        )
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://127.0.0.1:8000"
+    ) as fhir:
+        note = (
+            await fhir.get(
+                f"/fhir/DocumentReference/{ids['DocumentReference']}",
+                headers=sandbox.fhir_token(),
+            )
+        ).json()
+        observations = (
+            await fhir.get(
+                "/fhir/Observation",
+                params={"patient": "lumbar-candidate", "_count": "50"},
+                headers=sandbox.fhir_token(),
+            )
+        ).json()
+    attachments = {a["attachment"]["contentType"]: a["attachment"] for a in note["content"]}
+    plain = base64.b64decode(attachments["text/plain; charset=utf-8"]["data"]).decode("utf-8")
+    assert hostile in plain
+    texts = str(observations)
+    assert hostile in texts or hostile.replace("'", "\\'") in texts
+    assert preview.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/app/candidacy", "setup", "setup/order", "levels", "levels/autosave", "sign", "retry"],
+)
+async def test_every_post_needs_the_sessions_csrf_token(sandbox: Sandbox, path: str) -> None:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    url = path if path.startswith("/") else f"{browser.study_url}/{path}"
+    for token in (None, "not-the-token"):
+        data = {"patient": "lumbar-candidate", "action": "save"}
+        if token is not None:
+            data["csrf_token"] = token
+        response = await browser.http.post(url, data=data)
+        assert response.status_code == 403, (url, token)
+        assert "The form could not be accepted" in page_text(response)

@@ -1,0 +1,52 @@
+import pytest
+
+from plugin.writeback.reconciliation import (
+    TransactionFinding,
+    content_matches,
+    transaction_finding,
+)
+
+
+@pytest.mark.parametrize(
+    ("present", "finding"),
+    [
+        ({}, TransactionFinding.ABSENT),
+        ({"a": False, "b": False}, TransactionFinding.ABSENT),
+        ({"a": True, "b": True}, TransactionFinding.APPLIED),
+        ({"a": True, "b": False}, TransactionFinding.PARTIAL),
+    ],
+)
+def test_a_transaction_is_applied_absent_or_partial(
+    present: dict[str, bool], finding: TransactionFinding
+) -> None:
+    assert transaction_finding(present) is finding
+
+
+SENT = {
+    "resourceType": "Observation",
+    "id": "1",
+    "status": "amended",
+    "component": [{"code": {"text": "a"}}, {"code": {"text": "b"}}],
+}
+
+
+def test_the_servers_additions_do_not_hide_our_write() -> None:
+    server = {
+        **SENT,
+        "meta": {"versionId": "3"},
+        "text": {"status": "generated", "div": "<div/>"},
+        "issued": "2026-01-01T00:00:00Z",
+    }
+    assert content_matches(server, SENT)
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {**SENT, "status": "final"},
+        {**SENT, "component": [{"code": {"text": "a"}}]},
+        {k: v for k, v in SENT.items() if k != "component"},
+    ],
+)
+def test_anything_we_sent_that_differs_is_a_change(server: dict[str, object]) -> None:
+    assert not content_matches(server, SENT)
