@@ -5,8 +5,12 @@ updates and posts transactions; retries what is safe to retry, honours `Retry-Af
 the access token once on a 401, and turns every failure into an error of `fhir_errors`.
 
 The caller owns the `httpx.AsyncClient` (its lifecycle and transport); one FhirClient serves
-one FHIR base URL with one TokenSource. Logs carry the interaction, resource type, status and
-duration only — never URLs (ids and search values are patient data), bodies or tokens.
+one FHIR base URL with one TokenSource. A client given a `page_size` asks for pages that large
+(`_count`): a long chart then takes a few round trips instead of dozens, on servers that
+honour it (a server may always send fewer; one that refuses the parameter is asked again
+without it). Bodies are decoded with orjson: a chart of thousands of resources is megabytes.
+Logs carry the interaction, resource type, status and duration only — never URLs (ids and
+search values are patient data), bodies or tokens.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import httpx
+import orjson
 
 from plugin.errors import InputProblemError, Problem
 from smart_app.capabilities import CapabilityCache, ServerCapabilities
@@ -220,6 +225,7 @@ class SearchQuery:
     params: SearchParams = field(default_factory=dict)
     max_pages: int = DEFAULT_MAX_PAGES
     max_resources: int = DEFAULT_MAX_RESOURCES
+    page_size: int | None = None  # None: the client's page_size
 
 
 class SearchResults(list[dict[str, Any]]):
@@ -271,7 +277,8 @@ class FhirClient:
 
     `capability_cache` should be the process-wide CapabilityCache so /metadata is read once
     per EHR; without one, this client keeps its own. `max_concurrency` bounds the requests
-    this client has in flight at once (parallel searches queue behind it).
+    this client has in flight at once (parallel searches queue behind it). `page_size`, when
+    given, is the `_count` asked for on searches that do not set their own.
     """
 
     def __init__(
@@ -283,6 +290,7 @@ class FhirClient:
         policy: RetryPolicy | None = None,
         capability_cache: CapabilityCache | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        page_size: int | None = None,
     ) -> None:
         self._base = _checked_base_url(base_url)
         self._origin = _origin(self._base)
@@ -294,6 +302,8 @@ class FhirClient:
             raise InputProblemError(
                 [Problem("max_concurrency", "at-least-one", "must be 1 or more")], "FHIR client"
             )
+        _check_page_size(page_size)
+        self._page_size = page_size
         self._in_flight = asyncio.Semaphore(max_concurrency)
         self._refreshing = asyncio.Lock()
 
@@ -324,20 +334,30 @@ class FhirClient:
         *,
         max_pages: int = DEFAULT_MAX_PAGES,
         max_resources: int = DEFAULT_MAX_RESOURCES,
+        page_size: int | None = None,
     ) -> SearchResults:
         """GET [base]/[type]?params, then each `next` link up to `max_pages` pages and
         `max_resources` matches (see SearchResults.truncated). A `next` link to another
-        origin than the base, or back to a page already read, raises FhirPagingError."""
+        origin than the base, or back to a page already read, raises FhirPagingError.
+        `page_size` (else the client's) is sent as `_count` unless `params` set one."""
         _check_type(resource_type)
         if max_pages < 1 or max_resources < 1:
             raise InputProblemError(
                 [Problem("max_pages/max_resources", "at-least-one", "must be 1 or more")],
                 "FHIR search",
             )
+        _check_page_size(page_size)
         deadline = self._policy.clock() + self._policy.deadline
         request = RequestSummary("search", "GET", resource_type)
-        url: str | None = f"{self._base}/{resource_type}"
+        first_url = f"{self._base}/{resource_type}"
+        url: str | None = first_url
         query: list[tuple[str, str]] | None = _query_pairs(params or {})
+        size = page_size or self._page_size
+        response: httpx.Response | None = None
+        if size is not None and not any(name == "_count" for name, _ in query or ()):
+            response, query = await self._first_page(
+                request, first_url, query or [], size, deadline
+            )
         seen_pages = {f"{url}?{urlencode(query)}" if query else url}
         seen_ids: set[tuple[bool, Any, Any]] = set()
         matches: list[dict[str, Any]] = []
@@ -347,8 +367,12 @@ class FhirClient:
         pages = 0
         truncated = False
         while url is not None:
-            response = await self._exchange(request, "GET", url, params=query, deadline=deadline)
+            if response is None:
+                response = await self._exchange(
+                    request, "GET", url, params=query, deadline=deadline
+                )
             bundle = _bundle_body(request, response)
+            response = None
             pages += 1
             if pages == 1 and isinstance(bundle.get("total"), int):
                 total = bundle["total"]
@@ -547,7 +571,30 @@ class FhirClient:
             query.params,
             max_pages=query.max_pages,
             max_resources=query.max_resources,
+            page_size=query.page_size,
         )
+
+    async def _first_page(
+        self,
+        request: RequestSummary,
+        url: str,
+        query: list[tuple[str, str]],
+        size: int,
+        deadline: float,
+    ) -> tuple[httpx.Response, list[tuple[str, str]]]:
+        """The first page asked with `_count` = `size`, and the query that got it. A server
+        that refuses the parameter (400) is asked once more without it; a 400 for another
+        reason then fails the same way again."""
+        asked = [*query, ("_count", str(size))]
+        try:
+            response = await self._exchange(request, "GET", url, params=asked, deadline=deadline)
+        except FhirError as error:
+            if error.response is None or error.response.status != 400:
+                raise
+            _log.info("FHIR %s: _count refused; asking without it", request)
+            response = await self._exchange(request, "GET", url, params=query, deadline=deadline)
+            return response, query
+        return response, asked
 
     # -- one request, with retries ---------------------------------------------------------
 
@@ -688,6 +735,13 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
 
 
+def _check_page_size(page_size: int | None) -> None:
+    if page_size is not None and page_size < 1:
+        raise InputProblemError(
+            [Problem("page_size", "at-least-one", "must be 1 or more")], "FHIR search"
+        )
+
+
 def _check_type(resource_type: str) -> None:
     if not _RESOURCE_TYPE.fullmatch(resource_type):
         raise InputProblemError(
@@ -794,7 +848,7 @@ def _transport_error(request: RequestSummary, exc: httpx.TransportError, sends: 
 
 def _json_body(request: RequestSummary, response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return orjson.loads(response.content)
     except ValueError as exc:
         raise FhirUnexpectedResponseError(
             f"{request}: answer is not JSON", request=request, response=_summary(response, 1)

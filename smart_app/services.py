@@ -86,13 +86,24 @@ class SmartServices:
 
     def fhir_client(self, session_id: str, iss: str) -> FhirClient:
         """The FHIR client of one session: its EHR, its (refreshing) access token."""
+        # Ask for large pages: every page of a long search is one more sequential round
+        # trip. Servers cap `_count` at their own maximum (the client retries without it
+        # when a server refuses it).
         return FhirClient(
-            iss, self.token_source(session_id), self.http, capability_cache=self.capabilities
+            iss,
+            self.token_source(session_id),
+            self.http,
+            capability_cache=self.capabilities,
+            page_size=SEARCH_PAGE_SIZE,
         )
 
     async def aclose(self) -> None:
         await self.http.aclose()
         await self.database.dispose()
+
+
+#: `_count` the app asks for on chart searches.
+SEARCH_PAGE_SIZE = 1000
 
 
 def _check_registrations(settings: Settings, allow_plain_http: bool) -> None:

@@ -170,67 +170,74 @@ def chart_from_resources(
     problems: list[Problem] = []
     kept: dict[str, Resource] = {}
     anonymous: list[Resource] = []
+    # A chart may hold thousands of resources (a CDS prefetch): this loop does the least work
+    # per resource, and builds an entry's path only for a problem.
     for index, resource in enumerate(resources):
-        path = f"{where}[{index}]" + (".resource" if wrapped else "")
-        if not isinstance(resource, Mapping):
-            problems.append(Problem(path or f"[{index}]", "type", "a resource must be an object"))
+        if type(resource) is not dict and not isinstance(resource, Mapping):
+            path = _path(where, index, wrapped) or f"[{index}]"
+            problems.append(Problem(path, "type", "a resource must be an object"))
             continue
         kind = resource.get("resourceType")
         if not isinstance(kind, str) or not kind:
-            problems.append(Problem(f"{path}.resourceType", "missing", "resourceType is required"))
+            path = f"{_path(where, index, wrapped)}.resourceType"
+            problems.append(Problem(path, "missing", "resourceType is required"))
             continue
-        if kind not in CHART_RESOURCE_TYPES or is_void(resource):
+        if kind not in CHART_RESOURCE_TYPES or is_void(resource, kind):
             continue
-        reference = reference_of(resource)
+        rid = resource.get("id")
+        reference = f"{kind}/{rid}" if isinstance(rid, str) and rid else reference_of(resource)
         if reference is None:
             anonymous.append(resource)
-        elif reference not in kept or _newer(resource, kept[reference]):
+            continue
+        current = kept.get(reference)
+        if current is None or (current is not resource and _newer(resource, current)):
             kept[reference] = resource
     if problems:
         raise ChartInvalidError(problems)
-    ordered = sorted([*kept.values(), *anonymous], key=_sort_key)
-    problems.extend(_patient_problems(ordered))
+    by_type = _grouped(kept, anonymous)
+    problems.extend(_patient_problems(by_type))
     if problems:
         raise ChartInvalidError(problems)
-    by_type: dict[str, list[Resource]] = {}
-    for resource in ordered:
-        by_type.setdefault(str(resource["resourceType"]), []).append(resource)
-    by_reference = {ref: res for res in ordered if (ref := reference_of(res)) is not None}
+    ordered = tuple(resource for kind in sorted(by_type) for resource in by_type[kind])
+    by_reference = dict(kept)
     # urn:uuid references inside a transaction or collection Bundle point at entry fullUrls.
     by_reference.update(
         {res["_fullUrl"]: res for res in ordered if isinstance(res.get("_fullUrl"), str)}
     )
-    return Chart(
-        tuple(ordered),
-        {kind: tuple(items) for kind, items in by_type.items()},
-        by_reference,
-    )
+    return Chart(ordered, {kind: tuple(items) for kind, items in by_type.items()}, by_reference)
+
+
+def _path(where: str, index: int, wrapped: bool) -> str:
+    return f"{where}[{index}]" + (".resource" if wrapped else "")
+
+
+def _grouped(kept: dict[str, Resource], anonymous: list[Resource]) -> dict[str, list[Resource]]:
+    """Resources by type, each type in a fixed order: those without id or fullUrl first, by
+    content, then the others by reference (unique once duplicates are merged)."""
+    by_type: dict[str, list[Resource]] = {}
+    for resource in sorted(anonymous, key=_canonical):
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    for reference in sorted(kept):
+        resource = kept[reference]
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    return by_type
 
 
 def _newer(candidate: Resource, current: Resource) -> bool:
-    """Of two copies of one resource, the later version wins (ties: a fixed order)."""
-    return _version_key(candidate) > _version_key(current)
+    """Of two copies of one resource, the later version wins (ties: a fixed order, by
+    content). Overlapping searches deliver equal copies: those compare without serializing."""
+    if candidate.get("meta") is not None or current.get("meta") is not None:
+        versions = (_version(candidate), _version(current))
+        if versions[0] != versions[1]:
+            return versions[0] > versions[1]
+    return candidate != current and _canonical(candidate) > _canonical(current)
 
 
-def _version_key(resource: Resource) -> tuple[str, str, str]:
-    meta = resource.get("meta") if isinstance(resource.get("meta"), Mapping) else {}
-    assert isinstance(meta, Mapping)
-    return (
-        str(meta.get("lastUpdated") or ""),
-        str(meta.get("versionId") or ""),
-        _canonical(resource),
-    )
-
-
-def _sort_key(resource: Resource) -> tuple[str, str, str]:
-    # References are unique once duplicates are merged; only anonymous resources need their
-    # content to be ordered.
-    reference = reference_of(resource)
-    return (
-        str(resource["resourceType"]),
-        reference or "",
-        "" if reference else _canonical(resource),
-    )
+def _version(resource: Resource) -> tuple[str, str]:
+    meta = resource.get("meta")
+    if not isinstance(meta, Mapping):
+        return ("", "")
+    return (str(meta.get("lastUpdated") or ""), str(meta.get("versionId") or ""))
 
 
 def _canonical(resource: Resource) -> str:
@@ -241,10 +248,10 @@ _SUBJECT_ELEMENTS = ("subject", "patient")
 _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)")
 
 
-def _patient_problems(resources: Sequence[Resource]) -> list[Problem]:
+def _patient_problems(by_type: Mapping[str, Sequence[Resource]]) -> list[Problem]:
     """One patient per chart: a second Patient, or a record about another patient, is bad
     input — assessing it would mix two people's data."""
-    patients = [r for r in resources if r["resourceType"] == "Patient"]
+    patients = by_type.get("Patient", ())
     if len(patients) > 1:
         refs = ", ".join(reference_of(p) or "(no id)" for p in patients)
         return [
@@ -253,19 +260,25 @@ def _patient_problems(resources: Sequence[Resource]) -> list[Problem]:
     if not patients or not isinstance(patients[0].get("id"), str):
         return []
     own = str(patients[0]["id"])
+    own_reference = f"Patient/{own}"
     problems: list[Problem] = []
-    for resource in resources:
-        for element in _SUBJECT_ELEMENTS:
-            target = resource.get(element)
-            ref = target.get("reference") if isinstance(target, Mapping) else None
-            # urn:uuid references cannot name another patient: the chart holds one Patient.
-            match = _PATIENT_REFERENCE.search(ref) if isinstance(ref, str) else None
-            if match is not None and match.group(1) != own:
-                problems.append(
-                    Problem(
-                        f"{reference_of(resource) or resource['resourceType']}.{element}",
-                        "other-patient",
-                        f"refers to {ref}, not to the chart's patient Patient/{own}",
+    for kind in sorted(by_type):
+        for resource in by_type[kind]:
+            for element in _SUBJECT_ELEMENTS:
+                target = resource.get(element)
+                if target is None:
+                    continue
+                ref = target.get("reference") if isinstance(target, Mapping) else None
+                if not isinstance(ref, str) or ref == own_reference or "Patient/" not in ref:
+                    continue  # the common cases, decided without the pattern
+                # urn:uuid references cannot name another patient: the chart holds one Patient.
+                match = _PATIENT_REFERENCE.search(ref)
+                if match is not None and match.group(1) != own:
+                    problems.append(
+                        Problem(
+                            f"{reference_of(resource) or resource['resourceType']}.{element}",
+                            "other-patient",
+                            f"refers to {ref}, not to the chart's patient Patient/{own}",
+                        )
                     )
-                )
     return problems

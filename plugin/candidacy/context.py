@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from plugin.candidacy.chart import Chart
-from plugin.candidacy.evidence import main_concepts
+from plugin.candidacy.evidence import main_concept_elements, main_concepts
 from plugin.candidacy.level_mentions import levels_in_concepts
 from plugin.candidacy.medication_courses import MedicationCourse, medication_courses
 from plugin.candidacy.order import Order
@@ -20,7 +20,7 @@ from plugin.candidacy.partial_dates import PartialDate
 from plugin.candidacy.policy import Policy
 from plugin.candidacy.record_status import is_current
 from plugin.candidacy.selections import abatement_date
-from plugin.candidacy.value_sets import ValueSet, codings, concept_texts
+from plugin.candidacy.value_sets import ValueSet, concept_texts
 from plugin.study.levels import Region, region_of
 
 __all__ = ["AssessmentContext"]
@@ -30,29 +30,57 @@ Resource = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class _ConceptIndex:
-    """The codes of one type's records, and per main concept its code systems and words."""
+    """The codes and words of one type's records, read once per assessment: the records
+    holding each (system, code), and the records grouped by the words of a main concept with
+    that concept's code systems — a long chart repeats the same lab names thousands of times,
+    so a value set's terms are tried once per distinct wording."""
 
     resources: tuple[Resource, ...]
     by_code: dict[tuple[str, str], list[int]]
-    words: tuple[tuple[int, frozenset[str], tuple[str, ...]], ...]  # (record, systems, texts)
+    words: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]]  # (texts, systems) → records
 
     @classmethod
-    def of(cls, resources: tuple[Resource, ...]) -> _ConceptIndex:
+    def of(cls, resource_type: str, resources: tuple[Resource, ...]) -> _ConceptIndex:
         by_code: dict[tuple[str, str], list[int]] = {}
-        words: list[tuple[int, frozenset[str], tuple[str, ...]]] = []
+        words: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
+        elements = main_concept_elements(resource_type)
         for position, resource in enumerate(resources):
-            for concept in main_concepts(resource):
-                systems: set[str] = set()
-                for coding in codings(concept):
-                    system, code = coding.get("system"), coding.get("code")
-                    if isinstance(system, str):
-                        systems.add(system)
-                        if isinstance(code, str):
-                            by_code.setdefault((system, code), []).append(position)
-                texts = tuple(concept_texts(concept))
-                if texts:
-                    words.append((position, frozenset(systems), texts))
-        return cls(resources, by_code, tuple(words))
+            for element in elements:
+                value = resource.get(element)
+                if not value:
+                    continue
+                # As main_concepts, codings and concept_texts read a record, in one pass: a
+                # chart may hold thousands of Observations.
+                for concept in value if isinstance(value, list) else (value,):
+                    if type(concept) is not dict and not isinstance(concept, Mapping):
+                        continue
+                    text = concept.get("text")
+                    texts = [text] if isinstance(text, str) else []
+                    systems: list[str] = []
+                    for coding in concept.get("coding") or ():
+                        if type(coding) is not dict and not isinstance(coding, Mapping):
+                            continue
+                        system = coding.get("system")
+                        if isinstance(system, str):
+                            systems.append(system)
+                            code = coding.get("code")
+                            if isinstance(code, str):
+                                hits = by_code.get((system, code))
+                                if hits is None:
+                                    by_code[(system, code)] = [position]
+                                elif hits[-1] != position:
+                                    hits.append(position)
+                        display = coding.get("display")
+                        if isinstance(display, str):
+                            texts.append(display)
+                    if texts:
+                        key = (tuple(texts), tuple(systems))
+                        grouped = words.get(key)
+                        if grouped is None:
+                            words[key] = [position]
+                        elif grouped[-1] != position:
+                            grouped.append(position)
+        return cls(resources, by_code, words)
 
 
 @dataclass(frozen=True)
@@ -99,25 +127,21 @@ class AssessmentContext:
         records with no coding in the value set's systems are read for text."""
         index = self._concept_index(resource_type)
         found: set[int] = set()
-        for ref in value_set.codes:
-            found.update(index.by_code.get((ref.url, ref.code), ()))
-        systems = {ref.url for ref in value_set.codes}
+        for key in value_set.code_keys:
+            found.update(index.by_code.get(key, ()))
         if value_set.text:
             # As ValueSet.matches_concept: words count only for a concept with no coding in
             # a system the value set lists codes for.
-            found.update(
-                position
-                for position, concept_systems, texts in index.words
-                if position not in found
-                and not systems & concept_systems
-                and value_set.matches_text(*texts)
-            )
+            systems = value_set.coded_systems
+            for (texts, concept_systems), positions in index.words.items():
+                if systems.isdisjoint(concept_systems) and value_set.matches_text(*texts):
+                    found.update(positions)
         return [index.resources[position] for position in sorted(found)]
 
     def _concept_index(self, resource_type: str) -> _ConceptIndex:
         cached = self._indexes.get(resource_type)
         if cached is None:
-            cached = _ConceptIndex.of(self.chart.of_type(resource_type))
+            cached = _ConceptIndex.of(resource_type, self.chart.of_type(resource_type))
             self._indexes[resource_type] = cached
         return cached
 

@@ -19,7 +19,14 @@ from plugin.candidacy.selections import Timing, recorded_date, timing
 from plugin.candidacy.value_sets import codings, concept_texts
 from plugin.terminology import standard_codes, system_url
 
-__all__ = ["concept_label", "course_evidence", "evidence", "main_concepts", "resource_label"]
+__all__ = [
+    "concept_label",
+    "course_evidence",
+    "evidence",
+    "main_concept_elements",
+    "main_concepts",
+    "resource_label",
+]
 
 _SYSTEM_NAMES = {"loinc": "LOINC", "snomed": "SNOMED CT", "cpt": "CPT"}
 
@@ -39,13 +46,24 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def main_concept_elements(resource_type: str) -> tuple[str, ...]:
+    """The elements of a resource type naming what a record is (`code`, `type`, …)."""
+    return _CONCEPTS.get(resource_type, ())
+
+
 def main_concepts(resource: Mapping[str, Any]) -> list[Any]:
     """The CodeableConcepts saying what the record is (lists flattened)."""
     found: list[Any] = []
     for element in _CONCEPTS.get(str(resource.get("resourceType")), ()):
         value = resource.get(element)
-        found.extend(value if isinstance(value, list) else [value] if value else [])
-    return [c for c in found if isinstance(c, Mapping)]
+        if type(value) is dict:  # the common case, a JSON object, without the Mapping check
+            if value:
+                found.append(value)
+        elif isinstance(value, list):
+            found.extend(c for c in value if isinstance(c, Mapping))
+        elif value and isinstance(value, Mapping):
+            found.append(value)
+    return found
 
 
 def concept_label(concept: Any) -> str | None:

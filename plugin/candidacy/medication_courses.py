@@ -80,15 +80,21 @@ def medication_texts(resource: Mapping[str, Any], chart: Chart) -> list[str]:
 def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[MedicationCourse, ...]:
     """Every course of a policy drug in the chart, in a fixed order."""
     courses: list[MedicationCourse] = []
+    # A long chart prescribes the same few drugs hundreds of times: each wording is matched
+    # against the drug classes once.
+    named: dict[tuple[str, ...], list[tuple[DrugClass, Ingredient]]] = {}
     for resource in chart.of_type("MedicationRequest", "MedicationStatement"):
         if resource.get("intent") == "proposal":
             continue  # a suggestion nobody acted on
         texts = medication_texts(resource, chart)
-        matches = [
-            (drug_class, ingredient)
-            for drug_class in policy.drug_classes
-            for ingredient in drug_class.ingredients_named(texts)
-        ]
+        wording = tuple(texts)
+        matches = named.get(wording)
+        if matches is None:
+            matches = named[wording] = [
+                (drug_class, ingredient)
+                for drug_class in policy.drug_classes
+                for ingredient in drug_class.ingredients_named(texts)
+            ]
         if not matches:
             continue
         start, end, ongoing, estimated = _period(resource, today)

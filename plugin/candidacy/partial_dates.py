@@ -27,6 +27,14 @@ __all__ = [
 # FHIR date / dateTime / instant (http://hl7.org/fhir/R4/datatypes.html#dateTime); the time part
 # is ignored: the chart's local calendar day is what clinicians count.
 _FHIR_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
+_TIME = re.compile(r"T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _day_shaped(text: str) -> bool:
+    """``YYYY-MM-DD`` alone or with a time the general pattern accepts."""
+    if len(text) < 10 or text[4] != "-" or text[7] != "-":
+        return False
+    return len(text) == 10 or (text[10] == "T" and _TIME.fullmatch(text, 10) is not None)
 
 
 class Precision(StrEnum):
@@ -57,7 +65,17 @@ def parse_partial_date(value: object) -> PartialDate | None:
     (a missing element or a malformed date is data the chart lacks, not an error)."""
     if not isinstance(value, str):
         return None
-    match = _FHIR_DATE.match(value.strip())
+    text = value.strip()
+    # Most charted dates are a day or a dateTime: read those without the general pattern
+    # (a chart may hold thousands). Anything else, or any doubt, takes the general path.
+    if _day_shaped(text):
+        try:
+            exact = date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+        else:
+            return PartialDate(exact, exact, text[:10], Precision.DAY)
+    match = _FHIR_DATE.match(text)
     if match is None:
         return None
     year, month, day = (int(part) if part else None for part in match.groups())
@@ -65,8 +83,8 @@ def parse_partial_date(value: object) -> PartialDate | None:
     try:
         if month is None:
             return PartialDate(date(year, 1, 1), date(year, 12, 31), f"{year:04d}", Precision.YEAR)
-        last = calendar.monthrange(year, month)[1]
         if day is None:
+            last = calendar.monthrange(year, month)[1]
             return PartialDate(
                 date(year, month, 1),
                 date(year, month, last),

@@ -60,12 +60,16 @@ def clinical_status(resource: Mapping[str, Any]) -> str | None:
     return _concept_code(resource.get("clinicalStatus"))
 
 
-def is_void(resource: Mapping[str, Any]) -> bool:
+def is_void(resource: Mapping[str, Any], kind: str | None = None) -> bool:
     """True for a record that is no evidence at all: entered in error, refuted, cancelled,
-    not done, not taken."""
-    kind = str(resource.get("resourceType"))
-    if status(resource) in _VOID_STATUS.get(kind, frozenset()):
-        return True
+    not done, not taken. `kind` saves looking up the resourceType when the caller has it."""
+    if kind is None:
+        kind = str(resource.get("resourceType"))
+    voided = _VOID_STATUS.get(kind)
+    if voided:
+        value = resource.get("status")
+        if isinstance(value, str) and value in voided:
+            return True
     if kind in ("Condition", "AllergyIntolerance"):
         return _concept_code(resource.get("verificationStatus")) in _VOID_VERIFICATION
     return False

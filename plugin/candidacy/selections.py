@@ -2,20 +2,19 @@
 
 FHIR spreads one notion ("when did this happen") over choice elements (`effectiveDateTime`,
 `effectivePeriod`, `effectiveInstant`) that differ per resource type; a FHIRPath expression per
-type says it in the specification's own words. Expressions are compiled once (on first use)
-with fhirpathpy's R4 model, which resolves the choice types. They run only on resources that a
-cheap code or text match has already selected, because a chart may hold thousands of
-Observations and an evaluation costs tens of microseconds.
+type says it in the specification's own words. The expressions are member paths, and a chart
+may hold thousands of records while a fhirpathpy evaluation costs tens of microseconds, so
+they are read straight from the JSON: a bare element name as the element or its choice-typed
+variants, a dotted path step by step with its choice element resolved through fhirpathpy's R4
+model exactly as fhirpathpy resolves it (tests compare the two).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-import fhirpathpy
 
 from plugin.candidacy.partial_dates import PartialDate, parse_partial_date
 from plugin.conformance.r4_model import R4_MODEL
@@ -52,33 +51,72 @@ _RECORDED: dict[str, str] = {
 #: When a condition ended, if it did (a dateTime, or a Period whose end — else start — counts).
 _ABATEMENT = "abatement"
 
-Compiled = Callable[..., list[Any]]
-
-#: Type suffixes of the R4 choice elements read here (effective[x], onset[x], performed[x],
-#: occurrence[x], abatement[x]): the date-like ones first, then those a reader must skip.
+#: Type suffixes of the R4 choice elements read by bare name (effective[x], onset[x],
+#: performed[x], occurrence[x], abatement[x]): the date-like ones first, then those a reader
+#: must skip.
 _CHOICE_SUFFIXES = ("DateTime", "Period", "Instant", "Date", "Timing", "Age", "Range", "String")
 
 
 @cache
-def _compiled(expression: str) -> Compiled:
-    compiled: Compiled = fhirpathpy.compile(expression, R4_MODEL)
-    return compiled
+def _choice_keys(name: str) -> tuple[str, ...]:
+    return tuple(name + suffix for suffix in _CHOICE_SUFFIXES)
+
+
+@cache
+def _member_path(resource_type: str, expression: str) -> tuple[tuple[str, ...], ...]:
+    """The JSON keys each step of a dotted member path reads on `resource_type`: one key, or
+    for a choice element its typed keys in the model's order (the first present is read), as
+    fhirpathpy navigates with the R4 model. Only the last step may be a choice element: a
+    choice inside a path would make the next step's type depend on the data."""
+    path = resource_type
+    steps: list[tuple[str, ...]] = []
+    names = expression.split(".")
+    for position, name in enumerate(names):
+        child = f"{path}.{name}"
+        child = R4_MODEL["pathsDefinedElsewhere"].get(child, child)
+        choices = R4_MODEL["choiceTypePaths"].get(child)
+        if choices:
+            if position != len(names) - 1:
+                raise ValueError(f"{expression}: a choice element must be the last step")
+            steps.append(tuple(name + kind for kind in choices))
+        else:
+            steps.append((name,))
+        path = R4_MODEL["path2Type"].get(child, child)
+    return tuple(steps)
+
+
+def _read_path(resource: Mapping[str, Any], expression: str) -> list[Any]:
+    nodes: list[Any] = [resource]
+    for keys in _member_path(str(resource.get("resourceType")), expression):
+        found: list[Any] = []
+        for node in nodes:
+            if not isinstance(node, Mapping):
+                continue
+            value = extension = None
+            for key in keys:
+                # A primitive's extension (`_start`) is read beside its value; a variant
+                # carrying either is the one present, as fhirpathpy reads it.
+                value, extension = node.get(key), node.get(f"_{key}")
+                if value is not None or extension is not None:
+                    break
+            for item in (value, extension):
+                if isinstance(item, list):
+                    found.extend(item)
+                elif item is not None:
+                    found.append(item)
+        nodes = found
+    return nodes
 
 
 def _select(resource: Mapping[str, Any], expression: str) -> list[Any]:
     """Evaluate `expression`. A bare element name (the common case: `effective`, `onset`,
-    `issued`) is read straight from the JSON — the element itself or its one choice-typed
-    variant (`effectiveDateTime`, `effectivePeriod`, …) — because a chart holds thousands of
-    resources and a FHIRPath evaluation costs ~30 µs; paths go through FHIRPath."""
+    `issued`) is read as the element itself or its one choice-typed variant
+    (`effectiveDateTime`, `effectivePeriod`, …); a dotted path step by step."""
     if "." not in expression:
         if expression in resource:
             return [resource[expression]]
-        return [
-            resource[key]
-            for key in (expression + suffix for suffix in _CHOICE_SUFFIXES)
-            if key in resource
-        ]
-    return _compiled(expression)(dict(resource))
+        return [resource[key] for key in _choice_keys(expression) if key in resource]
+    return _read_path(resource, expression)
 
 
 def first_date(resource: Mapping[str, Any], expression: str) -> PartialDate | None:
@@ -117,6 +155,13 @@ def timing(resource: Mapping[str, Any]) -> Timing:
     Procedure's performed period, an Encounter's period, …)."""
     expression = _WHEN.get(str(resource.get("resourceType")))
     if expression is not None:
+        if "." not in expression and expression not in resource:
+            # The common case first: a dateTime variant (`effectiveDateTime`), which _select
+            # would list first.
+            charted = resource.get(_choice_keys(expression)[0])
+            day = parse_partial_date(charted) if isinstance(charted, str) else None
+            if day is not None:
+                return Timing(day, None)
         for value in _select(resource, expression):
             found = _as_timing(value)
             if found is not None:

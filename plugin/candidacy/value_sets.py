@@ -130,11 +130,13 @@ class ValueSet(BaseModel):
     text: tuple[Term, ...] = ()
 
     @cached_property
-    def _code_keys(self) -> frozenset[tuple[str, str]]:
+    def code_keys(self) -> frozenset[tuple[str, str]]:
+        """(system URL, code) of every listed code."""
         return frozenset((ref.url, ref.code) for ref in self.codes)
 
     @cached_property
-    def _coded_systems(self) -> frozenset[str]:
+    def coded_systems(self) -> frozenset[str]:
+        """The systems the value set lists codes in."""
         return frozenset(ref.url for ref in self.codes)
 
     @cached_property
@@ -146,7 +148,7 @@ class ValueSet(BaseModel):
         return not self.codes and not self.text
 
     def has_code(self, system: object, code: object) -> bool:
-        return (system, code) in self._code_keys
+        return (system, code) in self.code_keys
 
     def matches_text(self, *texts: str | None) -> bool:
         pattern = self._pattern
@@ -160,9 +162,9 @@ class ValueSet(BaseModel):
         coded = False
         for coding in codings(concept):
             system = coding.get("system")
-            if (system, coding.get("code")) in self._code_keys:
+            if (system, coding.get("code")) in self.code_keys:
                 return True
-            coded = coded or system in self._coded_systems
+            coded = coded or system in self.coded_systems
         return not coded and self.matches_text(*concept_texts(concept))
 
     def matches_any(self, concepts: Iterable[Any]) -> bool:
@@ -172,6 +174,6 @@ class ValueSet(BaseModel):
         """(system URL, code) of the first listed coding in the concept, if any."""
         for coding in codings(concept):
             key = (coding.get("system"), coding.get("code"))
-            if key in self._code_keys:
+            if key in self.code_keys:
                 return (str(key[0]), str(key[1]))
         return None

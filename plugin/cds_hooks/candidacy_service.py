@@ -1,7 +1,12 @@
-"""One CDS Hooks call of a candidacy service, from the decoded body to the response object:
-check the call, find the discography drafts (none → ``{"cards": []}`` without reading the
-chart), gather the chart (prefetch, else fhirServer, else 412), assess each order with the
-candidacy engine and build its card and systemAction.
+"""One CDS Hooks call of a candidacy service, from the body to the response object: check the
+call, find the discography drafts (none → ``{"cards": []}`` without reading the chart), gather
+the chart (prefetch, else fhirServer, else 412), assess each order with the candidacy engine
+and build its card and systemAction.
+
+A call whose prefetch holds the whole chart — the common case, and a body of megabytes for a
+long chart — is answered from its raw bytes in one synchronous pass with the cyclic garbage
+collector paused (see `garbage_collection`); a call that needs fhirServer is read the same
+way, then fetched with the collector running, then assessed.
 
 HTTP, authentication and error statuses are the router's; this module raises the errors of
 `plugin.cds_hooks.errors`.
@@ -9,7 +14,7 @@ HTTP, authentication and error statuses are the router's; this module raises the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,16 +23,17 @@ import httpx
 
 from plugin.candidacy.chart import Chart, ChartInvalidError, chart_from_resources
 from plugin.candidacy.engine import assess_candidacy
-from plugin.candidacy.order import OrderInvalidError, order_from_service_request
+from plugin.candidacy.order import Order, OrderInvalidError, order_from_service_request
 from plugin.candidacy.policy import Policy
 from plugin.cds_hooks.cards import CardSetting, candidacy_card, order_problem_card
-from plugin.cds_hooks.chart_gathering import gather_chart
+from plugin.cds_hooks.chart_gathering import fetch_missing, in_query_order, read_prefetched
 from plugin.cds_hooks.chart_queries import ChartQuery, chart_queries
 from plugin.cds_hooks.discovery import CdsService
 from plugin.cds_hooks.draft_orders import discography_drafts
 from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.cds_hooks.extension import attestations_on
-from plugin.cds_hooks.hook_request import HookRequest, parse_hook_request
+from plugin.cds_hooks.garbage_collection import collection_paused
+from plugin.cds_hooks.hook_request import HookRequest, parse_hook_request, parse_json_body
 from plugin.cds_hooks.system_actions import candidacy_update
 from plugin.errors import Problem
 from smart_app.clock import Clock, system_clock
@@ -57,7 +63,43 @@ class CandidacyService:
         if not self.queries:
             self.queries = chart_queries(self.policy)
 
-    async def answer(self, service: CdsService, body: Any) -> dict[str, Any]:
+    async def answer(self, service: CdsService, body: bytes | Any) -> dict[str, Any]:
+        """The response to a call: `body` is the raw request body (the router's way in), or
+        its decoded JSON."""
+        if isinstance(body, bytes | bytearray):
+            return await self._answer_raw(service, bytes(body))
+        prepared = self._prepared(service, body)
+        if isinstance(prepared, dict):
+            return prepared
+        answers, missing = read_prefetched(self.queries, prepared.call)
+        answers |= await fetch_missing(missing, prepared.call, self.http, policy=self.retry_policy)
+        return self._respond(prepared, in_query_order(self.queries, answers))
+
+    async def _answer_raw(self, service: CdsService, raw: bytes) -> dict[str, Any]:
+        with collection_paused():
+            answered = self._answer_prefetched(service, raw)
+        if isinstance(answered, dict):
+            return answered
+        answered.answers |= await fetch_missing(
+            answered.missing, answered.prepared.call, self.http, policy=self.retry_policy
+        )
+        with collection_paused():
+            return self._respond(answered.prepared, in_query_order(self.queries, answered.answers))
+
+    def _answer_prefetched(self, service: CdsService, raw: bytes) -> dict[str, Any] | _Pending:
+        # Everything decoded here is freed when this returns, inside the caller's pause —
+        # unless the chart must be fetched, when the pending call keeps it.
+        prepared = self._prepared(service, parse_json_body(raw))
+        if isinstance(prepared, dict):
+            return prepared
+        answers, missing = read_prefetched(self.queries, prepared.call)
+        if missing:
+            return _Pending(prepared, answers, missing)
+        return self._respond(prepared, in_query_order(self.queries, answers))
+
+    def _prepared(self, service: CdsService, body: Any) -> _Prepared | dict[str, Any]:
+        """The checked call and its discography orders; the final response already when
+        there is nothing to assess."""
         call = parse_hook_request(
             body, service.hook, allow_plain_http_loopback=self.allow_plain_http_loopback
         )
@@ -65,38 +107,45 @@ class CandidacyService:
         if not drafts:
             return {"cards": []}
         setting = CardSetting(call=call, service_id=service.id, launch_url=self.launch_url)
-        uuid_kw = {} if self.new_uuid is None else {"new_uuid": self.new_uuid}
-        orders = []
-        cards: list[dict[str, Any]] = []
+        prepared = _Prepared(call, setting)
         for draft in drafts:
             try:
-                orders.append((draft, order_from_service_request(draft)))
+                prepared.orders.append((draft, order_from_service_request(draft)))
             except OrderInvalidError as error:
-                cards.append(order_problem_card(error.problems, draft, setting, **uuid_kw))
-        actions: list[dict[str, Any]] = []
-        if orders:
-            chart = await self._chart(call)
-            today = today_utc(self.clock)
-            known = [a.id for a in self.policy.attestations]
-            for draft, order in orders:
-                assessment = assess_candidacy(
-                    chart,
-                    today=today,
-                    order=order,
-                    attestations=attestations_on(draft, known),
-                    policy=self.policy,
+                prepared.cards.append(
+                    order_problem_card(error.problems, draft, setting, **self._uuid_kw())
                 )
-                cards.append(candidacy_card(assessment, draft, setting, **uuid_kw))
-                action = candidacy_update(assessment, draft)
-                if action is not None:
-                    actions.append(action)
+        if not prepared.orders:
+            return {"cards": prepared.cards}
+        return prepared
+
+    def _respond(self, prepared: _Prepared, resources: list[Mapping[str, Any]]) -> dict[str, Any]:
+        chart = self._chart(prepared.call, resources)
+        today = today_utc(self.clock)
+        known = [a.id for a in self.policy.attestations]
+        cards = list(prepared.cards)
+        actions: list[dict[str, Any]] = []
+        for draft, order in prepared.orders:
+            assessment = assess_candidacy(
+                chart,
+                today=today,
+                order=order,
+                attestations=attestations_on(draft, known),
+                policy=self.policy,
+            )
+            cards.append(candidacy_card(assessment, draft, prepared.setting, **self._uuid_kw()))
+            action = candidacy_update(assessment, draft)
+            if action is not None:
+                actions.append(action)
         response: dict[str, Any] = {"cards": cards}
         if actions:
             response["systemActions"] = actions
         return response
 
-    async def _chart(self, call: HookRequest) -> Chart:
-        resources = await gather_chart(self.queries, call, self.http, policy=self.retry_policy)
+    def _uuid_kw(self) -> dict[str, Callable[[], str]]:
+        return {} if self.new_uuid is None else {"new_uuid": self.new_uuid}
+
+    def _chart(self, call: HookRequest, resources: list[Mapping[str, Any]]) -> Chart:
         try:
             chart = chart_from_resources(resources)
         except ChartInvalidError as error:
@@ -113,6 +162,26 @@ class CandidacyService:
                 ]
             )
         return chart
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A checked call with discography orders: each order read from its draft, and the
+    cards of drafts that could not be read."""
+
+    call: HookRequest
+    setting: CardSetting
+    orders: list[tuple[Mapping[str, Any], Order]] = field(default_factory=list)
+    cards: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A call whose chart is partly to be fetched from fhirServer."""
+
+    prepared: _Prepared
+    answers: dict[str, tuple[Mapping[str, Any], ...]]
+    missing: list[ChartQuery]
 
 
 def _as_prefetch_problems(problems: Sequence[Problem]) -> list[Problem]:

@@ -22,7 +22,14 @@ from plugin.cds_hooks.prefetch import read_prefetch
 from smart_app.fhir_client import FhirClient, RetryPolicy, StaticTokenSource
 from smart_app.fhir_errors import FhirError, FhirNotFound
 
-__all__ = ["MAX_PAGES", "MAX_RESOURCES_PER_QUERY", "gather_chart"]
+__all__ = [
+    "MAX_PAGES",
+    "MAX_RESOURCES_PER_QUERY",
+    "fetch_missing",
+    "gather_chart",
+    "in_query_order",
+    "read_prefetched",
+]
 
 #: Bounds of one fetched query. A chart beyond them is not assessed on a part of it: 412.
 MAX_PAGES = 100
@@ -84,14 +91,11 @@ async def _fetch_all(
     return {key: task.result() for key, task in zip(keys, tasks, strict=True)}
 
 
-async def gather_chart(
-    queries: Sequence[ChartQuery],
-    call: HookRequest,
-    http: httpx.AsyncClient,
-    *,
-    policy: RetryPolicy | None = None,
-) -> list[Resource]:
-    """Every resource the chart queries give, in query order (prefetched or fetched)."""
+def read_prefetched(
+    queries: Sequence[ChartQuery], call: HookRequest
+) -> tuple[dict[str, tuple[Resource, ...]], list[ChartQuery]]:
+    """What the prefetch answers, by key, and the queries it leaves to fetch (no I/O).
+    Raises CdsRequestInvalidError naming every malformed prefetch value."""
     answers: dict[str, tuple[Resource, ...]] = {}
     missing: list[ChartQuery] = []
     problems = []
@@ -105,11 +109,42 @@ async def gather_chart(
             missing.append(query)
     if problems:
         raise CdsRequestInvalidError(problems)
-    if missing:
-        if call.fhir_server is None or call.fhir_authorization is None:
-            raise ChartUnavailableError(
-                tuple(q.key for q in missing),
-                "not prefetched, and the request gives no fhirServer and fhirAuthorization",
-            )
-        answers |= await _fetch_all(missing, call, http, policy or RetryPolicy.for_cds())
+    if missing and (call.fhir_server is None or call.fhir_authorization is None):
+        raise ChartUnavailableError(
+            tuple(q.key for q in missing),
+            "not prefetched, and the request gives no fhirServer and fhirAuthorization",
+        )
+    return answers, missing
+
+
+def in_query_order(
+    queries: Sequence[ChartQuery], answers: Mapping[str, tuple[Resource, ...]]
+) -> list[Resource]:
+    """Every resource of the answers, in query order."""
     return [resource for query in queries for resource in answers[query.key]]
+
+
+async def fetch_missing(
+    missing: Sequence[ChartQuery],
+    call: HookRequest,
+    http: httpx.AsyncClient,
+    *,
+    policy: RetryPolicy | None = None,
+) -> dict[str, tuple[Resource, ...]]:
+    """The queries the prefetch left out, run against fhirServer (412 when that fails)."""
+    if not missing:
+        return {}
+    return await _fetch_all(missing, call, http, policy or RetryPolicy.for_cds())
+
+
+async def gather_chart(
+    queries: Sequence[ChartQuery],
+    call: HookRequest,
+    http: httpx.AsyncClient,
+    *,
+    policy: RetryPolicy | None = None,
+) -> list[Resource]:
+    """Every resource the chart queries give, in query order (prefetched or fetched)."""
+    answers, missing = read_prefetched(queries, call)
+    answers |= await fetch_missing(missing, call, http, policy=policy)
+    return in_query_order(queries, answers)

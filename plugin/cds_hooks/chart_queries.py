@@ -13,6 +13,12 @@ Observations come from two searches: laboratory results (the engine also recogni
 their text, so a local code still counts), and every LOINC code the policy reads from an
 Observation (labs, pregnancy status, pain scores), since pregnancy status and pain scores are
 not laboratory results.
+
+The SMART app, which may search by date, reads laboratory results only as far back as a lab
+known by its words alone can change the outcome (`plugin.candidacy.lookback`): a long chart's
+years of unrelated labs stay on the server, while every coded result is still read whatever its
+age (`app_chart_queries`). The CDS prefetch cannot carry a date (CDS Hooks 2.0 has no date
+token), so the services read all laboratory results, fetched or prefetched alike.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import parse_qsl
 
+from plugin.candidacy.lookback import words_only_since
 from plugin.candidacy.policy import ConditionDurationCriterion, Policy
 from plugin.candidacy.value_sets import CodeRef
 
@@ -30,6 +38,7 @@ __all__ = [
     "ChartQuery",
     "FhirRead",
     "FhirSearch",
+    "app_chart_queries",
     "chart_queries",
     "prefetch_templates",
     "rendered_query",
@@ -103,6 +112,30 @@ def chart_queries(policy: Policy) -> tuple[ChartQuery, ...]:
         ChartQuery("imagingStudies", f"ImagingStudy?{patient}"),
     ]
     return tuple(queries)
+
+
+def app_chart_queries(policy: Policy, today: date) -> tuple[ChartQuery, ...]:
+    """The chart queries as the SMART app runs them: the same list, with laboratory results
+    read from the first day a lab known by its words alone can change the outcome, plus
+    those with no date the server can search by (dated, for the engine, by `issued`). The
+    Observation searches come first: they are the long ones, and a client that bounds its
+    requests in flight starts them before the rest. With a policy whose labs count at any
+    age, the laboratory search is left whole."""
+    since = words_only_since(policy, today)
+    labs = f"Observation?patient={PREFETCH_TOKEN}&category=laboratory"
+    observations: list[ChartQuery] = []
+    others: list[ChartQuery] = []
+    for query in chart_queries(policy):
+        if query.key == "labResults" and since is not None:
+            observations.append(
+                ChartQuery("recentLabResults", f"{labs}&date=ge{since.isoformat()}")
+            )
+            observations.append(ChartQuery("undatedLabResults", f"{labs}&date:missing=true"))
+        elif query.template.startswith("Observation?"):
+            observations.append(query)
+        else:
+            others.append(query)
+    return (*observations, *others)
 
 
 def prefetch_templates(queries: tuple[ChartQuery, ...]) -> dict[str, str]:

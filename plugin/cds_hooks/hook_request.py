@@ -9,7 +9,6 @@ add their own), and so are prefetch keys we never asked for. The access token is
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.errors import Problem
@@ -82,13 +83,12 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def parse_json_body(body: bytes) -> Any:
-    """The decoded JSON body; a `CdsRequestInvalidError` when it is not JSON (the error never
-    quotes the body: it may hold patient data)."""
+    """The decoded JSON body (UTF-8, RFC 8259); a `CdsRequestInvalidError` when it is not JSON
+    (the error never quotes the body: it may hold patient data). orjson decodes a prefetch of
+    megabytes several times faster than the standard library."""
     try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        where = ""
-    except json.JSONDecodeError as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         where = f" (line {exc.lineno}, column {exc.colno})"
     raise CdsRequestInvalidError(
         [Problem("", "json", f"the request body is not valid JSON{where}")]

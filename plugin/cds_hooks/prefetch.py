@@ -64,10 +64,16 @@ def _bundle_resources(key: str, bundle: Mapping[str, Any]) -> PrefetchReading:
         return PrefetchReading(problem=Problem(f"prefetch.{key}.entry", "type", "must be an array"))
     resources: list[Mapping[str, Any]] = []
     for index, entry in enumerate(entries):
-        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        # A prefetch may hold thousands of entries: the JSON object (a dict) is checked first,
+        # without the Mapping protocol's slower isinstance.
+        resource = (
+            entry.get("resource") if type(entry) is dict or isinstance(entry, Mapping) else None
+        )
         if resource is None:
             continue
-        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
+        if (type(resource) is not dict and not isinstance(resource, Mapping)) or not isinstance(
+            resource.get("resourceType"), str
+        ):
             return PrefetchReading(
                 problem=Problem(
                     f"prefetch.{key}.entry[{index}].resource",

@@ -14,7 +14,6 @@ the service, status, card count and duration — never a token, a body or a pati
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
@@ -111,7 +111,7 @@ def build_runtime(
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        content=orjson.dumps(body),
         status_code=status,
         media_type="application/json",
         headers={**CORS_HEADERS, **(headers or {})},
@@ -205,8 +205,7 @@ def cds_router(
     async def call_service(service_id: str, request: Request) -> Response:
         async def work(_: VerifiedClient) -> Any:
             service = _service(service_id)
-            data = parse_json_body(await request.body())
-            return await runtime.service.answer(service, data)
+            return await runtime.service.answer(service, await request.body())
 
         return await _answer(runtime, request, f"service {service_id[:80]!r}", work)
 

@@ -79,7 +79,11 @@ async def _assess(
 ) -> tuple[Assessment, tuple[ChartGap, ...], OrderFound, str | None]:
     session = live.session
     reading = await read_chart(
-        client, patient_id=session.patient, access=session.granted, policy=workflow.policy
+        client,
+        patient_id=session.patient,
+        access=session.granted,
+        policy=workflow.policy,
+        today=today,
     )
     gaps = list(reading.gaps)
     try:

@@ -1,5 +1,6 @@
 """Reading the patient's chart for the candidacy page: the candidacy policy's chart queries
-(the same list the CDS Hooks service prefetches, so both doors judge the same data), run in
+(the list the CDS Hooks service prefetches, with the laboratory search bounded in time where
+that cannot change the assessment, so both doors judge the same data), run in
 parallel through the session's FHIR client, every page of each search followed.
 
 A query the granted scopes do not cover is not sent; a query that fails or is cut short is
@@ -12,10 +13,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from plugin.candidacy.policy import Policy
-from plugin.cds_hooks.chart_queries import FhirRead, FhirSearch, chart_queries, rendered_query
+from plugin.cds_hooks.chart_queries import (
+    FhirRead,
+    FhirSearch,
+    app_chart_queries,
+    rendered_query,
+)
 from smart_app.fhir_client import FhirClient, SearchQuery, SearchResults
 from smart_app.fhir_errors import FhirError, FhirNotFound
 from smart_app.scopes import GrantedAccess
@@ -65,13 +72,20 @@ def _search_outcome(
 
 
 async def read_chart(
-    client: FhirClient, *, patient_id: str, access: GrantedAccess, policy: Policy
+    client: FhirClient,
+    *,
+    patient_id: str,
+    access: GrantedAccess,
+    policy: Policy,
+    today: date,
 ) -> ChartReading:
-    """Every resource the policy's queries return for the patient, and the gaps."""
+    """Every resource the policy's queries return for the patient, and the gaps. Laboratory
+    results known only by their words are read from the first day they can change the
+    outcome on `today` (`app_chart_queries`); everything else in full."""
     reads: list[FhirRead] = []
     searches: dict[int, SearchQuery] = {}
     gaps: list[ChartGap] = []
-    for index, query in enumerate(chart_queries(policy)):
+    for index, query in enumerate(app_chart_queries(policy, today)):
         request = rendered_query(query, {"patientId": patient_id})
         if isinstance(request, FhirRead):
             if access.can_read(request.resource_type):

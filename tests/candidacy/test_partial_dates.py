@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from plugin.candidacy.partial_dates import (
@@ -75,3 +77,46 @@ def test_months_between_inverts_add_months(start: date, months: int) -> None:
 )
 def test_durations_are_said_in_whole_units_rounded_down(start: date, end: date, words: str) -> None:
     assert duration_words(start, end) == words
+
+
+_GENERAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
+
+
+def _general_reading(value: str) -> tuple[date, date, str] | None:
+    """The general pattern alone, as the parser read every date before its day fast path."""
+    match = _GENERAL.match(value.strip())
+    if match is None:
+        return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    assert year is not None
+    try:
+        if month is None:
+            return date(year, 1, 1), date(year, 12, 31), f"{year:04d}"
+        last = calendar.monthrange(year, month)[1]
+        if day is None:
+            return date(year, month, 1), date(year, month, last), f"{year:04d}-{month:02d}"
+        exact = date(year, month, day)
+    except ValueError:
+        return None
+    return exact, exact, exact.isoformat()
+
+
+_DATE_LIKE = st.builds(
+    lambda y, m, d, t, pad: f"{pad}{y:04d}-{m}-{d}{t}{pad}",
+    st.integers(0, 9999),
+    st.sampled_from(["01", "02", "12", "13", "00", "1a", "٠٣"]),  # Arabic-Indic digits too
+    st.sampled_from(["01", "28", "29", "30", "31", "32", "00", "٣"]),
+    st.sampled_from(["", "T10:00:00Z", "T23:59:59.999+05:30", "T10:00", "T", "X", "T10:00:00+5"]),
+    st.sampled_from(["", " ", "\n"]),
+)
+
+
+@example("2024-01-01X")
+@example("2024-02-30")
+@example("2024-01-01T10:00:00+5")
+@example(" 2024-01-01T10:00:00Z\n")
+@given(st.one_of(_DATE_LIKE, st.text(max_size=30)))
+def test_the_day_fast_path_reads_dates_as_the_general_pattern(value: str) -> None:
+    parsed = parse_partial_date(value)
+    reading = None if parsed is None else (parsed.earliest, parsed.latest, parsed.text)
+    assert reading == _general_reading(value)

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
+import gc
+import json
 from typing import Any
 
 import httpx
+import pytest
 
 from plugin.candidacy import default_policy
 from plugin.cds_hooks.candidacy_service import CandidacyService, today_utc
 from plugin.cds_hooks.discovery import service_by_id
+from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.cds_hooks.invariants import response_problems
 from tests.cds_hooks.charts import sandbox_chart
 from tests.cds_hooks.conftest import (
@@ -67,3 +72,48 @@ async def test_uuids_come_from_the_injected_source(clock: Clock) -> None:
     assert sign is not None
     body = await service(clock).answer(sign, hook_call(prefetch=prefetch(clock)))
     assert body["cards"][0]["uuid"] == "00000000-0000-4000-8000-000000000000"
+
+
+# -- the router's way in: the raw body, decoded and assessed with the collector paused ------
+
+
+def _sandbox_prefetch(clock: Clock, patient: str) -> dict[str, Any]:
+    chart = sandbox_chart(patient, today_utc(clock), as_patient=PATIENT_ID)
+    return FakeFhirServer(FHIR_SERVER, chart).prefetch(service(clock).queries, PATIENT_ID)
+
+
+async def test_the_raw_body_is_answered_as_its_decoded_json(clock: Clock) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    for patient in ("lumbar-candidate", "pregnant", "on-apixaban"):
+        call = hook_call(prefetch=_sandbox_prefetch(clock, patient))
+        decoded = await service(clock).answer(sign, call)
+        raw = await service(clock).answer(sign, json.dumps(call).encode())
+        assert raw == decoded, patient
+
+
+async def test_a_raw_body_needing_the_fhir_server_is_fetched_then_assessed(clock: Clock) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    chart = sandbox_chart("pregnant", today_utc(clock), as_patient=PATIENT_ID)
+    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=5)
+    prefetch = fake.prefetch(service(clock).queries, PATIENT_ID)
+    partial = {k: v for k, v in prefetch.items() if k not in ("labResults", "conditions")}
+    fetching = dataclasses.replace(
+        service(clock), http=httpx.AsyncClient(transport=httpx.MockTransport(fake.handler))
+    )
+    raw = json.dumps(hook_call(prefetch=partial, fhir=True)).encode()
+    answered = await fetching.answer(sign, raw)
+    assert answered == await service(clock).answer(sign, hook_call(prefetch=prefetch))
+    assert {r.url.path.rsplit("/", 1)[-1] for r in fake.requests} == {"Observation", "Condition"}
+
+
+async def test_the_collector_runs_again_after_a_call(clock: Clock) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    assert gc.isenabled()
+    await service(clock).answer(sign, json.dumps(hook_call(prefetch=prefetch(clock))).encode())
+    assert gc.isenabled()
+    with pytest.raises(CdsRequestInvalidError):
+        await service(clock).answer(sign, b"{")
+    assert gc.isenabled()

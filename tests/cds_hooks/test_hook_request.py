@@ -159,3 +159,17 @@ def test_extension_must_be_an_object() -> None:
     body = hook_call()
     body["extension"] = "org.example.flag"
     assert problems_of(body) == {"extension": "type"}
+
+
+def test_a_body_that_is_not_json_is_located_but_not_quoted() -> None:
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        parse_json_body(b'{"hook": "order-sign",\n "secret-patient-name": }')
+    message = caught.value.problems[0].message
+    assert "line 2" in message
+    assert "secret" not in message
+
+
+def test_a_body_in_another_encoding_than_utf8_is_not_json() -> None:
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        parse_json_body('{"hook": "order-sign"}'.encode("utf-16"))
+    assert caught.value.problems[0].rule == "json"

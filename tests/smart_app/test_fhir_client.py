@@ -1087,3 +1087,80 @@ def test_retry_after_is_read_as_seconds_or_http_date(
     header: str | None, seconds: float | None
 ) -> None:
     assert retry_after_seconds(header, WALL_NOW) == seconds
+
+
+# -- page size ------------------------------------------------------------------------------
+
+
+async def test_a_page_size_is_asked_for_with_count_on_the_first_page_only(
+    http: httpx.AsyncClient, tokens: RefreshingTokens, policy: RetryPolicy, router: respx.MockRouter
+) -> None:
+    client = FhirClient(BASE, tokens, http, policy=policy, page_size=500)
+    next_url = f"{BASE}?_getpages=t2"
+
+    def pages(request: httpx.Request) -> httpx.Response:
+        if "_getpages" in request.url.params:
+            return fhir(bundle(observation("o2")))
+        return fhir(bundle(observation("o1"), next_url=next_url))
+
+    route = router.get(url__startswith=BASE).mock(side_effect=pages)
+    results = await client.search("Observation", {"patient": PATIENT_ID})
+    assert [r["id"] for r in results] == ["o1", "o2"]
+    first, second = (call.request.url for call in route.calls)
+    assert first.params["_count"] == "500" and first.params["patient"] == PATIENT_ID
+    assert str(second) == next_url  # the server's link, as given
+
+
+async def test_the_callers_count_and_a_search_page_size_take_precedence(
+    http: httpx.AsyncClient, tokens: RefreshingTokens, policy: RetryPolicy, router: respx.MockRouter
+) -> None:
+    client = FhirClient(BASE, tokens, http, policy=policy, page_size=500)
+    route = router.get(url__startswith=BASE).respond(json=bundle(observation("o1")))
+    await client.search("Observation", {"_count": "20"})
+    await client.search_many({"a": SearchQuery("Observation", {"code": "x"}, page_size=100)})
+    assert [call.request.url.params.get_list("_count") for call in route.calls] == [
+        ["20"],
+        ["100"],
+    ]
+
+
+async def test_without_a_page_size_no_count_is_sent(
+    client: FhirClient, router: respx.MockRouter
+) -> None:
+    route = router.get(url__startswith=BASE).respond(json=bundle(observation("o1")))
+    await client.search("Observation", {"patient": PATIENT_ID})
+    assert "_count" not in route.calls[0].request.url.params
+
+
+async def test_a_server_refusing_count_is_asked_again_without_it(
+    http: httpx.AsyncClient, tokens: RefreshingTokens, policy: RetryPolicy, router: respx.MockRouter
+) -> None:
+    client = FhirClient(BASE, tokens, http, policy=policy, page_size=1000)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "_count" in request.url.params:
+            return fhir(outcome("not-supported", "_count above 100 is not allowed"), 400)
+        return fhir(bundle(observation("o1")))
+
+    route = router.get(url__startswith=BASE).mock(side_effect=answer)
+    results = await client.search("Observation", {"patient": PATIENT_ID})
+    assert [r["id"] for r in results] == ["o1"]
+    assert route.call_count == 2
+
+
+async def test_a_search_refused_for_another_reason_still_fails(
+    http: httpx.AsyncClient, tokens: RefreshingTokens, policy: RetryPolicy, router: respx.MockRouter
+) -> None:
+    client = FhirClient(BASE, tokens, http, policy=policy, page_size=1000)
+    route = router.get(url__startswith=BASE).respond(
+        400, json=outcome("invalid", "unknown parameter foo")
+    )
+    with pytest.raises(FhirInvalidResource):
+        await client.search("Observation", {"foo": "bar"})
+    assert route.call_count == 2  # with _count, then without
+    assert "_count" not in route.calls[1].request.url.params
+
+
+def test_a_page_size_below_one_is_refused(http: httpx.AsyncClient) -> None:
+    with pytest.raises(InputProblemError):
+        FhirClient(BASE, None, http, page_size=0)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from plugin.candidacy.context import AssessmentContext
@@ -30,13 +31,39 @@ _RESULT_STATUS = frozenset({"final", "amended", "corrected", "preliminary"})
 
 
 @dataclass(frozen=True, slots=True)
-class LabResult:
-    resource: Resource
-    lab: Lab
-    when: PartialDate
+class _Reading:
     value: float | None  # in the lab's unit; None when it cannot be read
     comparator: str | None  # "<", "<=", ">", ">=" when the lab reported a bound
     problem: str | None  # why the value cannot be read
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """A dated result of a policy lab. Its value is read when first asked for: a long chart
+    holds thousands of results, of which the assessment reads the latest few."""
+
+    resource: Resource
+    lab: Lab
+    when: PartialDate
+
+    @cached_property
+    def _reading(self) -> _Reading:
+        return _read(self.resource, self.lab)
+
+    @property
+    def value(self) -> float | None:
+        """In the lab's unit; None when it cannot be read."""
+        return self._reading.value
+
+    @property
+    def comparator(self) -> str | None:
+        """ "<", "<=", ">", ">=" when the lab reported a bound."""
+        return self._reading.comparator
+
+    @property
+    def problem(self) -> str | None:
+        """Why the value cannot be read."""
+        return self._reading.problem
 
     @property
     def shown(self) -> str:
@@ -67,7 +94,7 @@ def lab_results(context: AssessmentContext) -> dict[str, tuple[LabResult, ...]]:
             when = timing(observation).start or recorded_date(observation)
             if when is None:
                 continue  # an undated result cannot show the lab is recent
-            found[lab.id].append(_result(observation, lab, when))
+            found[lab.id].append(LabResult(observation, lab, when))
     return {
         lab_id: tuple(
             sorted(
@@ -80,9 +107,9 @@ def lab_results(context: AssessmentContext) -> dict[str, tuple[LabResult, ...]]:
     }
 
 
-def _result(observation: Resource, lab: Lab, when: PartialDate) -> LabResult:
+def _read(observation: Resource, lab: Lab) -> _Reading:
     if observation.get("dataAbsentReason") is not None:
-        return LabResult(observation, lab, when, None, None, "the result is marked absent")
+        return _Reading(None, None, "the result is marked absent")
     raw: Any
     comparator: str | None = None
     units: tuple[str, ...]  # the unit as UCUM code and as text, whichever the lab sent
@@ -97,34 +124,22 @@ def _result(observation: Resource, lab: Lab, when: PartialDate) -> LabResult:
     elif isinstance(observation.get("valueString"), str):
         match = _STRING_VALUE.match(observation["valueString"])
         if match is None:
-            return LabResult(
-                observation,
-                lab,
-                when,
-                None,
-                None,
-                f"the value {observation['valueString']!r} is not a number",
-            )
+            return _Reading(None, None, f"the value {observation['valueString']!r} is not a number")
         comparator, raw, units = match.group(1), float(match.group(2)), (match.group(3),)
     else:
-        return LabResult(observation, lab, when, None, None, "the result has no numeric value")
+        return _Reading(None, None, "the result has no numeric value")
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return LabResult(observation, lab, when, None, None, "the result has no numeric value")
+        return _Reading(None, None, "the result has no numeric value")
     if any(units):
         factor = next((lab.units[u] for u in units if u and u in lab.units), None)
     else:
         factor = lab.units.get("")
     if factor is None:
         shown = next((u for u in units if u), "")
-        return LabResult(
-            observation,
-            lab,
-            when,
-            None,
-            None,
-            f"its unit {shown!r} is not one the policy knows for {lab.title}",
+        return _Reading(
+            None, None, f"its unit {shown!r} is not one the policy knows for {lab.title}"
         )
-    return LabResult(observation, lab, when, float(raw) * factor, comparator, None)
+    return _Reading(float(raw) * factor, comparator, None)
 
 
 def meets(threshold: Threshold, result: LabResult) -> bool | None:

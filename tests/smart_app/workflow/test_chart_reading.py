@@ -2,6 +2,7 @@
 parallel, every page followed, and each part not read named with its reason."""
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -15,6 +16,8 @@ from smart_app.workflow import chart_reading
 from smart_app.workflow.chart_reading import read_chart
 
 BASE = "https://ehr.example.org/fhir"
+
+TODAY = date(2026, 11, 23)
 
 
 def bundle(*resources: dict[str, Any], next_url: str | None = None) -> dict[str, Any]:
@@ -66,6 +69,7 @@ async def test_every_query_is_sent_and_every_page_read(
         patient_id="p1",
         access=GrantedAccess.parse("patient/*.rs"),
         policy=default_policy(),
+        today=TODAY,
     )
     ids = {(r["resourceType"], r["id"]) for r in reading.resources}
     assert ids == {("Patient", "p1"), ("Condition", "c1"), ("Condition", "c2")}
@@ -90,6 +94,7 @@ async def test_what_the_scopes_do_not_cover_is_not_asked_and_is_named(
         patient_id="p1",
         access=GrantedAccess.parse("patient/Patient.rs patient/Condition.rs"),
         policy=default_policy(),
+        today=TODAY,
     )
     paths = {call.request.url.path for call in ehr.calls}
     assert paths == {"/fhir/Patient/p1", "/fhir/Condition"}
@@ -107,6 +112,7 @@ async def test_a_search_cut_short_is_a_gap(
         patient_id="p1",
         access=GrantedAccess.parse("patient/*.rs"),
         policy=default_policy(),
+        today=TODAY,
     )
     gap = next(g for g in reading.gaps if g.resource_type == "Condition")
     assert "only the first 1 were assessed" in gap.reason

@@ -1,0 +1,78 @@
+"""What the criteria share: the records of a type matching a value set, found through an index
+built once per assessment, must be exactly those the value set matches record by record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plugin.candidacy import Order, chart_from_resources, default_policy
+from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.evidence import main_concepts
+from plugin.candidacy.value_sets import ValueSet
+from tests.candidacy.chart_builder import LOINC, SNOMED, TODAY, patient
+
+POLICY = default_policy()
+#: Every value set the engine matches Observations against, and a few it matches others with.
+VALUE_SETS: list[ValueSet] = [
+    *(lab.value_set for lab in POLICY.labs),
+    POLICY.pregnancy.status,
+    POLICY.pregnancy.tests,
+    *(c.pain_scores for c in POLICY.criteria if hasattr(c, "pain_scores")),
+    POLICY.clotting_risk.conditions,
+    *(rule.value_set for rule in POLICY.allergies),
+]
+
+_CODINGS = st.sampled_from(
+    [
+        {"system": LOINC, "code": "98979-8"},
+        {"system": LOINC, "code": "2160-0", "display": "Creatinine"},
+        {"system": LOINC, "code": "82810-3"},
+        {"system": LOINC, "code": "1234-5", "display": "eGFR panel"},
+        {"system": "urn:local", "code": "egfr", "display": "eGFR"},
+        {"system": "urn:local", "code": "hgb"},
+        {"system": SNOMED, "code": "64779008"},
+        {"code": "98979-8"},
+        {"system": LOINC},
+        "not a coding",
+    ]
+)
+_TEXTS = st.sampled_from(
+    [None, "eGFR (CKD-EPI)", "Serum creatinine", "Hemoglobin", "Pregnancy test, urine", "INR"]
+)
+_CONCEPTS = st.builds(
+    lambda codings, text: {
+        **({"coding": codings} if codings else {}),
+        **({"text": text} if text else {}),
+    },
+    st.lists(_CODINGS, max_size=3),
+    _TEXTS,
+)
+_OBSERVATIONS = st.lists(
+    st.builds(
+        lambda concept, listed: {
+            "resourceType": "Observation",
+            "status": "final",
+            "subject": {"reference": "Patient/p1"},
+            "code": [concept] if listed else concept,
+        },
+        _CONCEPTS,
+        st.booleans(),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_OBSERVATIONS)
+def test_indexed_matching_equals_matching_each_record(observations: list[dict[str, Any]]) -> None:
+    resources = [patient(), *({**o, "id": f"o{i}"} for i, o in enumerate(observations))]
+    chart = chart_from_resources(resources)
+    context = AssessmentContext(chart, Order(), POLICY, frozenset(), TODAY)
+    for value_set in VALUE_SETS:
+        expected = [
+            r for r in chart.of_type("Observation") if value_set.matches_any(main_concepts(r))
+        ]
+        assert context.matching("Observation", value_set) == expected
