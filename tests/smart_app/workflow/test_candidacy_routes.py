@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from plugin.sandbox.synthetic_patients import Scenario, scenarios
+from smart_app.workflow.candidacy_routes import OUTCOME_WORDS
 from tests.smart_app.workflow.conftest import (
     PATIENT,
     Sandbox,
@@ -88,13 +90,14 @@ async def test_a_chart_part_the_ehr_did_not_grant_is_named_next_to_the_outcome(
     assert "MedicationRequest the EHR did not grant searching it" in text
 
 
-@pytest.mark.parametrize(
-    ("patient", "outcome"),
-    [("pregnant", "not a candidate"), ("on-apixaban", "needs review")],
-)
-async def test_other_synthetic_patients_get_their_expected_outcome(
-    sandbox: Sandbox, patient: str, outcome: str
+@pytest.mark.parametrize("scenario", scenarios(), ids=lambda scenario: scenario.patient_id)
+async def test_every_synthetic_patient_gets_its_expected_outcome(
+    sandbox: Sandbox, scenario: Scenario
 ) -> None:
+    # The third door (besides the CLI and CDS Hooks): the app's candidacy page, with both
+    # attestations given, as the scenarios document.
+    patient = scenario.patient_id
+    outcome = OUTCOME_WORDS[scenario.expected_outcome]
     browser = await sandbox.launch(patient)
     response = await browser.post(
         "/app/candidacy",
