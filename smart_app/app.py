@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from plugin.cds_hooks.router import cds_router
 from smart_app.access_log import AccessLogMiddleware
 from smart_app.clock import Clock, system_clock
 from smart_app.errors import SmartError
@@ -67,6 +68,8 @@ def create_app(
     app.state.workflow = build_workflow_services(services, outbox)
     app.include_router(router)
     app.include_router(workflow_router)
+    # The CDS Hooks service lives beside the app, under /cds-services (its own JWT auth).
+    app.include_router(cds_router(settings, transport=transport, clock=clock))
     app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="smart-static")
     app.add_exception_handler(SmartError, error_page)
     app.add_exception_handler(FhirError, error_page)
