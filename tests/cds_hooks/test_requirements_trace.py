@@ -8,6 +8,8 @@ import csv
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 TRACE = ROOT / "conformance" / "cds-hooks-requirements.md"
 REQUIREMENTS = ROOT.parent / "shared" / "requirements" / "cds_hooks_reqs.csv"
@@ -35,6 +37,9 @@ def shall_rows() -> set[tuple[str, str]]:
         }
 
 
+@pytest.mark.skipif(
+    not REQUIREMENTS.is_file(), reason="shared/requirements is not beside the project"
+)
 def test_every_shall_row_is_traced_once() -> None:
     wanted = shall_rows()
     assert len(wanted) > 70
