@@ -1,34 +1,27 @@
 """Where card feedback is kept: the `cds_feedback` table in the product's database
-(`settings.database_url`, SQLite by default, PostgreSQL via asyncpg), brought up to date with
-its own Alembic history on first use. Recording is idempotent: a report already stored (same
-`FeedbackItem.key`) is not stored again, even when two copies arrive at once."""
+(`settings.database_url`, SQLite by default, PostgreSQL via asyncpg), created by the product's
+migrations (smart_app/store/migrations, revision 0005) on first use. Recording is idempotent:
+a report already stored (same `FeedbackItem.key`) is not stored again, even when two copies
+arrive at once."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from plugin.cds_hooks.feedback import FeedbackItem
 from plugin.cds_hooks.feedback_table import FeedbackRow
+from smart_app.store.database import Database
 
-__all__ = ["MIGRATIONS_DIR", "FeedbackRecord", "FeedbackStore"]
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "feedback_migrations"
+__all__ = ["FeedbackRecord", "FeedbackStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,38 +38,13 @@ class FeedbackRecord:
     received_at: float
 
 
-def _upgrade(connection: Connection) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
-
-
-def _ensure_sqlite_folder(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-
-
 class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine: AsyncEngine | None = None
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
-        self._ready = asyncio.Lock()
+        self._database = Database(url)
 
     async def ready(self) -> async_sessionmaker[AsyncSession]:
-        if self._sessions is not None:
-            return self._sessions
-        async with self._ready:
-            if self._sessions is None:
-                _ensure_sqlite_folder(self.url)
-                engine = create_async_engine(self.url)
-                async with engine.begin() as connection:
-                    await connection.run_sync(_upgrade)
-                self._engine = engine
-                self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        return self._sessions
+        return await self._database.ready()
 
     async def record(
         self,
@@ -139,7 +107,4 @@ class FeedbackStore:
         ]
 
     async def dispose(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-            self._sessions = None
+        await self._database.dispose()
