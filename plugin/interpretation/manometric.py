@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from plugin.interpretation import criterion
-from plugin.interpretation.pressure_sensitivity import classify_pressure_sensitivity
+from plugin.interpretation.level_result import level_result
 from plugin.interpretation.results import (
-    FHIR_INTERPRETATION_BY_CATEGORY,
     CriterionResult,
     CriterionStatus,
     CriterionValue,
@@ -23,7 +22,6 @@ from plugin.interpretation.results import (
     LevelResult,
 )
 from plugin.interpretation.rule_set import ManometricRuleSet
-from plugin.interpretation.summary import level_summary
 from plugin.study.levels import adjacent_levels
 from plugin.study.model import Level, PainResponse
 
@@ -76,24 +74,8 @@ def interpret_manometric(
         criterion.low_pressure(level, thresholds.definite_delta_p_psi, "very-low-pressure"),
         _all_adjacent_controls(neighbours),
     )
-    if not level.completed:
-        criteria = (criteria[0], *(criterion.not_assessed(c, level) for c in criteria[1:]))
-    category, reason = _category({c.id: c.status for c in criteria})
-    controls = tuple(n.level for n in neighbours if n.is_control) if level.completed else ()
-    return LevelResult(
-        level=level.level,
-        region=level.region,
-        role=level.role,
-        rule_set=rule_set.ref,
-        category=category,
-        interpretation=FHIR_INTERPRETATION_BY_CATEGORY[category],
-        reason=reason,
-        pressure_sensitivity=classify_pressure_sensitivity(level, thresholds.pressure_sensitivity),
-        delta_p_psi=level.delta_p_psi,
-        criteria=criteria,
-        controls=controls,
-        summary=level_summary(level, category, reason, criteria, controls),
-    )
+    controls = tuple(n.level for n in neighbours if n.is_control)
+    return level_result(level, rule_set, criteria, _category, controls)
 
 
 def _category(status: Mapping[str, CriterionStatus]) -> tuple[LevelCategory, str | None]:

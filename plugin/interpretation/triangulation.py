@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from plugin.interpretation import criterion
-from plugin.interpretation.pressure_sensitivity import classify_pressure_sensitivity
+from plugin.interpretation.level_result import level_result
 from plugin.interpretation.results import (
-    FHIR_INTERPRETATION_BY_CATEGORY,
     CriterionResult,
     CriterionStatus,
     CriterionValue,
@@ -22,7 +21,6 @@ from plugin.interpretation.results import (
     LevelResult,
 )
 from plugin.interpretation.rule_set import ControlScope, TriangulationRuleSet
-from plugin.interpretation.summary import level_summary
 from plugin.study.model import Level
 
 __all__ = ["CRITERION_IDS", "interpret_triangulation"]
@@ -52,24 +50,7 @@ def interpret_triangulation(
         criterion.annular_disruption(level, thresholds.dallas_grade),
         control,
     )
-    if not level.completed:
-        criteria = (criteria[0], *(criterion.not_assessed(c, level) for c in criteria[1:]))
-        controls = ()
-    category, reason = _category({c.id: c.status for c in criteria})
-    return LevelResult(
-        level=level.level,
-        region=level.region,
-        role=level.role,
-        rule_set=rule_set.ref,
-        category=category,
-        interpretation=FHIR_INTERPRETATION_BY_CATEGORY[category],
-        reason=reason,
-        pressure_sensitivity=classify_pressure_sensitivity(level, thresholds.pressure_sensitivity),
-        delta_p_psi=level.delta_p_psi,
-        criteria=criteria,
-        controls=controls,
-        summary=level_summary(level, category, reason, criteria, controls),
-    )
+    return level_result(level, rule_set, criteria, _category, controls)
 
 
 def _category(status: Mapping[str, CriterionStatus]) -> tuple[LevelCategory, str | None]:
