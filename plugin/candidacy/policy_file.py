@@ -26,6 +26,7 @@ from plugin.candidacy.policy import (
     RecentImagingCriterion,
 )
 from plugin.candidacy.value_sets import ValueSet
+from plugin.data_files import read_json_file
 from plugin.errors import InputProblemError, Problem, RuleSetInvalidError
 from plugin.resources import mappings_dir
 
@@ -64,28 +65,7 @@ def default_policy() -> Policy:
 def load_policy(path: Path | str) -> Policy:
     """Read and validate a policy file. An unreadable or non-JSON file is one problem naming
     the file; otherwise every broken rule is listed with its field."""
-    source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise PolicyInvalidError(
-            [Problem("", "unreadable", f"cannot read policy file {source}: {reason}")]
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyInvalidError(
-            [
-                Problem(
-                    "",
-                    "json",
-                    f"policy file {source} is not valid JSON at line {exc.lineno} "
-                    f"column {exc.colno}: {exc.msg}",
-                )
-            ]
-        ) from None
-    return parse_policy(data)
+    return parse_policy(read_json_file(path, what="policy file", error=PolicyInvalidError))
 
 
 def parse_policy(data: Any) -> Policy:

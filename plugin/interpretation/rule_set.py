@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from plugin.data_files import read_json_file
 from plugin.errors import ConfigurationError, InputProblemError, Problem, RuleSetInvalidError
 from plugin.interpretation.results import RuleSetRef
 from plugin.interpretation.thresholds import (
@@ -261,28 +262,7 @@ def parse_rule_set(data: Any) -> RuleSet:
 def load_rule_set(path: Path | str) -> RuleSet:
     """Read and validate one rule-set file. Problems name the field within the file; an
     unreadable or non-JSON file is one problem naming the file."""
-    source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise RuleSetInvalidError(
-            [Problem("", "unreadable", f"cannot read rule-set file {source}: {reason}")]
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RuleSetInvalidError(
-            [
-                Problem(
-                    "",
-                    "json",
-                    f"rule-set file {source} is not valid JSON at line {exc.lineno} "
-                    f"column {exc.colno}: {exc.msg}",
-                )
-            ]
-        ) from None
-    return parse_rule_set(data)
+    return parse_rule_set(read_json_file(path, what="rule-set file", error=RuleSetInvalidError))
 
 
 _MESSAGES = {
