@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Literal
 
 __all__ = [
@@ -48,6 +49,9 @@ def _add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=moment.year + total // 12, month=total % 12 + 1)
 
 
+# Cached: a search reads the same stored dates on every request, and parsing them was a
+# large share of a search's cost. DateRange is immutable, so sharing results is safe.
+@lru_cache(maxsize=65_536)
 def date_range(text: str) -> DateRange:
     """The range a FHIR date, dateTime or instant covers. Raises ValueError if malformed."""
     match = _DATE.fullmatch(text.strip())

@@ -4,12 +4,18 @@ tests) holding every version of every resource.
 All access goes through one connection guarded by one lock, so a write — a single create or
 a whole transaction Bundle — is one SQLite transaction that either commits entirely or leaves
 nothing behind, and no reader ever sees half of it.
+
+A stored version never changes, so each is parsed from JSON once and kept (`ParsedBodies`):
+a search reads every candidate of a patient, and parsing them all again on every request
+made the sandbox, not the client, the slow side of a benchmark. The parsed bodies are shared:
+callers treat `StoredResource.body` as read-only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,7 +25,7 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["ResourceStore", "StoredResource", "Writer", "instant"]
+__all__ = ["ParsedBodies", "ResourceStore", "StoredResource", "Writer", "instant"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resource_version (
@@ -65,12 +71,41 @@ class StoredResource:
         return f"{self.resource_type}/{self.id}"
 
 
-def _row_to_stored(row: Iterable[Any]) -> StoredResource:
-    resource_type, resource_id, version, last_updated, patient, body = row
-    return StoredResource(
-        str(resource_type), str(resource_id), int(version), str(last_updated),
-        None if patient is None else str(patient), json.loads(body),
-    )  # fmt: skip
+class ParsedBodies:
+    """Parsed resource bodies by (type, id, version), the least recently used dropped beyond
+    `limit`. Only sound while a (type, id, version) names one body: the store empties it when
+    a transaction rolls back or the store is cleared, as versions are then written again."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._limit = limit
+        self._bodies: OrderedDict[tuple[str, str, int], dict[str, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def stored(self, row: Iterable[Any]) -> StoredResource:
+        """The resource of a (type, id, version, last_updated, patient, body JSON) row."""
+        resource_type, resource_id, version, last_updated, patient, text = row
+        key = (str(resource_type), str(resource_id), int(version))
+        body = self._bodies.get(key)
+        if body is None:
+            body = json.loads(text)
+            self.keep(key, body)
+        else:
+            self._bodies.move_to_end(key)
+        return StoredResource(
+            key[0], key[1], key[2], str(last_updated),
+            None if patient is None else str(patient), body,
+        )  # fmt: skip
+
+    def keep(self, key: tuple[str, str, int], body: dict[str, Any]) -> None:
+        self._bodies[key] = body
+        self._bodies.move_to_end(key)
+        while len(self._bodies) > self._limit:
+            self._bodies.popitem(last=False)
+
+    def forget_all(self) -> None:
+        self._bodies.clear()
 
 
 _SELECT = (
@@ -81,17 +116,17 @@ _SELECT = (
 
 
 async def _read(
-    db: aiosqlite.Connection, resource_type: str, resource_id: str
+    db: aiosqlite.Connection, bodies: ParsedBodies, resource_type: str, resource_id: str
 ) -> StoredResource | None:
     cursor = await db.execute(
         f"{_SELECT} WHERE c.resource_type = ? AND c.id = ?", (resource_type, resource_id)
     )
     row = await cursor.fetchone()
-    return None if row is None else _row_to_stored(row)
+    return None if row is None else bodies.stored(row)
 
 
 async def _candidates(
-    db: aiosqlite.Connection, resource_type: str, patient: str | None
+    db: aiosqlite.Connection, bodies: ParsedBodies, resource_type: str, patient: str | None
 ) -> list[StoredResource]:
     if patient is None:
         cursor = await db.execute(f"{_SELECT} WHERE c.resource_type = ?", (resource_type,))
@@ -99,20 +134,47 @@ async def _candidates(
         cursor = await db.execute(
             f"{_SELECT} WHERE c.resource_type = ? AND c.patient = ?", (resource_type, patient)
         )
-    return [_row_to_stored(row) for row in await cursor.fetchall()]
+    return [bodies.stored(row) for row in await cursor.fetchall()]
+
+
+#: Ids per statement when reading many: well under SQLite's bound-variable limit.
+_IDS_PER_STATEMENT = 500
+
+
+async def _read_many(
+    db: aiosqlite.Connection, bodies: ParsedBodies, keys: list[tuple[str, str]]
+) -> list[StoredResource]:
+    # One statement per type and chunk rather than one per resource: each statement is a
+    # round trip to the database thread.
+    by_type: dict[str, list[str]] = {}
+    for resource_type, resource_id in keys:
+        by_type.setdefault(resource_type, []).append(resource_id)
+    found: dict[tuple[str, str], StoredResource] = {}
+    for resource_type, ids in by_type.items():
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start : start + _IDS_PER_STATEMENT]
+            cursor = await db.execute(
+                f"{_SELECT} WHERE c.resource_type = ? AND c.id IN ({', '.join('?' * len(chunk))})",
+                (resource_type, *chunk),
+            )
+            for row in await cursor.fetchall():
+                stored = bodies.stored(row)
+                found[(stored.resource_type, stored.id)] = stored
+    return [found[key] for key in keys if key in found]
 
 
 class Writer:
     """Reads and writes inside one open transaction (sees its own uncommitted writes)."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, bodies: ParsedBodies) -> None:
         self._db = connection
+        self._bodies = bodies
 
     async def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
-        return await _read(self._db, resource_type, resource_id)
+        return await _read(self._db, self._bodies, resource_type, resource_id)
 
     async def candidates(self, resource_type: str, patient: str | None) -> list[StoredResource]:
-        return await _candidates(self._db, resource_type, patient)
+        return await _candidates(self._db, self._bodies, resource_type, patient)
 
     async def put(
         self, resource: dict[str, Any], patient: str | None, now: datetime
@@ -165,6 +227,7 @@ class Writer:
     async def clear(self) -> None:
         await self._db.execute("DELETE FROM resource_current")
         await self._db.execute("DELETE FROM resource_version")
+        self._bodies.forget_all()  # versions start again at 1 with other bodies
 
 
 class ResourceStore:
@@ -174,6 +237,7 @@ class ResourceStore:
         self._file = database_file
         self._connection: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._bodies = ParsedBodies()
 
     async def open(self) -> None:
         if self._connection is not None:
@@ -198,7 +262,7 @@ class ResourceStore:
 
     async def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
         async with self._lock:
-            return await _read(self._db, resource_type, resource_id)
+            return await _read(self._db, self._bodies, resource_type, resource_id)
 
     async def read_version(
         self, resource_type: str, resource_id: str, version: int
@@ -210,7 +274,7 @@ class ResourceStore:
                 (resource_type, resource_id, version),
             )
             row = await cursor.fetchone()
-        return None if row is None else _row_to_stored(row)
+            return None if row is None else self._bodies.stored(row)
 
     async def history(self, resource_type: str, resource_id: str) -> list[StoredResource]:
         """Every version of a resource, newest first."""
@@ -221,22 +285,17 @@ class ResourceStore:
                 (resource_type, resource_id),
             )
             rows = await cursor.fetchall()
-        return [_row_to_stored(row) for row in rows]
+            return [self._bodies.stored(row) for row in rows]
 
     async def candidates(self, resource_type: str, patient: str | None) -> list[StoredResource]:
         """Current versions of a type, only those in `patient`'s compartment when given."""
         async with self._lock:
-            return await _candidates(self._db, resource_type, patient)
+            return await _candidates(self._db, self._bodies, resource_type, patient)
 
     async def read_many(self, keys: list[tuple[str, str]]) -> list[StoredResource]:
         """Current versions of the given (type, id) pairs, in that order; gone ones skipped."""
-        found: list[StoredResource] = []
         async with self._lock:
-            for resource_type, resource_id in keys:
-                stored = await _read(self._db, resource_type, resource_id)
-                if stored is not None:
-                    found.append(stored)
-        return found
+            return await _read_many(self._db, self._bodies, keys)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writer]:
@@ -245,8 +304,10 @@ class ResourceStore:
             db = self._db
             await db.execute("BEGIN IMMEDIATE")
             try:
-                yield Writer(db)
+                yield Writer(db, self._bodies)
             except BaseException:
                 await db.execute("ROLLBACK")
+                # Bodies read inside it may be versions that now never existed.
+                self._bodies.forget_all()
                 raise
             await db.execute("COMMIT")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.sandbox.fhir.store import ResourceStore
+from plugin.sandbox.fhir.store import ParsedBodies, ResourceStore
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -65,3 +65,52 @@ async def test_candidates_filter_by_patient_compartment() -> None:
 async def test_using_a_closed_store_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="not open"):
         await ResourceStore(None).read("Observation", "o1")
+
+
+async def test_read_many_keeps_the_asked_order_across_types_and_statement_chunks() -> None:
+    store = ResourceStore(None)
+    await store.open()
+    ids = [f"o{i}" for i in range(1203)]  # more than one IN (...) statement's worth
+    patient = {"resourceType": "Patient", "id": "p1"}
+    async with store.transaction() as writer:
+        await writer.load([(observation(i), "p1") for i in ids] + [(patient, "p1")], NOW)
+    keys = [("Observation", i) for i in reversed(ids)]
+    keys.insert(600, ("Patient", "p1"))
+    keys.insert(3, ("Observation", "gone"))
+    found = await store.read_many(keys)
+    assert [(s.resource_type, s.id) for s in found] == [k for k in keys if k[1] != "gone"]
+    await store.close()
+
+
+async def test_a_version_rewritten_after_a_rollback_is_read_as_rewritten() -> None:
+    # Bodies are parsed once per (type, id, version); a rolled-back version number is
+    # written again with another body, which must not be served from the parsed bodies.
+    store = ResourceStore(None)
+    await store.open()
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as writer:
+            await writer.put(observation("o1", "preliminary"), "p1", NOW)
+            assert (await writer.read("Observation", "o1")) is not None
+            raise RuntimeError("entry 2 failed")
+    async with store.transaction() as writer:
+        await writer.put(observation("o1", "final"), "p1", NOW)
+    current = await store.read("Observation", "o1")
+    assert current is not None and current.version == 1 and current.body["status"] == "final"
+    # The same after the store is cleared and loaded again.
+    async with store.transaction() as writer:
+        await writer.clear()
+        await writer.load([(observation("o1", "amended"), "p1")], NOW)
+    again = await store.read("Observation", "o1")
+    assert again is not None and again.body["status"] == "amended"
+    await store.close()
+
+
+def test_parsed_bodies_drop_the_least_recently_used_beyond_the_limit() -> None:
+    bodies = ParsedBodies(limit=2)
+    rows = [("Observation", f"o{i}", 1, "t", None, f'{{"id": "o{i}"}}') for i in range(3)]
+    first = bodies.stored(rows[0])
+    bodies.stored(rows[1])
+    assert bodies.stored(rows[0]).body is first.body  # parsed once, and now most recent
+    bodies.stored(rows[2])  # o1 is dropped, not o0
+    assert len(bodies) == 2
+    assert bodies.stored(rows[0]).body is first.body
