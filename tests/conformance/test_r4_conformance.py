@@ -73,3 +73,26 @@ def test_model_errors_carry_paths_and_are_not_repeated() -> None:
         ("Observation.effectiveDateTime", "r4-datatype"),
         ("Observation.valueQuantity.value", "json"),
     }
+
+
+def test_elements_later_versions_added_are_not_r4() -> None:
+    # R5's Attachment.pages and Observation.triggeredBy; R4 Provenance has no identifier.
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Provenance", "identifier": [{"value": "x"}]}},
+            {"resource": {"resourceType": "Observation", "triggeredBy": []}},
+            {
+                "resource": {
+                    "resourceType": "DocumentReference",
+                    "content": [{"attachment": {"pages": 2}}],
+                }
+            },
+        ],
+    }
+    assert {path for path, rule in found(bundle) if rule == "r4-element"} == {
+        "Bundle.entry[0].resource.identifier",
+        "Bundle.entry[1].resource.triggeredBy",
+        "Bundle.entry[2].resource.content[0].attachment.pages",
+    }
