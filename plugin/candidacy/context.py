@@ -49,32 +49,32 @@ class _ConceptIndex:
                 value = resource.get(element)
                 if not value:
                     continue
-                # As main_concepts, codings and concept_texts read a record, in one pass: a
-                # chart may hold thousands of Observations.
+                # As main_concepts, codings and concept_texts read a record, in one pass with
+                # the fewest lookups: a chart may hold thousands of Observations.
                 for concept in value if isinstance(value, list) else (value,):
                     if type(concept) is not dict and not isinstance(concept, Mapping):
                         continue
                     text = concept.get("text")
-                    texts = [text] if isinstance(text, str) else []
-                    systems: list[str] = []
+                    texts: tuple[str, ...] = (text,) if type(text) is str else ()
+                    systems: tuple[str, ...] = ()
                     for coding in concept.get("coding") or ():
                         if type(coding) is not dict and not isinstance(coding, Mapping):
                             continue
                         system = coding.get("system")
-                        if isinstance(system, str):
-                            systems.append(system)
+                        if type(system) is str:
+                            systems += (system,)
                             code = coding.get("code")
-                            if isinstance(code, str):
+                            if type(code) is str:
                                 hits = by_code.get((system, code))
                                 if hits is None:
                                     by_code[(system, code)] = [position]
                                 elif hits[-1] != position:
                                     hits.append(position)
                         display = coding.get("display")
-                        if isinstance(display, str):
-                            texts.append(display)
+                        if type(display) is str:
+                            texts += (display,)
                     if texts:
-                        key = (tuple(texts), tuple(systems))
+                        key = (texts, systems)
                         grouped = words.get(key)
                         if grouped is None:
                             words[key] = [position]

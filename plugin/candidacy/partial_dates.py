@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "PartialDate",
@@ -65,6 +66,13 @@ def parse_partial_date(value: object) -> PartialDate | None:
     (a missing element or a malformed date is data the chart lacks, not an error)."""
     if not isinstance(value, str):
         return None
+    return _parsed(value)
+
+
+# A long chart repeats the same dates (a panel's results share one timestamp, a day holds many
+# records): each distinct string is read once. PartialDate is immutable, so sharing is safe.
+@lru_cache(maxsize=16_384)
+def _parsed(value: str) -> PartialDate | None:
     text = value.strip()
     # Most charted dates are a day or a dateTime: read those without the general pattern
     # (a chart may hold thousands). Anything else, or any doubt, takes the general path.

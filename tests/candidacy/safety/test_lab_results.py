@@ -11,6 +11,7 @@ from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.order import Order
 from plugin.candidacy.policy_file import default_policy
 from plugin.candidacy.safety.lab_results import LabResult, lab_results, meets
+from plugin.candidacy.selections import recorded_date, timing
 from plugin.interpretation.thresholds import Threshold
 from tests.candidacy.chart_builder import TODAY, observation
 
@@ -123,3 +124,26 @@ def test_reported_bounds_against_a_threshold(
         )
     )
     assert meets(below_30, result) is expected
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"effectiveDateTime": "2025-06-01T23:30:00-05:00"},
+        {"effectiveDateTime": "2025-06"},
+        {"effectiveDateTime": "not a date", "issued": "2025-06-03T10:00:00Z"},
+        {"effectiveDateTime": "2025-13-01", "effectivePeriod": {"start": "2025-05-30"}},
+        {"effectivePeriod": {"start": "2025-05-30", "end": "2025-06-02"}},
+        {"effectivePeriod": {"end": "2025-06-02"}},
+        {"effectiveInstant": "2025-06-01T08:00:00Z"},
+        {"issued": "2025-06-04T09:00:00+02:00"},
+    ],
+)
+def test_a_result_is_dated_as_its_effective_time_says(dates: dict[str, Any]) -> None:
+    # lab_results reads effectiveDateTime directly; whatever the shape, the date must be the
+    # one the general selection gives (its start, else when it was issued).
+    resource = observation("i", loinc="6301-6", value=1.1)
+    resource.update(dates)
+    expected = timing(resource).start or recorded_date(resource)
+    assert expected is not None
+    assert read(resource).when == expected
