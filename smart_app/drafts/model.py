@@ -31,6 +31,10 @@ class Draft:
     signed_version: int | None  # the version its last signing produced
     created_at: float
     updated_at: float
+    # The results page (one render of it) that made the last save and its count of saves;
+    # None after any other save, a signature or the start of an amendment.
+    editor: str | None = None
+    editor_sequence: int | None = None
 
     @property
     def signable(self) -> bool:

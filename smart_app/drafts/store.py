@@ -1,6 +1,7 @@
 """Server-side drafts of studies: every change is saved, keyed to (EHR, patient, user, study),
 with a revision number. A save names the revision it was made from and is refused when the
-stored draft has moved on (optimistic concurrency: no silent overwrite). The study is stored
+stored draft has moved on (optimistic concurrency: no silent overwrite) — unless it is a later
+state of the very page that made the stored revision (`page_saves`). The study is stored
 as typed even when it does not validate yet, with the problems found, so no input is lost to a
 token expiry, a closed iframe or an app restart.
 """
@@ -20,6 +21,7 @@ from smart_app.clock import Clock
 from smart_app.drafts.errors import DraftNotFoundError, DraftStateError, StaleDraftError
 from smart_app.drafts.model import Draft, DraftState
 from smart_app.drafts.owner import DraftOwner
+from smart_app.drafts.page_saves import SaveVerdict, save_verdict
 from smart_app.drafts.problems import draft_problems, owned_study
 from smart_app.store.database import Database
 from smart_app.store.drafts_tables import DraftRow
@@ -29,6 +31,9 @@ __all__ = ["MAX_STUDY_JSON_CHARS", "DraftStore", "new_study_id"]
 
 #: A study with every level and every free-text field filled is far below this.
 MAX_STUDY_JSON_CHARS = 1_000_000
+#: Tries of one save whose compare-and-swap lost to another writer (each try decides again on
+#: what that writer stored); each loss means another save was written meanwhile.
+_SAVE_ATTEMPTS = 3
 
 
 def new_study_id() -> str:
@@ -63,6 +68,8 @@ class DraftStore:
             signed_version=None,
             created_at=now,
             updated_at=now,
+            editor=None,
+            editor_sequence=None,
         )
         sessions = await self._database.ready()
         async with sessions.begin() as db:
@@ -70,36 +77,66 @@ class DraftStore:
         return _draft(row)
 
     async def save(
-        self, owner: DraftOwner, draft_id: str, *, revision: int, study: Mapping[str, Any]
+        self,
+        owner: DraftOwner,
+        draft_id: str,
+        *,
+        revision: int,
+        study: Mapping[str, Any],
+        editor: str | None = None,
+        sequence: int | None = None,
     ) -> Draft:
         """Store `study` as the next revision of the draft, if `revision` is the stored one.
 
-        Saving a signed draft starts an amendment of the version it signed. Raises
-        StaleDraftError (nothing written) when the draft has moved on since `revision`,
-        DraftNotFoundError when the owner has no such draft.
+        `editor` and `sequence` name the page saving (one render of it) and its count of
+        saves. A save from an older revision is still written when the draft, being edited,
+        was last saved by that same page with a lower count (the page's later state); with a
+        count not higher it is that page's older save arriving late: nothing is written and
+        the stored draft is returned. Saving a signed draft starts an amendment of the version
+        it signed. Raises StaleDraftError (nothing written) when the draft has otherwise moved
+        on since `revision`, DraftNotFoundError when the owner has no such draft.
         """
+        if editor is None or sequence is None:
+            editor, sequence = None, None  # a page is known by both or not at all
         current = await self.get(owner, draft_id)
         stored, problems = self._checked(owner, current.study_id, study)
-        values: dict[str, Any] = {
-            "revision": revision + 1,
-            "state": DraftState.EDITING.value,
-            "study_json": _dumps(stored),
-            "problems_json": _problems_json(problems),
-            "updated_at": self._clock(),
-        }
-        if current.state is DraftState.SIGNED:
-            values["based_on_version"] = current.signed_version
-        sessions = await self._database.ready()
-        async with sessions.begin() as db:
-            result = await db.execute(
-                update(DraftRow)
-                .where(*_owned(owner), DraftRow.id == draft_id, DraftRow.revision == revision)
-                .values(**values)
-            )
-        if getattr(result, "rowcount", 0) != 1:
-            latest = await self.get(owner, draft_id)
-            raise StaleDraftError(submitted=revision, current=latest.revision)
-        return await self.get(owner, draft_id)
+        for _ in range(_SAVE_ATTEMPTS):
+            verdict = save_verdict(current, revision=revision, editor=editor, sequence=sequence)
+            if verdict is SaveVerdict.ARRIVED_LATE:
+                return current
+            if verdict is SaveVerdict.STALE:
+                raise StaleDraftError(submitted=revision, current=current.revision)
+            values: dict[str, Any] = {
+                "revision": current.revision + 1,
+                "state": DraftState.EDITING.value,
+                "study_json": _dumps(stored),
+                "problems_json": _problems_json(problems),
+                "editor": editor,
+                "editor_sequence": sequence,
+                "updated_at": self._clock(),
+            }
+            if current.state is DraftState.SIGNED:
+                values["based_on_version"] = current.signed_version
+            # Compare-and-swap on what was just read (a signature keeps the revision but
+            # changes the state and clears the editor): of two racing writers one wins.
+            unchanged = [
+                DraftRow.revision == current.revision,
+                DraftRow.state == current.state.value,
+            ]
+            if verdict is SaveVerdict.LATER_STATE:
+                unchanged.append(DraftRow.editor == editor)
+            sessions = await self._database.ready()
+            async with sessions.begin() as db:
+                result = await db.execute(
+                    update(DraftRow)
+                    .where(*_owned(owner), DraftRow.id == draft_id, *unchanged)
+                    .values(**values)
+                )
+            if getattr(result, "rowcount", 0) == 1:
+                return await self.get(owner, draft_id)
+            # Another writer came first: decide again on what it stored.
+            current = await self.get(owner, draft_id)
+        raise StaleDraftError(submitted=revision, current=current.revision)
 
     async def get(self, owner: DraftOwner, draft_id: str) -> Draft:
         sessions = await self._database.ready()
@@ -177,6 +214,8 @@ class DraftStore:
                 signed_version=None,
                 created_at=now,
                 updated_at=now,
+                editor=None,
+                editor_sequence=None,
             )
             async with sessions.begin() as db:
                 db.add(row)
@@ -195,6 +234,9 @@ class DraftStore:
                     study_json=signed.study_json,
                     problems_json=_problems_json(problems),
                     based_on_version=signed.version,
+                    # A page from before the signature must not write over the amendment.
+                    editor=None,
+                    editor_sequence=None,
                     updated_at=now,
                 )
             )
@@ -256,4 +298,6 @@ def _draft(row: DraftRow) -> Draft:
         signed_version=row.signed_version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        editor=row.editor,
+        editor_sequence=row.editor_sequence,
     )

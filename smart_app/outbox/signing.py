@@ -128,7 +128,13 @@ class SigningService:
                     DraftRow.revision == draft.revision,
                     DraftRow.state == DraftState.EDITING.value,
                 )
-                .values(state=DraftState.SIGNED.value, updated_at=now)
+                # The page that typed it may no longer write over it as its own later state.
+                .values(
+                    state=DraftState.SIGNED.value,
+                    editor=None,
+                    editor_sequence=None,
+                    updated_at=now,
+                )
             )
             if getattr(claimed, "rowcount", 0) != 1:
                 return None

@@ -117,11 +117,13 @@
     var url = form.getAttribute("data-autosave");
     var status = form.querySelector("[data-save-status]");
     var revision = form.querySelector("[data-revision]");
+    var sequence = form.querySelector("[data-sequence]");
     var panel = document.querySelector("[data-interpretation]");
     var timer = null;
     var inFlight = null;
     var again = false;
     var held = null; // a submit waiting for the save in flight
+    var flushed = false; // what the page holds was sent on leaving it
 
     function say(text, problem) {
       if (status) {
@@ -133,6 +135,14 @@
     // saved | pending (typed, not yet sent) | saving | failed — for the page and for tests.
     function state(value) {
       form.setAttribute("data-save-state", value);
+    }
+
+    // Every save this page sends counts one more: the server keeps the page's latest state
+    // whatever order its saves arrive in, and never another window's change silently.
+    function countSave() {
+      if (sequence) {
+        sequence.value = String(Number(sequence.value) + 1);
+      }
     }
 
     function fields() {
@@ -160,6 +170,8 @@
         again = true;
         return inFlight;
       }
+      flushed = false;
+      countSave();
       var body = fields();
       say("Saving…", false);
       state("saving");
@@ -220,6 +232,7 @@
     }
 
     function later() {
+      flushed = false;
       state("pending");
       if (timer) {
         clearTimeout(timer);
@@ -230,24 +243,24 @@
       }, SAVE_DELAY_MS);
     }
 
-    // Leaving the page (reload, another page, the EHR closing the frame) with typing not yet
-    // sent: send it now, before the page goes, on a request that outlives it. If a save is
-    // still under way, this one follows it (the revision it will have made). A page kept in
-    // the back-forward cache reloads its values from the server when shown again.
+    // Leaving the page (reload, another page, the EHR closing the frame) with values the
+    // server may not have (typing not yet sent, a save under way or failed): send them now,
+    // on a request that outlives the page. It names the page's revision and its next count:
+    // whether it arrives before or after the save under way, or that save fails, the server
+    // keeps this, the page's latest state. A page kept in the back-forward cache reloads its
+    // values from the server when shown again.
     function flush() {
-      if (!timer && !again) {
+      if (flushed || form.getAttribute("data-save-state") === "saved") {
         return;
       }
+      flushed = true;
       if (timer) {
         clearTimeout(timer);
         timer = null;
       }
       again = false;
-      var body = fields();
-      if (inFlight) {
-        body.set("revision", String(Number(revision.value) + 1));
-      }
-      var text = body.toString();
+      countSave();
+      var text = fields().toString();
       fetch(url, {
         method: "POST",
         credentials: "same-origin",
@@ -282,7 +295,10 @@
           timer = null;
           save();
         }
+        return;
       }
+      countSave(); // the post is a save of this page too (its fields are read after this)
+      flushed = true; // the post carries every value: nothing to send on leaving
     });
     window.addEventListener("online", function () {
       if (status && status.classList.contains("warning")) {

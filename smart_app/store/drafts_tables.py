@@ -29,6 +29,11 @@ class DraftRow(Base):
     problems_json: Mapped[str] = mapped_column(Text)
     based_on_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     signed_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The page (one render of the results page) that made the last save, and how many saves
+    # it had sent: a later state of that page may replace its own earlier one. Cleared by any
+    # other save, by signing and by starting an amendment.
+    editor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    editor_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
 

@@ -7,6 +7,7 @@ message."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from smart_app.drafts import Draft, DraftOwner, DraftState, StaleDraftError
 from smart_app.fhir_client import FhirClient
 from smart_app.pages import render
 from smart_app.session import LiveSession
-from smart_app.workflow.draft_saving import StudyNotSavedError, save_draft
+from smart_app.workflow.draft_saving import StudyNotSavedError, page_editor, save_draft
 from smart_app.workflow.entry_fields import COMPLICATION_CHOICES
 from smart_app.workflow.entry_view import disc_entries, panel_view, study_fields
 from smart_app.workflow.field_targets import field_messages, field_target, summary_items
@@ -101,6 +102,10 @@ async def _levels_page(
             "study": study_fields(document),
             "complication_choices": COMPLICATION_CHOICES,
             "revision": revision,
+            # This render is its own editor: its later saves may replace its earlier ones,
+            # never another window's (DraftStore.save). The page's script counts its saves.
+            "editor": secrets.token_urlsafe(16),
+            "sequence": 0,
             "saved_text": saved_text,
             "form_action": study_url(root, draft.id, "levels"),
             "autosave_url": study_url(root, draft.id, "levels/autosave"),
@@ -148,6 +153,7 @@ async def save_levels(
             draft.id,
             revision=revision_of(form, draft),
             study=document,
+            editor=page_editor(form),
         )
     except StaleDraftError as stale:
         return await _levels_page(
@@ -184,6 +190,7 @@ async def autosave_levels(
             draft.id,
             revision=revision_of(form, draft),
             study=document,
+            editor=page_editor(form),
         )
     except StaleDraftError as stale:
         return JSONResponse({"conflict": STALE_NOTICE, "revision": stale.current}, status_code=409)

@@ -175,3 +175,149 @@ async def test_a_study_too_large_to_store_is_refused_with_the_rule_not_a_crash(
         headers={"X-CSRF-Token": fields["csrf_token"]},
     )
     assert answer.status_code == 422 and "larger than" in answer.json()["error"]
+
+
+# -- the page as an editor: its saves in any order ------------------------------------------
+
+
+def page_editor(page: httpx.Response) -> tuple[str, str]:
+    """The page's editor token and its count of saves, as rendered."""
+    return input_value(page, "editor"), input_value(page, "sequence")
+
+
+async def autosave(browser: Browser, fields: dict[str, str], **changes: str) -> httpx.Response:
+    return await browser.http.post(
+        f"{browser.study_url}/levels/autosave",
+        data={k: v for k, v in {**fields, **changes}.items() if k != "csrf_token"},
+        headers={"X-CSRF-Token": browser.csrf},
+    )
+
+
+def typed(browser: Browser, location: str, sequence: int) -> dict[str, str]:
+    """The page's form with L4-L5's pain location typed, as its script sends save `sequence`."""
+    assert browser.page is not None
+    fields = level_fields(browser, {"L4-L5": {"pain_location": location}})
+    fields["editor"] = input_value(browser.page, "editor")
+    fields["sequence"] = str(sequence)
+    return fields
+
+
+async def stored_location(browser: Browser) -> str:
+    draft = await browser.draft()
+    level = next(lv for lv in draft.study["levels"] if lv["level"] == "L4-L5")
+    return str(level["pain_location"])
+
+
+async def test_each_render_of_the_page_is_an_editor_of_its_own(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    first = page_editor(browser.page)  # type: ignore[arg-type]
+    second = page_editor(await browser.get(f"{browser.study_url}/levels"))
+    assert first[1] == second[1] == "0"  # no save counted yet
+    assert first[0] != second[0]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22,64}", token) for token in (first[0], second[0]))
+    assert 'name="sequence" value="0" data-sequence' in browser.page.text  # type: ignore[union-attr]
+
+
+async def test_leaving_after_the_save_in_flight_landed_keeps_the_later_typing(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    revision = int(input_value(browser.page, "revision"))  # type: ignore[arg-type]
+    in_flight = await autosave(browser, typed(browser, "Central", 1))
+    assert in_flight.status_code == 200 and in_flight.json()["revision"] == revision + 1
+    # Sent on leaving, from the same page: it had not heard back, so names the old revision.
+    flushed = await autosave(browser, typed(browser, "Central low back", 2))
+    assert flushed.status_code == 200 and flushed.json()["revision"] == revision + 2
+    assert await stored_location(browser) == "Central low back"
+
+
+async def test_leaving_before_the_save_in_flight_landed_keeps_the_later_typing(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    revision = int(input_value(browser.page, "revision"))  # type: ignore[arg-type]
+    flushed = await autosave(browser, typed(browser, "Central low back", 2))
+    assert flushed.status_code == 200 and flushed.json()["revision"] == revision + 1
+    late = await autosave(browser, typed(browser, "Central", 1))
+    # Not an error: nothing written, the stored draft answered.
+    assert late.status_code == 200 and late.json()["revision"] == revision + 1
+    assert await stored_location(browser) == "Central low back"
+    assert (await browser.draft()).revision == revision + 1
+
+
+async def test_another_windows_page_is_still_told_of_the_conflict(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    mine = typed(browser, "Central", 1)
+    other = await sandbox.launch()  # another window: same user, same patient
+    await other.get(f"{browser.study_url}/levels")
+    other.study_url = browser.study_url
+    theirs = typed(other, "Left buttock", 5)
+    assert theirs["editor"] != mine["editor"]
+    assert (await autosave(other, theirs)).status_code == 200
+    refused = await autosave(browser, mine)
+    assert refused.status_code == 409 and "another window" in refused.json()["conflict"]
+    assert await stored_location(browser) == "Left buttock"
+
+
+async def test_a_plain_post_of_the_page_carries_its_editor(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    form = typed(browser, "Central", 1)
+    assert (await autosave(browser, form)).status_code == 200
+    # The script counted the post as its next save: the stale revision is the page's own.
+    posted = await browser.post(
+        f"{browser.study_url}/levels",
+        {**typed(browser, "Central low back", 2), "action": "save"},
+    )
+    assert posted.status_code == 303
+    assert await stored_location(browser) == "Central low back"
+
+
+async def test_a_page_without_its_script_is_refused_a_stale_post_as_before(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    # Posted without the script, the page's sequence stays 0 (no save counted).
+    first = await browser.post(
+        f"{browser.study_url}/levels", {**typed(browser, "Left", 0), "action": "save"}
+    )
+    assert first.status_code == 303
+    # The same render's form, changed and sent again from the browser's history: refused as
+    # stale as before, its values shown — not taken for an older save and dropped.
+    response = await browser.post(
+        f"{browser.study_url}/levels", {**typed(browser, "Central", 0), "action": "save"}
+    )
+    assert response.status_code == 409
+    assert input_value(response, "lv-L4-L5-pain_location") == "Central"
+    assert await stored_location(browser) == "Left"
+
+
+async def test_bad_editor_or_sequence_values_are_taken_as_absent(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    editor = input_value(browser.page, "editor")  # type: ignore[arg-type]
+    bad = [
+        {"editor": editor, "sequence": "²"},  # a digit, but not an ASCII one
+        {"editor": editor, "sequence": "-3"},
+        {"editor": editor, "sequence": "1e3"},
+        {"editor": editor, "sequence": "1234567890"},  # ten digits
+        {"editor": editor, "sequence": ""},
+        {"editor": editor + "x" * 64, "sequence": "9"},  # longer than 64
+        {"editor": "a b", "sequence": "9"},
+        {"editor": "<script>", "sequence": "9"},
+        {"editor": "", "sequence": "9"},
+    ]
+    for number, values in enumerate(bad, start=2):
+        # The page's own save first (recorded with its editor), then the same page's later
+        # state with a bad value: as from no page, refused as stale — never a server error.
+        before = str((await browser.draft()).revision)
+        ours = await autosave(browser, typed(browser, f"Central {number}", number), revision=before)
+        assert ours.status_code == 200
+        stale = {**typed(browser, "Overwritten", number + 1), "revision": before}
+        response = await autosave(browser, stale, **values)
+        assert response.status_code == 409, values
+        assert await stored_location(browser) == f"Central {number}"
+        # From the current revision it saves, as from no page (no editor recorded).
+        current = (await browser.draft()).revision
+        saved = await autosave(browser, stale, revision=str(current), **values)
+        assert saved.status_code == 200, values
+        draft = await browser.draft()
+        assert draft.revision == current + 1 and draft.editor is None, values
