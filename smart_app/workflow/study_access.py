@@ -31,4 +31,5 @@ def revision_of(form: dict[str, str], draft: Draft) -> int:
     """The revision the posted form was made from (the page's hidden field); a form without
     one is taken as made from the stored revision."""
     value = form.get("revision", "")
-    return int(value) if value.isdigit() and len(value) < 10 else draft.revision
+    # isdigit alone accepts "²", which int() refuses: ASCII digits only.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else draft.revision

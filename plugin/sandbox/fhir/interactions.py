@@ -56,7 +56,7 @@ def require_type(resource_type: str) -> None:
 
 def _parse_etag(value: str) -> int | None:
     text = value.strip().removeprefix("W/").strip('"')
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 class FhirInteractions:
@@ -92,7 +92,7 @@ class FhirInteractions:
         current = await self.read(access, resource_type, resource_id)
         stored = (
             await self.store.read_version(resource_type, resource_id, int(version))
-            if version.isdigit()
+            if version.isascii() and version.isdigit()
             else None
         )
         if stored is None:

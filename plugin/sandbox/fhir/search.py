@@ -142,7 +142,7 @@ def _bad(name: str, message: str) -> Issue:
 
 
 def _parse_count(value: str, problems: list[Issue]) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit int() refuses
         problems.append(_bad("_count", f"must be a whole number (got {value!r})"))
         return DEFAULT_COUNT
     return max(0, min(int(value), MAX_COUNT))

@@ -371,6 +371,8 @@ async def test_history_and_vread_keep_every_version(sandbox: Sandbox) -> None:
     first = await sandbox.http.get(f"{url}/_history/1", headers=auth)
     assert first.json()["status"] == "final"
     assert (await sandbox.http.get(f"{url}/_history/9", headers=auth)).status_code == 404
+    # A version id that is a digit to str.isdigit() but not to int() is unknown, not an error.
+    assert (await sandbox.http.get(f"{url}/_history/²", headers=auth)).status_code == 404
 
 
 async def test_search_by_post(sandbox: Sandbox) -> None:

@@ -109,6 +109,15 @@ def test_bad_parameters_are_all_reported_by_name() -> None:
     assert [i.expression for i in caught.value.issues] == [("colour",), ("date",), ("_count",)]
 
 
+@pytest.mark.parametrize("count", ["lots", "-1", "²", "1.5"])
+def test_a_count_that_is_not_a_whole_number_is_a_400_naming_it(count: str) -> None:
+    # "²" passes str.isdigit() but not int(): it must be a 400, never a server error.
+    with pytest.raises(FhirError) as caught:
+        parse_search("Observation", [("_count", count)], BASE)
+    assert caught.value.status == 400
+    assert [i.expression for i in caught.value.issues] == [("_count",)]
+
+
 def test_lenient_handling_skips_unknown_parameters() -> None:
     query = parse_search("Observation", [("colour", "red")], BASE, lenient=True)
     assert query.ignored == ("colour",)
