@@ -64,6 +64,7 @@ __all__ = [
     "TokenSource",
     "WriteResult",
     "retry_after_seconds",
+    "search_pairs",
 ]
 
 _log = logging.getLogger(__name__)
@@ -232,7 +233,8 @@ class SearchResults(list[dict[str, Any]]):
     """The resources a search matched, in the server's order, across pages (each resource
     once). Also: `included` (`_include`d resources), `outcomes` (OperationOutcomes the server
     put in the Bundle, e.g. warnings), `total` (Bundle.total of the first page, when sent),
-    `pages` read, and `truncated` — True when a bound stopped the paging before the end."""
+    `pages` read, `truncated` — True when a bound stopped the paging before the end — and
+    `next_url`, the `next` link it stopped at (`FhirClient.search(next_url=…)` reads on)."""
 
     def __init__(
         self,
@@ -243,6 +245,7 @@ class SearchResults(list[dict[str, Any]]):
         total: int | None = None,
         pages: int = 0,
         truncated: bool = False,
+        next_url: str | None = None,
     ) -> None:
         super().__init__(matches)
         self.included = list(included)
@@ -250,6 +253,7 @@ class SearchResults(list[dict[str, Any]]):
         self.total = total
         self.pages = pages
         self.truncated = truncated
+        self.next_url = next_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,11 +339,14 @@ class FhirClient:
         max_pages: int = DEFAULT_MAX_PAGES,
         max_resources: int = DEFAULT_MAX_RESOURCES,
         page_size: int | None = None,
+        next_url: str | None = None,
     ) -> SearchResults:
         """GET [base]/[type]?params, then each `next` link up to `max_pages` pages and
         `max_resources` matches (see SearchResults.truncated). A `next` link to another
         origin than the base, or back to a page already read, raises FhirPagingError.
-        `page_size` (else the client's) is sent as `_count` unless `params` set one."""
+        `page_size` (else the client's) is sent as `_count` unless `params` set one.
+        With `next_url` (an earlier result's `SearchResults.next_url`) the search reads on
+        from that page instead, its bounds counted afresh; `params` are then not sent."""
         _check_type(resource_type)
         if max_pages < 1 or max_resources < 1:
             raise InputProblemError(
@@ -351,10 +358,17 @@ class FhirClient:
         request = RequestSummary("search", "GET", resource_type)
         first_url = f"{self._base}/{resource_type}"
         url: str | None = first_url
-        query: list[tuple[str, str]] | None = _query_pairs(params or {})
+        query: list[tuple[str, str]] | None = search_pairs(params or {})
         size = page_size or self._page_size
         response: httpx.Response | None = None
-        if size is not None and not any(name == "_count" for name, _ in query or ()):
+        if next_url is not None:
+            url, query = next_url, None
+            if _origin(url) != self._origin:
+                raise FhirPagingError(
+                    f"{request}: next link points to another origin; not followed",
+                    request=request,
+                )
+        elif size is not None and not any(name == "_count" for name, _ in query or ()):
             response, query = await self._first_page(
                 request, first_url, query or [], size, deadline
             )
@@ -366,6 +380,7 @@ class FhirClient:
         total: int | None = None
         pages = 0
         truncated = False
+        stopped_at: str | None = None
         while url is not None:
             if response is None:
                 response = await self._exchange(
@@ -402,7 +417,7 @@ class FhirClient:
             url = _next_link(bundle, self._base)
             if url is not None and (pages >= max_pages or len(matches) >= max_resources):
                 truncated = True
-                url = None
+                stopped_at, url = url, None
             if url is not None:
                 if _origin(url) != self._origin:
                     raise FhirPagingError(
@@ -414,7 +429,8 @@ class FhirClient:
                 seen_pages.add(url)
             query = None  # a next link carries its own query
         if truncated:
-            _log.warning(
+            # The caller's bound, and the caller may read on (next_url): not a loss here.
+            _log.info(
                 "FHIR search %s stopped at its bound after %d page(s), %d match(es)",
                 resource_type,
                 pages,
@@ -427,6 +443,7 @@ class FhirClient:
             total=total,
             pages=pages,
             truncated=truncated,
+            next_url=stopped_at,
         )
 
     async def search_many(self, queries: Mapping[K, SearchQuery]) -> dict[K, SearchResults]:
@@ -769,7 +786,8 @@ def _resource_type_of(resource: Mapping[str, Any], name: str) -> str:
     return resource_type
 
 
-def _query_pairs(params: SearchParams) -> list[tuple[str, str]]:
+def search_pairs(params: SearchParams) -> list[tuple[str, str]]:
+    """Search parameters as (name, value) pairs; a mapping's sequence value repeats."""
     if not isinstance(params, Mapping):
         return [(str(k), str(v)) for k, v in params]
     pairs: list[tuple[str, str]] = []

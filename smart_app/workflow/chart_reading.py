@@ -1,7 +1,11 @@
 """Reading the patient's chart for the candidacy page: the candidacy policy's chart queries
 (the list the CDS Hooks service prefetches, with the laboratory search bounded in time where
 that cannot change the assessment, so both doors judge the same data), run in
-parallel through the session's FHIR client, every page of each search followed.
+parallel through the session's FHIR client, every page of each search followed. A search
+whose first page shows it is long is read in date windows side by side
+(`smart_app.search_in_parts`): an EHR that never sends more than 50 a page would otherwise
+make thousands of Observations one long chain of `next` links. The parts' union is exactly the
+search, so the assessment is the one reading it whole would give (the CDS Hooks path does).
 
 A query the granted scopes do not cover is not sent; a query that fails or is cut short is
 reported as a gap with the reason. The page must show the gaps next to the outcome: a criterion
@@ -26,10 +30,12 @@ from plugin.cds_hooks.chart_queries import (
 from smart_app.fhir_client import FhirClient, SearchQuery, SearchResults
 from smart_app.fhir_errors import FhirError, FhirNotFound
 from smart_app.scopes import GrantedAccess
+from smart_app.search_in_parts import search_in_parts
 
 __all__ = ["MAX_PAGES", "MAX_RESOURCES", "ChartGap", "ChartReading", "read_chart"]
 
-#: Bounds of one search: a chart of thousands of results at 50 a page still fits.
+#: Bounds of one search: a chart of thousands of results at 50 a page still fits. A search
+#: read in parts holds each part to them and cuts the union to MAX_RESOURCES.
 MAX_PAGES = 200
 MAX_RESOURCES = 10_000
 
@@ -107,9 +113,17 @@ async def read_chart(
     async def read_all() -> list[tuple[Mapping[str, Any], ...] | BaseException]:
         return await asyncio.gather(*(_read(client, r) for r in reads), return_exceptions=True)
 
-    read_results, search_results = await asyncio.gather(
-        read_all(), client.search_many_settled(searches)
-    )
+    async def settled(query: SearchQuery) -> SearchResults | FhirError:
+        try:
+            return await search_in_parts(client, query, today=today)
+        except FhirError as error:
+            return error
+
+    async def search_all() -> dict[int, SearchResults | FhirError]:
+        outcomes = await asyncio.gather(*(settled(query) for query in searches.values()))
+        return dict(zip(searches, outcomes, strict=True))
+
+    read_results, search_results = await asyncio.gather(read_all(), search_all())
     resources: list[Mapping[str, Any]] = []
     for request, result in zip(reads, read_results, strict=True):
         if isinstance(result, FhirError):

@@ -116,3 +116,39 @@ async def test_a_search_cut_short_is_a_gap(
     )
     gap = next(g for g in reading.gaps if g.resource_type == "Condition")
     assert "only the first 1 were assessed" in gap.reason
+
+
+async def test_a_long_search_with_a_failing_part_is_a_gap(client: FhirClient) -> None:
+    """A search read in date windows is all or nothing: one part failing makes its
+    resource type a gap, as the search failing whole would."""
+    dated = [
+        {"resourceType": "Observation", "id": f"o{i}", "effectiveDateTime": f"2025-0{i}-01"}
+        for i in range(1, 10)
+    ]
+
+    def observations(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params.get("date:missing") == "true":
+            return httpx.Response(503, json={"resourceType": "OperationOutcome"})
+        if "date" in params or "_page" in params:
+            return httpx.Response(200, json=bundle())
+        first = bundle(*dated, next_url=f"{BASE}/Observation?_page=2")
+        return httpx.Response(200, json={**first, "total": 5000})
+
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        router.get("/Patient/p1").respond(json={"resourceType": "Patient", "id": "p1"})
+        router.get("/Observation").mock(side_effect=observations)
+        router.get(url__regex=r".*").respond(json=bundle())
+        reading = await read_chart(
+            client,
+            patient_id="p1",
+            access=GrantedAccess.parse("patient/*.rs"),
+            policy=default_policy(),
+            today=TODAY,
+        )
+        windows = [c.request.url.params.get_list("date") for c in router.calls]
+    assert any(len(w) == 1 and w[0].startswith("lt") for w in windows)  # it was cut
+    assert [(g.resource_type, g.reason.split(":")[0]) for g in reading.gaps] == [
+        ("Observation", "could not be read")
+    ]
+    assert not [r for r in reading.resources if r["resourceType"] == "Observation"]
