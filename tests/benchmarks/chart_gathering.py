@@ -15,9 +15,11 @@ fhirclient takes the EHR's default pages; our app asks for pages of `--page-size
 
 The EHR runs in a process of its own, as a real EHR runs on another machine: in ours it would
 share the interpreter lock with the client being timed. "EHR busy" is that process's CPU time
-during the gathering: the sandbox serves one request at a time and searches without indexes,
-so every search it runs (each part of a search read in parts is one) costs it a scan of the
-patient's records. The chart's dates run up to today (a patient under care now), six hours
+during the gathering: the sandbox serves one request at a time and has no search indexes —
+each search (each part of a search read in parts is one) tests every record of the patient,
+with what it read of each record remembered between searches until the next write, so its
+cost stays small beside the latency, as a real EHR's indexed search does. The chart's dates
+run up to today (a patient under care now), six hours
 apart. Prints figures; asserts nothing.
 
     .venv/bin/python -m tests.benchmarks.chart_gathering [--observations N] [--rounds N]

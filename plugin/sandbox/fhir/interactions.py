@@ -124,7 +124,7 @@ class FhirInteractions:
         found = [
             s.body
             for s in candidates
-            if matches(query, s.body, self.fhir_base)
+            if matches(query, s.body, self.fhir_base, s.search_values)
             and access.permits(Permission.SEARCH, resource_type, s.patient, s.body)
         ]
         ordered = sort_resources(query, found)
@@ -209,7 +209,7 @@ class FhirInteractions:
         return [
             s
             for s in await writer.candidates(resource_type, None)
-            if matches(query, s.body, self.fhir_base)
+            if matches(query, s.body, self.fhir_base, s.search_values)
             and access.permits(Permission.SEARCH, resource_type, s.patient, s.body)
         ]
 

@@ -256,8 +256,18 @@ def _fold(text: str) -> str:
 # -- matching -------------------------------------------------------------------------
 
 
-def matches(query: SearchQuery, resource: dict[str, Any], fhir_base: str) -> bool:
-    return all(_criterion_holds(c, resource, fhir_base) for c in query.criteria)
+def matches(
+    query: SearchQuery,
+    resource: dict[str, Any],
+    fhir_base: str,
+    memo: dict[Any, Any] | None = None,
+) -> bool:
+    """Whether `resource` meets every criterion. `memo` (one per stored version, see
+    `StoredResource.search_values`) keeps what was read from the resource for next time: a
+    search tests thousands of a patient's records, and the next search the same ones."""
+    if memo is None:
+        memo = {}
+    return all(_criterion_holds(c, resource, fhir_base, memo) for c in query.criteria)
 
 
 def _values(parameter: SearchParameter, resource: dict[str, Any]) -> list[Any]:
@@ -267,15 +277,89 @@ def _values(parameter: SearchParameter, resource: dict[str, Any]) -> list[Any]:
     return found
 
 
-def _criterion_holds(criterion: Criterion, resource: dict[str, Any], base: str) -> bool:
-    values = _values(criterion.parameter, resource)
+@dataclass(frozen=True, slots=True)
+class _Tokens:
+    """A resource's codes for one token parameter, as sets to look up."""
+
+    pairs: frozenset[tuple[str, str]]
+    codes: frozenset[str]
+    systems: frozenset[str]
+
+    def match(self, wanted: TokenValue) -> bool:
+        if wanted.system is None:
+            return bool(self.pairs) if wanted.code is None else wanted.code in self.codes
+        if wanted.code is None:
+            return wanted.system in self.systems
+        return (wanted.system, wanted.code) in self.pairs
+
+
+def _memo(memo: dict[Any, Any], key: tuple[Any, ...], make: Any) -> Any:
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = make()
+    return found
+
+
+def _criterion_holds(
+    criterion: Criterion, resource: dict[str, Any], base: str, memo: dict[Any, Any]
+) -> bool:
+    parameter = criterion.parameter
+    name = parameter.name  # one resource type per memo: the name is the parameter
+    values: list[Any] = _memo(memo, (name,), lambda: _values(parameter, resource))
     if criterion.modifier == "missing":
         return (not values) == criterion.alternatives[0]
+    if parameter.type is ParamType.TOKEN and criterion.modifier != "text":
+        tokens: _Tokens = _memo(memo, (name, "tokens"), lambda: _tokens_of(values))
+        return any(
+            isinstance(wanted, TokenValue) and tokens.match(wanted)
+            for wanted in criterion.alternatives
+        )
+    if parameter.type is ParamType.REFERENCE:
+        targets: frozenset[tuple[str, str]] = _memo(
+            memo, (name, "references", base), lambda: _local_targets(values, base)
+        )
+        return any(_refers_to(wanted, targets) for wanted in criterion.alternatives)
+    if parameter.type is ParamType.DATE:
+        ranges: tuple[DateRange, ...] = _memo(memo, (name, "ranges"), lambda: _ranges_of(values))
+        return any(
+            isinstance(wanted, DateValue) and range_matches(wanted.prefix, wanted.range, target)
+            for wanted in criterion.alternatives
+            for target in ranges
+        )
     return any(
         _value_matches(criterion, alternative, value, base)
         for alternative in criterion.alternatives
         for value in values
     )
+
+
+def _tokens_of(values: list[Any]) -> _Tokens:
+    pairs = frozenset(pair for value in values for pair in _token_pairs(value))
+    return _Tokens(
+        pairs, frozenset(code for _, code in pairs), frozenset(system for system, _ in pairs)
+    )
+
+
+def _local_targets(values: list[Any], base: str) -> frozenset[tuple[str, str]]:
+    targets: set[tuple[str, str]] = set()
+    for value in values:
+        if isinstance(value, dict) and isinstance(value.get("reference"), str):
+            local = local_reference(value["reference"], base)
+            if local is not None:
+                targets.add((local[0], local[1]))
+    return frozenset(targets)
+
+
+def _refers_to(wanted: SearchValue, targets: frozenset[tuple[str, str]]) -> bool:
+    if not isinstance(wanted, ReferenceValue):
+        return False
+    if wanted.resource_type is not None:
+        return (wanted.resource_type, wanted.resource_id) in targets
+    return any(target_id == wanted.resource_id for _, target_id in targets)
+
+
+def _ranges_of(values: list[Any]) -> tuple[DateRange, ...]:
+    return tuple(found for value in values if (found := _as_range(value)) is not None)
 
 
 def _value_matches(criterion: Criterion, wanted: SearchValue, value: Any, base: str) -> bool:

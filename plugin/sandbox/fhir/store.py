@@ -8,7 +8,9 @@ nothing behind, and no reader ever sees half of it.
 A stored version never changes, so each is parsed from JSON once and kept (`ParsedBodies`):
 a search reads every candidate of a patient, and parsing them all again on every request
 made the sandbox, not the client, the slow side of a benchmark. The parsed bodies are shared:
-callers treat `StoredResource.body` as read-only.
+callers treat `StoredResource.body` as read-only. Beside each body the store keeps what
+searches extracted from it (`StoredResource.search_values`), so a search over thousands of a
+patient's records reads each record's codes, references and dates once, not once per search.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,9 @@ class StoredResource:
     last_updated: str  # FHIR instant
     patient: str | None  # the patient compartment it belongs to, if any
     body: dict[str, Any]  # the resource, meta.versionId and meta.lastUpdated filled in
+    # Search values extracted from `body`, by parameter (plugin.sandbox.fhir.search fills it);
+    # sound because a version's body never changes.
+    search_values: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def etag(self) -> str:
@@ -78,7 +83,9 @@ class ParsedBodies:
 
     def __init__(self, limit: int = 50_000) -> None:
         self._limit = limit
-        self._bodies: OrderedDict[tuple[str, str, int], dict[str, Any]] = OrderedDict()
+        self._bodies: OrderedDict[tuple[str, str, int], tuple[dict[str, Any], dict[Any, Any]]] = (
+            OrderedDict()
+        )
 
     def __len__(self) -> int:
         return len(self._bodies)
@@ -87,22 +94,28 @@ class ParsedBodies:
         """The resource of a (type, id, version, last_updated, patient, body JSON) row."""
         resource_type, resource_id, version, last_updated, patient, text = row
         key = (str(resource_type), str(resource_id), int(version))
-        body = self._bodies.get(key)
-        if body is None:
-            body = json.loads(text)
-            self.keep(key, body)
+        kept = self._bodies.get(key)
+        if kept is None:
+            kept = self.keep(key, json.loads(text))
         else:
             self._bodies.move_to_end(key)
         return StoredResource(
             key[0], key[1], key[2], str(last_updated),
-            None if patient is None else str(patient), body,
+            None if patient is None else str(patient), kept[0], kept[1],
         )  # fmt: skip
 
-    def keep(self, key: tuple[str, str, int], body: dict[str, Any]) -> None:
-        self._bodies[key] = body
+    def has(self, key: tuple[str, str, int]) -> bool:
+        return key in self._bodies
+
+    def keep(
+        self, key: tuple[str, str, int], body: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[Any, Any]]:
+        """Keep a version's parsed body (with an empty memo of its search values)."""
+        kept = self._bodies[key] = (body, {})
         self._bodies.move_to_end(key)
         while len(self._bodies) > self._limit:
             self._bodies.popitem(last=False)
+        return kept
 
     def forget_all(self) -> None:
         self._bodies.clear()
@@ -125,20 +138,49 @@ async def _read(
     return None if row is None else bodies.stored(row)
 
 
+#: Ids per statement when reading many: well under SQLite's bound-variable limit.
+_IDS_PER_STATEMENT = 500
+#: (id, version) pairs per statement: two bound variables each.
+_PAIRS_PER_STATEMENT = _IDS_PER_STATEMENT // 2
+
+#: Compartments whose search candidates are kept between writes.
+_CANDIDATE_LISTS = 64
+
+_SELECT_BODIES = "SELECT id, version, body FROM resource_version"
+_SELECT_KEYS = (
+    "SELECT v.resource_type, v.id, v.version, v.last_updated, v.patient "
+    "FROM resource_current c JOIN resource_version v "
+    "ON v.resource_type = c.resource_type AND v.id = c.id AND v.version = c.version"
+)
+
+
 async def _candidates(
     db: aiosqlite.Connection, bodies: ParsedBodies, resource_type: str, patient: str | None
 ) -> list[StoredResource]:
+    # Versions first, without their bodies: most are parsed already, and copying thousands of
+    # JSON texts out of SQLite only to find them cached was most of a search's cost.
     if patient is None:
-        cursor = await db.execute(f"{_SELECT} WHERE c.resource_type = ?", (resource_type,))
+        cursor = await db.execute(f"{_SELECT_KEYS} WHERE c.resource_type = ?", (resource_type,))
     else:
         cursor = await db.execute(
-            f"{_SELECT} WHERE c.resource_type = ? AND c.patient = ?", (resource_type, patient)
+            f"{_SELECT_KEYS} WHERE c.resource_type = ? AND c.patient = ?", (resource_type, patient)
         )
-    return [bodies.stored(row) for row in await cursor.fetchall()]
-
-
-#: Ids per statement when reading many: well under SQLite's bound-variable limit.
-_IDS_PER_STATEMENT = 500
+    rows = await cursor.fetchall()
+    keys = [(str(row[0]), str(row[1]), int(row[2])) for row in rows]
+    texts: dict[tuple[str, str, int], str] = {}
+    # Until every version is parsed or its text is here: the loop repeats only if another
+    # request evicted a parsed body while this one waited on the database.
+    while missing := [key for key in keys if key not in texts and not bodies.has(key)]:
+        for start in range(0, len(missing), _PAIRS_PER_STATEMENT):
+            chunk = missing[start : start + _PAIRS_PER_STATEMENT]
+            wanted = " OR ".join("(id = ? AND version = ?)" for _ in chunk)
+            cursor = await db.execute(
+                f"{_SELECT_BODIES} WHERE resource_type = ? AND ({wanted})",
+                (resource_type, *(value for key in chunk for value in key[1:])),
+            )
+            for resource_id, version, text in await cursor.fetchall():
+                texts[(resource_type, str(resource_id), int(version))] = str(text)
+    return [bodies.stored((*row, texts.get(key, ""))) for row, key in zip(rows, keys, strict=True)]
 
 
 async def _read_many(
@@ -233,11 +275,16 @@ class Writer:
 class ResourceStore:
     """The sandbox's resources. `open` before use, `close` at the end."""
 
-    def __init__(self, database_file: Path | None) -> None:
+    def __init__(self, database_file: Path | None, bodies: ParsedBodies | None = None) -> None:
         self._file = database_file
         self._connection: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-        self._bodies = ParsedBodies()
+        self._bodies = bodies if bodies is not None else ParsedBodies()  # empty is falsy
+        # Search candidates by (type, patient) until the next write: a client paging through a
+        # patient's records searches the same compartment again and again.
+        self._candidate_lists: OrderedDict[tuple[str, str | None], list[StoredResource]] = (
+            OrderedDict()
+        )
 
     async def open(self) -> None:
         if self._connection is not None:
@@ -290,7 +337,16 @@ class ResourceStore:
     async def candidates(self, resource_type: str, patient: str | None) -> list[StoredResource]:
         """Current versions of a type, only those in `patient`'s compartment when given."""
         async with self._lock:
-            return await _candidates(self._db, self._bodies, resource_type, patient)
+            key = (resource_type, patient)
+            cached = self._candidate_lists.get(key)
+            if cached is None:
+                cached = await _candidates(self._db, self._bodies, resource_type, patient)
+                self._candidate_lists[key] = cached
+                while len(self._candidate_lists) > _CANDIDATE_LISTS:
+                    self._candidate_lists.popitem(last=False)
+            else:
+                self._candidate_lists.move_to_end(key)
+            return list(cached)
 
     async def read_many(self, keys: list[tuple[str, str]]) -> list[StoredResource]:
         """Current versions of the given (type, id) pairs, in that order; gone ones skipped."""
@@ -302,6 +358,9 @@ class ResourceStore:
         """One SQLite transaction: committed when the block ends, rolled back if it raises."""
         async with self._lock:
             db = self._db
+            # Whatever the transaction writes, or leaves half-read when it rolls back, may
+            # change any search's candidates.
+            self._candidate_lists.clear()
             await db.execute("BEGIN IMMEDIATE")
             try:
                 yield Writer(db, self._bodies)
@@ -309,5 +368,6 @@ class ResourceStore:
                 await db.execute("ROLLBACK")
                 # Bodies read inside it may be versions that now never existed.
                 self._bodies.forget_all()
+                self._candidate_lists.clear()
                 raise
             await db.execute("COMMIT")

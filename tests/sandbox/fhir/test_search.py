@@ -148,3 +148,32 @@ def test_sort_by_date_descending_puts_missing_dates_last() -> None:
 def test_count_is_capped_and_summary_count_recognised() -> None:
     assert parse_search("Observation", [("_count", "100000")], BASE).count == 1000
     assert parse_search("Observation", [("_summary", "count")], BASE).summary_count
+
+
+def test_what_a_search_remembers_of_a_record_gives_the_same_answers() -> None:
+    # The store keeps one memo per stored version across searches: a memo filled by earlier
+    # queries must answer every later one as a fresh reading does.
+    records = [
+        observation(id="a"),
+        observation(id="b", code={"coding": [{"system": LOINC, "code": "777-3"}]}),
+        observation(id="c", effectiveDateTime="2023-12-31", subject={"reference": "Patient/p2"}),
+        observation(id="d", effectivePeriod={"start": "2024-02-20", "end": "2024-03-05"}),
+        {**observation(id="e"), "category": []},
+    ]
+    queries = [
+        [("code", f"{LOINC}|6301-6")],
+        [("code", "777-3,6301-6"), ("patient", "p1")],
+        [("code", f"{LOINC}|")],
+        [("category", "laboratory"), ("date", "ge2024-03-01")],
+        [("date", "lt2024-01-01")],
+        [("date", "ge2024-03-01"), ("date", "lt2024-03-02")],
+        [("category:missing", "true")],
+        [("subject", "Patient/p2")],
+        [("code:text", "inr")],
+    ]
+    memos: dict[str, dict[Any, Any]] = {str(r["id"]): {} for r in records}
+    for params in queries * 2:
+        query = parse_search("Observation", params, BASE)
+        for record in records:
+            fresh = matches(query, record, BASE)
+            assert matches(query, record, BASE, memos[str(record["id"])]) is fresh, params

@@ -114,3 +114,43 @@ def test_parsed_bodies_drop_the_least_recently_used_beyond_the_limit() -> None:
     bodies.stored(rows[2])  # o1 is dropped, not o0
     assert len(bodies) == 2
     assert bodies.stored(rows[0]).body is first.body
+
+
+async def test_search_candidates_follow_every_write_and_rollback() -> None:
+    # Candidates are kept per compartment between writes: each write must be seen at once.
+    store = ResourceStore(None)
+    await store.open()
+    async with store.transaction() as writer:
+        await writer.load([(observation("a"), "p1")], NOW)
+    assert [s.id for s in await store.candidates("Observation", "p1")] == ["a"]
+    async with store.transaction() as writer:
+        await writer.put(observation("b"), "p1", NOW)
+    assert sorted(s.id for s in await store.candidates("Observation", "p1")) == ["a", "b"]
+    async with store.transaction() as writer:
+        await writer.put(observation("a", "amended"), "p1", NOW)
+    amended = {s.id: s for s in await store.candidates("Observation", "p1")}["a"]
+    assert amended.version == 2 and amended.body["status"] == "amended"
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as writer:
+            await writer.put(observation("c"), "p1", NOW)
+            raise RuntimeError("entry 2 failed")
+    assert sorted(s.id for s in await store.candidates("Observation", "p1")) == ["a", "b"]
+    async with store.transaction() as writer:
+        await writer.clear()
+    assert await store.candidates("Observation", "p1") == []
+    await store.close()
+
+
+async def test_candidates_whose_bodies_were_dropped_are_read_again() -> None:
+    # Versions are listed without their bodies; a body no longer parsed is read from SQLite.
+    bodies = ParsedBodies(limit=3)
+    store = ResourceStore(None, bodies)
+    await store.open()
+    ids = [f"o{i}" for i in range(700)]  # more (id, version) pairs than one statement holds
+    async with store.transaction() as writer:
+        await writer.load([(observation(i), "p1") for i in ids], NOW)
+    found = await store.candidates("Observation", "p1")
+    assert sorted(s.id for s in found) == sorted(ids)
+    assert all(s.body["id"] == s.id for s in found)
+    assert len(bodies) == 3  # all but three were dropped again while reading
+    await store.close()
