@@ -72,7 +72,13 @@ class CandidacyService:
         if isinstance(prepared, dict):
             return prepared
         answers, missing = read_prefetched(self.queries, prepared.call)
-        answers |= await fetch_missing(missing, prepared.call, self.http, policy=self.retry_policy)
+        answers |= await fetch_missing(
+            missing,
+            prepared.call,
+            self.http,
+            policy=self.retry_policy,
+            today=today_utc(self.clock),
+        )
         return self._respond(prepared, in_query_order(self.queries, answers))
 
     async def _answer_raw(self, service: CdsService, raw: bytes) -> dict[str, Any]:
@@ -81,7 +87,11 @@ class CandidacyService:
         if isinstance(answered, dict):
             return answered
         answered.answers |= await fetch_missing(
-            answered.missing, answered.prepared.call, self.http, policy=self.retry_policy
+            answered.missing,
+            answered.prepared.call,
+            self.http,
+            policy=self.retry_policy,
+            today=today_utc(self.clock),
         )
         with collection_paused():
             return self._respond(answered.prepared, in_query_order(self.queries, answered.answers))

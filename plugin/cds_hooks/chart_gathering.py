@@ -2,6 +2,10 @@
 client sent it, otherwise fetched from `fhirServer` with the `fhirAuthorization` token — the
 same queries either way, so both paths give the engine the same resources.
 
+A long search is read as the SMART app reads one: in date windows side by side once its first
+page shows it is long (`smart_app.search_in_parts`), the same resources as read whole, in a
+fraction of the round trips a CDS call can afford.
+
 When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
 refuses or would need more pages than we read inside a CDS call) the call is answered 412
 (CDS Hooks 2.0 §Prefetch Template). The token is used for this call only and never stored.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -19,8 +24,9 @@ from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, FhirSearch, ren
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import HookRequest
 from plugin.cds_hooks.prefetch import read_prefetch
-from smart_app.fhir_client import FhirClient, RetryPolicy, StaticTokenSource
+from smart_app.fhir_client import FhirClient, RetryPolicy, SearchQuery, StaticTokenSource
 from smart_app.fhir_errors import FhirError, FhirNotFound
+from smart_app.search_in_parts import search_in_parts
 
 __all__ = [
     "MAX_PAGES",
@@ -38,18 +44,21 @@ MAX_RESOURCES_PER_QUERY = 10_000
 Resource = Mapping[str, Any]
 
 
-async def _fetch(client: FhirClient, request: FhirRead | FhirSearch) -> tuple[Resource, ...]:
+async def _fetch(
+    client: FhirClient, request: FhirRead | FhirSearch, today: date
+) -> tuple[Resource, ...]:
     if isinstance(request, FhirRead):
         try:
             return (await client.read(request.resource_type, request.resource_id),)
         except FhirNotFound:
             return ()  # what a client's prefetch says with null
-    results = await client.search(
+    query = SearchQuery(
         request.resource_type,
         list(request.params),
         max_pages=MAX_PAGES,
         max_resources=MAX_RESOURCES_PER_QUERY,
     )
+    results = await search_in_parts(client, query, today=today)
     if results.truncated:
         raise ChartUnavailableError(
             (request.resource_type,), "the search has more results than one call may read"
@@ -62,6 +71,7 @@ async def _fetch_all(
     call: HookRequest,
     http: httpx.AsyncClient,
     policy: RetryPolicy,
+    today: date,
 ) -> dict[str, tuple[Resource, ...]]:
     assert call.fhir_server is not None and call.fhir_authorization is not None
     client = FhirClient(
@@ -75,7 +85,7 @@ async def _fetch_all(
     try:
         async with asyncio.TaskGroup() as group:
             tasks = [
-                group.create_task(_fetch(client, rendered_query(query, tokens)))
+                group.create_task(_fetch(client, rendered_query(query, tokens), today))
                 for query in queries
             ]
     except BaseExceptionGroup as failures:
@@ -130,11 +140,15 @@ async def fetch_missing(
     http: httpx.AsyncClient,
     *,
     policy: RetryPolicy | None = None,
+    today: date | None = None,
 ) -> dict[str, tuple[Resource, ...]]:
-    """The queries the prefetch left out, run against fhirServer (412 when that fails)."""
+    """The queries the prefetch left out, run against fhirServer (412 when that fails).
+    `today` ends the date windows a long search is read in (default: today in UTC)."""
     if not missing:
         return {}
-    return await _fetch_all(missing, call, http, policy or RetryPolicy.for_cds())
+    return await _fetch_all(
+        missing, call, http, policy or RetryPolicy.for_cds(), today or datetime.now(UTC).date()
+    )
 
 
 async def gather_chart(
@@ -143,8 +157,9 @@ async def gather_chart(
     http: httpx.AsyncClient,
     *,
     policy: RetryPolicy | None = None,
+    today: date | None = None,
 ) -> list[Resource]:
     """Every resource the chart queries give, in query order (prefetched or fetched)."""
     answers, missing = read_prefetched(queries, call)
-    answers |= await fetch_missing(missing, call, http, policy=policy)
+    answers |= await fetch_missing(missing, call, http, policy=policy, today=today)
     return in_query_order(queries, answers)

@@ -2,7 +2,7 @@
 at 50 a page as some EHRs are, with the dates that make windows hard: Periods across an edge
 or open at one end, partial dates, offsets either side of midnight, instants, future dates and
 none. Every query read in parts returns exactly what it returns read whole, and the chart the
-engine assesses is the same."""
+engine assesses is the same — for the SMART app, and for the CDS service reading fhirServer."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ import pytest
 from plugin.candidacy.chart import chart_from_resources
 from plugin.candidacy.engine import assess_candidacy
 from plugin.candidacy.policy_file import default_policy
-from plugin.cds_hooks.chart_queries import FhirSearch, app_chart_queries, rendered_query
+from plugin.cds_hooks.chart_gathering import gather_chart
+from plugin.cds_hooks.chart_queries import (
+    FhirSearch,
+    app_chart_queries,
+    chart_queries,
+    rendered_query,
+)
+from plugin.cds_hooks.hook_request import Hook, parse_hook_request
 from plugin.sandbox.app import create_sandbox_app, sandbox_of
 from plugin.sandbox.config import SandboxConfig
 from plugin.sandbox.instance import SandboxEhr
@@ -27,6 +34,7 @@ from smart_app.fhir_client import FhirClient, RetryPolicy, SearchQuery, StaticTo
 from smart_app.scopes import GrantedAccess
 from smart_app.search_in_parts import search_in_parts
 from smart_app.workflow.chart_reading import MAX_PAGES, MAX_RESOURCES, read_chart
+from tests.cds_hooks.conftest import hook_call
 
 pytestmark = pytest.mark.integration
 
@@ -269,3 +277,26 @@ async def test_the_chart_assessed_is_the_one_read_whole(client: FhirClient, ehr:
     read = {key[1] for key in keys(split_chart.resources)}
     assert {f"odd-{i}" for i in range(15)} <= read
     assert {"odd-words-11", "odd-words-12", "odd-words-13", "odd-words-14"} <= read
+
+
+async def test_the_cds_service_fetches_long_searches_in_parts_too(ehr: Ehr) -> None:
+    # Without a prefetch the CDS service reads the same queries from fhirServer: a long one
+    # in windows, with exactly what it holds read whole (what a client's prefetch carries).
+    token = ehr.sandbox.issue_access_token("cds", "patient/*.rs", patient=PATIENT).token
+    body = hook_call(fhir=True)
+    body["context"]["patientId"] = PATIENT
+    body["fhirServer"] = ehr.fhir_base
+    body["fhirAuthorization"] |= {"access_token": token, "patient": PATIENT}
+    call = parse_hook_request(body, Hook.ORDER_SIGN, allow_plain_http_loopback=True)
+    queries = chart_queries(default_policy())
+    fetched = await gather_chart(queries, call, ehr.http, today=TODAY)
+    windows = [p for p in ehr.capped.searches if any(k == "date" for k, _ in p)]
+    assert len(windows) > 2  # the two long Observation searches were cut
+
+    whole_client = FhirClient(ehr.fhir_base, StaticTokenSource(token), ehr.http)
+    whole: list[dict[str, Any]] = [await whole_client.read("Patient", PATIENT)]
+    for query in queries:
+        request = rendered_query(query, {"patientId": PATIENT})
+        if isinstance(request, FhirSearch):
+            whole += await read_whole(whole_client, request)
+    assert sorted(keys(fetched)) == sorted(keys(whole))
