@@ -1,14 +1,20 @@
 """The SMART app's database: an async SQLAlchemy engine on `settings.database_url` (SQLite by
-default, PostgreSQL via asyncpg), brought up to date with the Alembic migrations on first use."""
+default, PostgreSQL via asyncpg), brought up to date with the Alembic migrations on first use.
+
+Several `Database` objects may share one process (the app's stores, the CDS feedback and token
+id stores): their migrations run one at a time, because Alembic's migration context is global
+to the process."""
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,12 +41,46 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+# One lock per event loop (an asyncio.Lock belongs to the loop it is first used in).
+_MIGRATING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _migration_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _MIGRATING.get(loop)
+    if lock is None:
+        lock = _MIGRATING[loop] = asyncio.Lock()
+    return lock
+
+
+def _quick_commits(engine: AsyncEngine) -> None:
+    """Commits that may be lost if the machine itself fails (never half-written): for records
+    worth less than their latency. SQLite in WAL mode (its journal mode is the file's, and WAL
+    keeps every other connection's commits as durable as before) with this engine's
+    connections syncing at checkpoints only; PostgreSQL without waiting for the WAL flush."""
+    backend = engine.url.get_backend_name()
+    if backend == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(connection: Any, _: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
 class Database:
     """Engine and session factory; `ready()` migrates once, lazily, so the app works whether
-    or not its host runs the ASGI lifespan (the sandbox mounts it as a sub-application)."""
+    or not its host runs the ASGI lifespan (the sandbox mounts it as a sub-application).
 
-    def __init__(self, url: str) -> None:
+    `quick_commits`: this engine's commits need not survive a power failure (see
+    `_quick_commits`); the default keeps full durability (drafts, the outbox, the ledger)."""
+
+    def __init__(self, url: str, *, quick_commits: bool = False) -> None:
         self.url = url
+        self._quick_commits = quick_commits
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._ready = asyncio.Lock()
@@ -51,8 +91,13 @@ class Database:
         async with self._ready:
             if self._sessions is None:
                 _ensure_sqlite_folder(self.url)
-                engine = create_async_engine(self.url)
-                async with engine.begin() as connection:
+                connect_args: dict[str, Any] = {}
+                if self._quick_commits and make_url(self.url).get_backend_name() == "postgresql":
+                    connect_args["server_settings"] = {"synchronous_commit": "off"}
+                engine = create_async_engine(self.url, connect_args=connect_args)
+                if self._quick_commits:
+                    _quick_commits(engine)
+                async with _migration_lock(), engine.begin() as connection:
                     await connection.run_sync(_upgrade)
                 self._engine = engine
                 self._sessions = async_sessionmaker(engine, expire_on_commit=False)

@@ -1,8 +1,10 @@
+import asyncio
 import sqlite3
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from smart_app.store import Database
 from smart_app.store.database import MIGRATIONS_DIR
@@ -40,3 +42,32 @@ async def test_a_second_app_on_the_same_database_finds_it_migrated(tmp_path: Pat
     await second.ready()
     await first.dispose()
     await second.dispose()
+
+
+async def test_databases_readied_at_once_migrate_one_at_a_time(database_url: str) -> None:
+    # Alembic's migration context is global to the process: stores of one process that
+    # start together (the app's, the CDS feedback and token id stores) must not interleave.
+    databases = [Database(database_url), Database(database_url, quick_commits=True)]
+    databases.append(Database(database_url))
+    try:
+        await asyncio.wait_for(asyncio.gather(*(d.ready() for d in databases)), timeout=60)
+    finally:
+        for database in databases:
+            await database.dispose()
+
+
+async def test_quick_commits_put_sqlite_in_wal_mode_without_weakening_other_connections(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}"
+    quick, durable = Database(url, quick_commits=True), Database(url)
+    try:
+        for database, synchronous in ((quick, 1), (durable, 2)):  # NORMAL, FULL
+            sessions = await database.ready()
+            async with sessions() as db:
+                mode = (await db.execute(text("PRAGMA journal_mode"))).scalar_one()
+                level = (await db.execute(text("PRAGMA synchronous"))).scalar_one()
+            assert (mode, level) == ("wal", synchronous)
+    finally:
+        await quick.dispose()
+        await durable.dispose()
