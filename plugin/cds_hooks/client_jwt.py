@@ -11,10 +11,13 @@ Signing Algorithm; the cds-hooks best-practices checklist):
 5. `aud` the exact URL of the endpoint called; `exp` not passed and `iat` not in the future
    (with `leeway` seconds of clock skew), `nbf` honoured, a lifetime of at most
    `MAX_LIFETIME_SECONDS`; `tenant` the registered one when the registration names one;
-6. `jti` present and never seen before (kept until the token expires).
+6. `jti` present and never seen before (kept until the token expires) — recorded only once
+   every other check has passed, so tokens we would refuse anyway cannot fill the store.
 
 Any failure is a `ClientUnauthorizedError` whose `reason` names the check (for our log); the
-client gets a bare 401. The token itself is never logged.
+client gets a bare 401. When the store of seen ids cannot answer, the store raises
+`ReplayCheckUnavailableError` (503) and the token is not accepted. The token itself is never
+logged.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from joserfc.errors import JoseError
 
 from plugin.cds_hooks.client_keys import ClientKeys
 from plugin.cds_hooks.errors import ClientUnauthorizedError
-from plugin.cds_hooks.replay import SeenTokenIds
+from plugin.cds_hooks.replay import SeenTokenIds, SeenTokenIdsInMemory
 from plugin.errors import ConfigurationError
 from smart_app.clock import Clock
 from smart_app.settings import CdsClientRegistration
@@ -81,7 +84,10 @@ class ClientJwtVerifier:
         *,
         algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
         leeway: float = DEFAULT_LEEWAY_SECONDS,
+        seen: SeenTokenIds | None = None,
     ) -> None:
+        """`seen` keeps the used `jti`s; the service passes the database store shared by its
+        workers. Without one they are kept in this process's memory."""
         unsafe = sorted(set(algorithms) - ASYMMETRIC_ALGORITHMS)
         if unsafe or not algorithms:
             raise ConfigurationError(
@@ -93,7 +99,7 @@ class ClientJwtVerifier:
         self._clock = clock
         self._algorithms = tuple(algorithms)
         self._leeway = leeway
-        self._seen = SeenTokenIds()
+        self._seen: SeenTokenIds = seen if seen is not None else SeenTokenIdsInMemory()
 
     async def verify(self, authorization: str | None, audience: str) -> VerifiedClient:
         """The verified client, for a call of the endpoint at URL `audience`."""
@@ -121,7 +127,13 @@ class ClientJwtVerifier:
             jwt.decode(token, key, algorithms=[str(alg)])
         except (JoseError, ValueError):
             raise _refuse("signature does not verify with the client's key") from None
-        return self._checked_claims(claims, client, audience)
+        now = self._clock()
+        verified, keep_until = self._checked_claims(claims, client, audience, now)
+        if not await self._seen.first_use(
+            verified.iss, verified.jti, keep_until=keep_until, now=now
+        ):
+            raise _refuse("jti replayed")
+        return verified
 
     def _client(self, iss: Any, jku: Any) -> CdsClientRegistration:
         if not isinstance(iss, str) or iss not in self._clients:
@@ -132,13 +144,13 @@ class ClientJwtVerifier:
         return client
 
     def _checked_claims(
-        self, claims: dict[str, Any], client: CdsClientRegistration, audience: str
-    ) -> VerifiedClient:
+        self, claims: dict[str, Any], client: CdsClientRegistration, audience: str, now: float
+    ) -> tuple[VerifiedClient, float]:
+        """The client the claims name, and until when its `jti` must be kept."""
         aud = claims.get("aud")
         audiences = aud if isinstance(aud, list) else [aud]
         if audience not in audiences:
             raise _refuse("aud is not this endpoint's URL")
-        now = self._clock()
         exp, iat = _number(claims, "exp"), _number(claims, "iat")
         if now > exp + self._leeway:
             raise _refuse("token expired")
@@ -154,11 +166,10 @@ class ClientJwtVerifier:
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
             raise _refuse("jti missing")
-        if not self._seen.first_use(client.iss, jti, keep_until=exp + self._leeway, now=now):
-            raise _refuse("jti replayed")
-        return VerifiedClient(
+        verified = VerifiedClient(
             iss=client.iss, jti=jti, tenant=tenant if isinstance(tenant, str) else None
         )
+        return verified, exp + self._leeway
 
 
 def _bearer(authorization: str | None) -> str:

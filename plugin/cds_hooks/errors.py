@@ -5,8 +5,10 @@ its HTTP status and an OperationOutcome body in one place.
     ├── CdsRequestInvalidError   – 400: not JSON, or not a valid call of this hook (`problems`)
     ├── UnknownServiceError      – 404: no service with this id
     ├── ChartUnavailableError    – 412: data neither prefetched nor obtainable from fhirServer
-    └── ClientUnauthorizedError  – 401: the CDS client's JWT failed a check (`reason` is logged,
-                                   never sent)
+    ├── ClientUnauthorizedError  – 401: the CDS client's JWT failed a check (`reason` is logged,
+    │                              never sent)
+    └── ReplayCheckUnavailableError – 503: the store of seen JWT ids could not be asked, so the
+                                   token is not accepted (`why` is logged, never sent)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = [
     "CdsRequestInvalidError",
     "ChartUnavailableError",
     "ClientUnauthorizedError",
+    "ReplayCheckUnavailableError",
     "UnknownServiceError",
 ]
 
@@ -68,3 +71,16 @@ class ClientUnauthorizedError(CdsHooksError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ReplayCheckUnavailableError(CdsHooksError):
+    """Whether the token's `jti` was used before could not be checked (the database failed).
+    The token is refused — a replay must never pass for want of a check — but the client did
+    nothing wrong, so it gets 503 rather than 401. `why` names the failure for our log; it never
+    holds the token or its claims."""
+
+    status = 503
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(f"the JWT id could not be checked: {why}")

@@ -1,25 +1,40 @@
 """JWT ids already seen, so a captured CDS client token cannot be replayed (CDS Hooks 2.0
 §Trusting CDS Clients: `jti` is a nonce).
 
-Kept in this process's memory until the token's own `exp` (plus the clock leeway): a token
-cannot pass the expiry check after that, so forgetting it then is safe. One process only — with
-several workers behind a load balancer a replay could reach another worker within the token's
-lifetime; such a deployment needs a shared store.
+An id is kept until the token's own `exp` (plus the clock leeway): a token cannot pass the
+expiry check after that, so forgetting it then is safe. `SeenTokenIds` is what the verifier
+needs; the service uses the product database (`token_id_store.TokenIdStore`), shared by every
+worker process, so a replay sent to another worker is refused too. `SeenTokenIdsInMemory` serves
+a verifier built without a database (tests, a single process).
 """
 
 from __future__ import annotations
 
-__all__ = ["SeenTokenIds"]
+from typing import Protocol
+
+__all__ = ["PURGE_INTERVAL_SECONDS", "SeenTokenIds", "SeenTokenIdsInMemory"]
+
+#: Expired ids are forgotten at most this often.
+PURGE_INTERVAL_SECONDS = 60.0
 
 
-class SeenTokenIds:
+class SeenTokenIds(Protocol):
+    async def first_use(self, iss: str, jti: str, *, keep_until: float, now: float) -> bool:
+        """Record (iss, jti) until `keep_until`; False when it is recorded and not yet expired.
+        Of two concurrent first uses of one id, exactly one is True."""
+        ...
+
+
+class SeenTokenIdsInMemory:
+    """This process's memory only: with several workers a replay could reach another one."""
+
     def __init__(self) -> None:
         self._until: dict[tuple[str, str], float] = {}
         self._next_purge = 0.0
 
-    def first_use(self, iss: str, jti: str, *, keep_until: float, now: float) -> bool:
-        """Record (iss, jti) until `keep_until`; False when it was already recorded. Check and
-        record happen without an await between them, so two concurrent uses cannot both win."""
+    async def first_use(self, iss: str, jti: str, *, keep_until: float, now: float) -> bool:
+        # Check and record happen without an await between them, so two concurrent uses
+        # cannot both win.
         if now >= self._next_purge:
             self._purge(now)
         key = (iss, jti)
@@ -33,4 +48,4 @@ class SeenTokenIds:
 
     def _purge(self, now: float) -> None:
         self._until = {key: until for key, until in self._until.items() if until > now}
-        self._next_purge = now + 60.0
+        self._next_purge = now + PURGE_INTERVAL_SECONDS

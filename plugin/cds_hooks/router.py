@@ -8,8 +8,9 @@
 Every call is authenticated by the CDS client's JWT, whose `aud` must be the exact URL called
 (``settings.public_url`` + the path). Errors are answered here, in one place, with their status
 and an OperationOutcome (400 invalid, 401 unauthenticated, 404 unknown service, 412 chart
-unobtainable); the router needs no exception handler from the app that includes it. Logs carry
-the service, status, card count and duration — never a token, a body or a patient id.
+unobtainable, 503 the token's `jti` could not be checked); the router needs no exception handler
+from the app that includes it. Logs carry the service, status, card count and duration — never
+a token, a body or a patient id.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ from plugin.cds_hooks.errors import (
     CdsHooksError,
     CdsRequestInvalidError,
     ClientUnauthorizedError,
+    ReplayCheckUnavailableError,
     UnknownServiceError,
 )
 from plugin.cds_hooks.feedback import parse_feedback
 from plugin.cds_hooks.feedback_store import FeedbackStore
 from plugin.cds_hooks.hook_request import parse_json_body
 from plugin.cds_hooks.operation_outcome import error_outcome, operation_outcome
+from plugin.cds_hooks.token_id_store import TokenIdStore
 from plugin.errors import InputProblemError
 from smart_app.clock import Clock, system_clock
 from smart_app.settings import Settings
@@ -66,6 +69,7 @@ class CdsHooksRuntime:
     verifier: ClientJwtVerifier
     service: CandidacyService
     feedback: FeedbackStore
+    token_ids: TokenIdStore
     discovery: dict[str, Any]
 
     def audience(self, request: Request) -> str:
@@ -74,6 +78,7 @@ class CdsHooksRuntime:
     async def aclose(self) -> None:
         await self.http.aclose()
         await self.feedback.dispose()
+        await self.token_ids.dispose()
 
 
 def build_runtime(
@@ -91,11 +96,17 @@ def build_runtime(
     http = httpx.AsyncClient(transport=transport, timeout=_OUTGOING_TIMEOUT, follow_redirects=False)
     keys = ClientKeys(http, clock, allow_plain_http=development)
     queries = chart_queries(policy)
+    # Used JWT ids live in the product database so that every worker refuses a replay. An
+    # engine of its own: FeedbackStore keeps its Database private, and pools open connections
+    # only when used, so the cost is a second migration check at first use.
+    token_ids = TokenIdStore(settings.database_url)
     return CdsHooksRuntime(
         settings=settings,
         clock=clock,
         http=http,
-        verifier=ClientJwtVerifier(settings.cds_client, keys, clock, algorithms=algorithms),
+        verifier=ClientJwtVerifier(
+            settings.cds_client, keys, clock, algorithms=algorithms, seen=token_ids
+        ),
         service=CandidacyService(
             policy=policy,
             launch_url=f"{settings.public_url}/launch",
@@ -105,6 +116,7 @@ def build_runtime(
             queries=queries,
         ),
         feedback=FeedbackStore(settings.database_url),
+        token_ids=token_ids,
         discovery=discovery_document(queries),
     )
 
@@ -141,6 +153,16 @@ async def _answer(
         status = 401
         _log.warning("CDS call refused: %s", error.reason)
         response = _json(401, error_outcome(error), {"WWW-Authenticate": "Bearer"})
+    except ReplayCheckUnavailableError as error:
+        # Refused, not accepted unchecked; the client may try again with a new token.
+        status = 503
+        _log.error("CDS call refused: the JWT id could not be checked (%s)", error.why)
+        response = _json(
+            503,
+            operation_outcome(
+                "transient", "The CDS service cannot check the token now; try again later."
+            ),
+        )
     except CdsHooksError as error:
         status = error.status
         response = _json(status, error_outcome(error))

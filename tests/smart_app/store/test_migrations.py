@@ -17,6 +17,8 @@ import smart_app.store.drafts_tables
 import smart_app.store.outbox_tables
 import smart_app.workflow.candidacy_records  # noqa: F401  (their tables join the metadata)
 from plugin.cds_hooks.feedback_table import feedback_metadata
+from plugin.cds_hooks.token_id_store import TokenIdStore
+from plugin.cds_hooks.token_id_table import token_id_metadata
 from smart_app.clock import system_clock
 from smart_app.drafts import DraftOwner, DraftStore
 from smart_app.store import Database
@@ -48,9 +50,13 @@ async def _run(url: str, work: Any) -> Any:
 
 
 def _models() -> MetaData:
-    """Every table the product's models describe (the CDS Hooks feedback keeps its own)."""
+    """Every table the product's models describe (the CDS Hooks tables keep their own)."""
     models = MetaData()
-    for table in (*metadata.tables.values(), *feedback_metadata.tables.values()):
+    for table in (
+        *metadata.tables.values(),
+        *feedback_metadata.tables.values(),
+        *token_id_metadata.tables.values(),
+    ):
         table.to_metadata(models)
     return models
 
@@ -110,3 +116,45 @@ async def test_upgrading_a_database_at_0005_keeps_its_drafts(database_url: str) 
         lambda c: c.execute(text("select id, revision from study_drafts")).all(),
     )
     assert [tuple(r) for r in rows] == [("d-1", 5)]
+
+
+_FEEDBACK_AT_0006 = text(
+    "insert into cds_feedback (key, service_id, client_iss, card_uuid, outcome,"
+    " accepted_suggestions, outcome_timestamp, received_at)"
+    " values ('f-1', 'svc', 'https://ehr.example/fhir', 'card-1', 'accepted', '[]',"
+    " '2026-11-23T14:30:00+00:00', 3.0)"
+)
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrading_a_database_at_0006_keeps_its_rows_and_adds_the_token_ids(
+    database_url: str,
+) -> None:
+    def at_0006_with_rows(connection: Connection) -> None:
+        _migrate("0006", connection)
+        assert "cds_token_ids" not in _tables(connection)
+        connection.execute(
+            _ROW_AT_0005, {"iss": OWNER.iss, "patient": OWNER.patient_id, "user": OWNER.user_id}
+        )
+        connection.execute(_FEEDBACK_AT_0006)
+
+    def kept(connection: Connection) -> list[tuple[Any, ...]]:
+        drafts = connection.execute(text("select id, revision from study_drafts")).all()
+        feedback = connection.execute(text("select key, card_uuid from cds_feedback")).all()
+        return [tuple(r) for r in (*drafts, *feedback)]
+
+    await _run(database_url, at_0006_with_rows)
+    token_ids = TokenIdStore(database_url)  # migrates to the head on first use
+    try:
+        assert await token_ids.first_use("iss", "jti", keep_until=100.0, now=0.0)
+        assert not await token_ids.first_use("iss", "jti", keep_until=100.0, now=1.0)
+    finally:
+        await token_ids.dispose()
+    assert await _run(database_url, kept) == [("d-1", 4), ("f-1", "card-1")]
+    # And back: the token ids go, the rows stay.
+    await _run(database_url, partial(_migrate, "0006", down=True))
+    assert "cds_token_ids" not in await _run(database_url, _tables)
+    assert await _run(database_url, kept) == [("d-1", 4), ("f-1", "card-1")]
