@@ -112,17 +112,11 @@ class TokenIdStore:
         # Insert, or take over the row only when it has expired; RETURNING yields the key
         # exactly when a row was written. On a conflict PostgreSQL waits for the other
         # transaction and SQLite serialises writers, so the WHERE sees the winner's row.
-        if self._backend == "sqlite":
-            lite = sqlite_insert(TokenIdRow).values(key=key, expires_at=keep_until)
-            return lite.on_conflict_do_update(
-                index_elements=[TokenIdRow.key],
-                set_={"expires_at": lite.excluded.expires_at},
-                where=TokenIdRow.expires_at <= now,
-            ).returning(TokenIdRow.key)
-        pg = postgresql_insert(TokenIdRow).values(key=key, expires_at=keep_until)
-        return pg.on_conflict_do_update(
+        insert = sqlite_insert if self._backend == "sqlite" else postgresql_insert
+        statement = insert(TokenIdRow).values(key=key, expires_at=keep_until)
+        return statement.on_conflict_do_update(
             index_elements=[TokenIdRow.key],
-            set_={"expires_at": pg.excluded.expires_at},
+            set_={"expires_at": statement.excluded.expires_at},
             where=TokenIdRow.expires_at <= now,
         ).returning(TokenIdRow.key)
 

@@ -13,7 +13,7 @@ from plugin.candidacy.policy_file import default_policy
 from smart_app.fhir_client import FhirClient, RetryPolicy, StaticTokenSource
 from smart_app.scopes import GrantedAccess
 from smart_app.workflow import chart_reading
-from smart_app.workflow.chart_reading import read_chart
+from smart_app.workflow.chart_reading import ChartReading, read_chart
 
 BASE = "https://ehr.example.org/fhir"
 
@@ -28,6 +28,17 @@ def bundle(*resources: dict[str, Any], next_url: str | None = None) -> dict[str,
         "link": links,
         "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
     }
+
+
+async def read_everything(client: FhirClient) -> ChartReading:
+    """The chart of patient p1 with every type granted, under the default policy."""
+    return await read_chart(
+        client,
+        patient_id="p1",
+        access=GrantedAccess.parse("patient/*.rs"),
+        policy=default_policy(),
+        today=TODAY,
+    )
 
 
 @pytest.fixture
@@ -64,13 +75,7 @@ def ehr() -> Iterator[respx.MockRouter]:
 async def test_every_query_is_sent_and_every_page_read(
     client: FhirClient, ehr: respx.MockRouter
 ) -> None:
-    reading = await read_chart(
-        client,
-        patient_id="p1",
-        access=GrantedAccess.parse("patient/*.rs"),
-        policy=default_policy(),
-        today=TODAY,
-    )
+    reading = await read_everything(client)
     ids = {(r["resourceType"], r["id"]) for r in reading.resources}
     assert ids == {("Patient", "p1"), ("Condition", "c1"), ("Condition", "c2")}
     searched = {call.request.url.path.rsplit("/", 1)[-1] for call in ehr.calls}
@@ -107,13 +112,7 @@ async def test_a_search_cut_short_is_a_gap(
     client: FhirClient, ehr: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(chart_reading, "MAX_PAGES", 1)
-    reading = await read_chart(
-        client,
-        patient_id="p1",
-        access=GrantedAccess.parse("patient/*.rs"),
-        policy=default_policy(),
-        today=TODAY,
-    )
+    reading = await read_everything(client)
     gap = next(g for g in reading.gaps if g.resource_type == "Condition")
     assert "only the first 1 were assessed" in gap.reason
 
@@ -139,13 +138,7 @@ async def test_a_long_search_with_a_failing_part_is_a_gap(client: FhirClient) ->
         router.get("/Patient/p1").respond(json={"resourceType": "Patient", "id": "p1"})
         router.get("/Observation").mock(side_effect=observations)
         router.get(url__regex=r".*").respond(json=bundle())
-        reading = await read_chart(
-            client,
-            patient_id="p1",
-            access=GrantedAccess.parse("patient/*.rs"),
-            policy=default_policy(),
-            today=TODAY,
-        )
+        reading = await read_everything(client)
         windows = [c.request.url.params.get_list("date") for c in router.calls]
     assert any(len(w) == 1 and w[0].startswith("lt") for w in windows)  # it was cut
     assert [(g.resource_type, g.reason.split(":")[0]) for g in reading.gaps] == [
