@@ -13,11 +13,12 @@ the check, and the error says what failed without the token or its claims.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 
-from sqlalchemy import Delete, delete
+from sqlalchemy import Delete, Engine, create_engine, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -29,7 +30,7 @@ from plugin.cds_hooks.errors import ReplayCheckUnavailableError
 from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
 from plugin.cds_hooks.token_id_table import TokenIdRow
 from plugin.errors import ConfigurationError
-from smart_app.store.database import Database
+from smart_app.store.database import Database, sqlite_quick_commits
 
 __all__ = ["TokenIdStore", "token_id_key"]
 
@@ -67,6 +68,16 @@ class TokenIdStore:
         # a token of minutes: not worth a disk sync on every CDS call.
         self._database = Database(url, quick_commits=True)
         self._next_purge = 0.0
+        # SQLite on a file: the one statement runs on a plain sqlite3 connection in a worker
+        # thread — one hand-off, where the async driver's begin, execute and commit are three,
+        # and a CDS call waits on each.
+        self._sqlite_file: Engine | None = None
+        parsed = make_url(url)
+        if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            self._sqlite_file = create_engine(
+                parsed.set(drivername="sqlite"), connect_args={"check_same_thread": False}
+            )
+            sqlite_quick_commits(self._sqlite_file)
 
     async def first_use(self, iss: str, jti: str, *, keep_until: float, now: float) -> bool:
         """Record (iss, jti) until `keep_until`; False when it is recorded and not yet expired.
@@ -75,9 +86,11 @@ class TokenIdStore:
             sessions = await self._database.ready()
             if now >= self._next_purge:
                 await self._purge_quietly(sessions, now)
+            statement = self._first_use(token_id_key(iss, jti), keep_until, now)
+            if self._sqlite_file is not None:
+                return await asyncio.to_thread(_written, self._sqlite_file, statement)
             async with sessions.begin() as db:
                 connection = await db.connection()
-                statement = self._first_use(token_id_key(iss, jti), keep_until, now)
                 return (await connection.execute(statement)).first() is not None
         except (SQLAlchemyError, OSError) as error:
             # Not chained: a traceback logged further up must not carry the statement's text.
@@ -107,6 +120,8 @@ class TokenIdStore:
 
     async def dispose(self) -> None:
         await self._database.dispose()
+        if self._sqlite_file is not None:
+            self._sqlite_file.dispose()
 
     def _first_use(self, key: str, keep_until: float, now: float) -> Executable:
         # Insert, or take over the row only when it has expired; RETURNING yields the key
@@ -123,3 +138,9 @@ class TokenIdStore:
     @staticmethod
     def _purge(now: float) -> Delete:
         return delete(TokenIdRow).where(TokenIdRow.expires_at <= now)
+
+
+def _written(engine: Engine, statement: Executable) -> bool:
+    """Run the first-use statement in its own transaction; whether it wrote a row."""
+    with engine.begin() as connection:
+        return connection.execute(statement).first() is not None

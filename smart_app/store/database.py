@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["MIGRATIONS_DIR", "Database"]
+__all__ = ["MIGRATIONS_DIR", "Database", "sqlite_quick_commits"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -60,15 +60,19 @@ def _quick_commits(engine: AsyncEngine) -> None:
     worth less than their latency. SQLite in WAL mode (its journal mode is the file's, and WAL
     keeps every other connection's commits as durable as before) with this engine's
     connections syncing at checkpoints only; PostgreSQL without waiting for the WAL flush."""
-    backend = engine.url.get_backend_name()
-    if backend == "sqlite":
+    if engine.url.get_backend_name() == "sqlite":
+        sqlite_quick_commits(engine.sync_engine)
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(connection: Any, _: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+
+def sqlite_quick_commits(engine: Engine) -> None:
+    """`Database(quick_commits=True)`'s SQLite settings, on every connection of `engine`."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 class Database:
