@@ -71,7 +71,8 @@ class LiveSession:
 
 class SessionService:
     """Starts, reads, updates and ends sessions; hands out one lock per session so refreshes
-    within this process are single-flight."""
+    within this process are single-flight, and a claim in the database so they are across
+    worker processes too."""
 
     def __init__(self, store: SessionStore, clock: Clock) -> None:
         self._store = store
@@ -97,6 +98,15 @@ class SessionService:
 
     async def end(self, session_id: str) -> None:
         await self._store.delete(session_id)
+
+    async def claim_refresh(self, session_id: str, lease_seconds: float) -> bool:
+        """The right to refresh this session's tokens for `lease_seconds`, unless another
+        worker process holds it (a crashed holder's claim lapses with its lease)."""
+        now = self._clock()
+        return await self._store.claim_refresh(session_id, now=now, until=now + lease_seconds)
+
+    async def release_refresh(self, session_id: str) -> None:
+        await self._store.release_refresh(session_id)
 
     def lock(self, session_id: str) -> asyncio.Lock:
         lock = self._locks.get(session_id)

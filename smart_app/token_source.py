@@ -3,11 +3,15 @@
 The token is refreshed before it expires (less than `REFRESH_MARGIN_SECONDS` left) and once
 after a 401. A refresh token is spent at most once: refreshes of one session are serialised by
 the session's lock, and whoever gets the lock second finds the new token already there instead
-of spending the old refresh token again (servers may revoke the whole grant on reuse).
+of spending the old refresh token again (servers may revoke the whole grant on reuse). Across
+worker processes the same holds through a claim on the session's row: a worker that cannot
+claim the refresh waits for the one that did, and takes the token it stores (a claim lapses
+after `REFRESH_CLAIM_SECONDS`, so a worker that died mid-refresh blocks nobody for long).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,11 +23,21 @@ from smart_app.fhir_errors import TokenRefreshUnavailableError
 from smart_app.session import LiveSession, SessionService, SmartSession
 from smart_app.tokens import TokenResponse
 
-__all__ = ["REFRESH_MARGIN_SECONDS", "Refresh", "SessionTokenSource"]
+__all__ = [
+    "REFRESH_CLAIM_POLL_SECONDS",
+    "REFRESH_CLAIM_SECONDS",
+    "REFRESH_MARGIN_SECONDS",
+    "Refresh",
+    "SessionTokenSource",
+]
 
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_SECONDS = 60.0
+#: How long one worker's claim to refresh lasts: longer than a token request may take.
+REFRESH_CLAIM_SECONDS = 30.0
+#: How often a worker waiting for another's refresh looks for the new token.
+REFRESH_CLAIM_POLL_SECONDS = 0.1
 
 #: Performs the refresh_token grant for a session (discovery + client authentication).
 Refresh = Callable[[SmartSession], Awaitable[TokenResponse]]
@@ -39,12 +53,19 @@ def _session_over(ehr_name: str, why: str) -> SessionExpiredError:
 
 class SessionTokenSource:
     def __init__(
-        self, session_id: str, *, sessions: SessionService, refresh: Refresh, clock: Clock
+        self,
+        session_id: str,
+        *,
+        sessions: SessionService,
+        refresh: Refresh,
+        clock: Clock,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._session_id = session_id
         self._sessions = sessions
         self._refresh = refresh
         self._clock = clock
+        self._sleep = sleep
         self._handed_out: str | None = None
 
     def __repr__(self) -> str:
@@ -98,6 +119,28 @@ class SessionTokenSource:
         return self._handed_out
 
     async def _refreshed(self, live: LiveSession, *, forced: bool) -> str:
+        before = live.session.access_token.get_secret_value()
+        while not await self._sessions.claim_refresh(self._session_id, REFRESH_CLAIM_SECONDS):
+            # Another worker process is refreshing: take what it stores.
+            await self._sleep(REFRESH_CLAIM_POLL_SECONDS)
+            live = await self._load()
+            if live.session.access_token.get_secret_value() != before:
+                return self._hand_out(live.session.access_token)
+        try:
+            live = await self._load()  # as it is now that the claim is ours
+            if live.session.access_token.get_secret_value() != before:
+                return self._hand_out(live.session.access_token)  # renewed meanwhile
+            if live.session.refresh_token is None:  # refused while another worker held it
+                if forced:
+                    raise TokenRefreshUnavailableError("refresh refused in another worker")
+                if self._expired(live.session):
+                    raise _session_over(live.session.ehr_name, "refresh refused in another worker")
+                return self._hand_out(live.session.access_token)
+            return await self._spend_refresh_token(live, forced=forced)
+        finally:
+            await self._sessions.release_refresh(self._session_id)
+
+    async def _spend_refresh_token(self, live: LiveSession, *, forced: bool) -> str:
         session = live.session
         try:
             response = await self._refresh(session)

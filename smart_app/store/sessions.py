@@ -1,7 +1,9 @@
 """App sessions: an opaque random id in the cookie, everything else here, encrypted.
 
 The row is keyed on the SHA-256 of the id. Writes are compare-and-swap on `version` so a stale
-writer (e.g. a second worker refreshing the same session) cannot overwrite a newer token.
+writer (e.g. a second worker refreshing the same session) cannot overwrite a newer token, and a
+refresh is claimed for a while (`claim_refresh`) so that of several worker processes only one
+spends the refresh token.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from smart_app.store.database import Database
 from smart_app.store.tables import SessionRow
@@ -96,6 +98,34 @@ class SessionStore:
                 )
             )
         return getattr(result, "rowcount", 0) == 1
+
+    async def claim_refresh(self, session_id: str, *, now: float, until: float) -> bool:
+        """Take the right to refresh the session's tokens until `until`, unless another
+        worker holds it; True when this caller now holds it. One statement: of two workers
+        claiming at once exactly one wins."""
+        sessions = await self._database.ready()
+        async with sessions.begin() as db:
+            result = await db.execute(
+                update(SessionRow)
+                .where(
+                    SessionRow.id_hash == session_id_hash(session_id),
+                    or_(
+                        SessionRow.refresh_claimed_until.is_(None),
+                        SessionRow.refresh_claimed_until <= now,
+                    ),
+                )
+                .values(refresh_claimed_until=until)
+            )
+        return getattr(result, "rowcount", 0) == 1
+
+    async def release_refresh(self, session_id: str) -> None:
+        sessions = await self._database.ready()
+        async with sessions.begin() as db:
+            await db.execute(
+                update(SessionRow)
+                .where(SessionRow.id_hash == session_id_hash(session_id))
+                .values(refresh_claimed_until=None)
+            )
 
     async def delete(self, session_id: str) -> None:
         sessions = await self._database.ready()

@@ -42,5 +42,7 @@ class SessionRow(Base):
     expires_at: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer)  # bumped on every write (compare-and-swap)
     state: Mapped[bytes] = mapped_column(LargeBinary)
+    # Until when one worker holds the right to refresh the tokens (None: nobody).
+    refresh_claimed_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (Index("ix_smart_sessions_expires_at", "expires_at"),)

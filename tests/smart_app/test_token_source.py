@@ -10,7 +10,15 @@ from smart_app.errors import SessionExpiredError, SessionMissingError
 from smart_app.fhir_errors import TokenRefreshUnavailableError
 from smart_app.security import session_cookie_name
 from smart_app.services import SmartServices
-from smart_app.token_source import REFRESH_MARGIN_SECONDS
+from smart_app.session import SessionService
+from smart_app.store import Database
+from smart_app.store.sessions import SessionStore
+from smart_app.token_encryption import TokenCipher, secret_key_path
+from smart_app.token_source import (
+    REFRESH_CLAIM_SECONDS,
+    REFRESH_MARGIN_SECONDS,
+    SessionTokenSource,
+)
 from tests.smart_app.conftest import FakeClock, complete_launch
 from tests.smart_app.fake_ehr import FakeEhr
 
@@ -155,3 +163,54 @@ async def test_a_401_from_the_ehr_renews_the_token_and_retries(
     assert "Ada Q. Testperson" in page.text
     assert ehr.routes["patient"].call_count == 2
     assert ehr.token_requests[-1]["grant_type"] == "refresh_token"
+
+
+def another_worker(services: SmartServices, clock: FakeClock) -> SessionService:
+    """The sessions as a second worker process sees them: the same database, its own
+    connections and its own per-session locks."""
+    store = SessionStore(
+        Database(services.settings.database_url),
+        TokenCipher.from_key_file(secret_key_path(services.settings)),
+    )
+    return SessionService(store, clock)
+
+
+async def test_workers_refreshing_one_session_at_once_spend_the_refresh_token_once(
+    client: httpx.AsyncClient, ehr: FakeEhr, app: FastAPI, clock: FakeClock
+) -> None:
+    services, session_id = await launched(client, ehr, app)
+    clock.advance(ehr.expires_in + 5)
+    workers = [services.sessions, another_worker(services, clock), another_worker(services, clock)]
+    sources = [
+        SessionTokenSource(session_id, sessions=w, refresh=services.refresh, clock=clock)
+        for w in workers
+    ]
+    tokens = await asyncio.gather(*(source.access_token() for source in sources))
+    refreshes = [r for r in ehr.token_requests if r["grant_type"] == "refresh_token"]
+    assert len(refreshes) == 1
+    assert set(tokens) == {ehr.issued[1]["access_token"]}
+
+
+async def test_a_claim_left_by_a_worker_that_died_lapses(
+    client: httpx.AsyncClient, ehr: FakeEhr, app: FastAPI, clock: FakeClock
+) -> None:
+    services, session_id = await launched(client, ehr, app)
+    clock.advance(ehr.expires_in + 5)
+    dead = another_worker(services, clock)
+    assert await dead.claim_refresh(session_id, REFRESH_CLAIM_SECONDS)  # and never released
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(seconds)
+
+    source = SessionTokenSource(
+        session_id, sessions=services.sessions, refresh=services.refresh, clock=clock, sleep=sleep
+    )
+    token = await source.access_token()
+    assert token == ehr.issued[1]["access_token"]
+    assert sum(waits) >= REFRESH_CLAIM_SECONDS  # it waited for the claim to lapse, no longer
+    assert sum(waits) < REFRESH_CLAIM_SECONDS + 1
+    assert len([r for r in ehr.token_requests if r["grant_type"] == "refresh_token"]) == 1
+    # Released after the refresh: the next one needs no wait.
+    assert await dead.claim_refresh(session_id, REFRESH_CLAIM_SECONDS)
