@@ -457,14 +457,19 @@ class FhirClient:
         return {key: task.result() for key, task in tasks.items()}
 
     async def search_many_settled(
-        self, queries: Mapping[K, SearchQuery]
+        self,
+        queries: Mapping[K, SearchQuery],
+        *,
+        run: Callable[[SearchQuery], Awaitable[SearchResults]] | None = None,
     ) -> dict[K, SearchResults | FhirError]:
         """Like search_many, but each search ends on its own: a failed one maps to its
-        FhirError and the others still return (a page can show what it could read)."""
+        FhirError and the others still return (a page can show what it could read). `run`
+        reads one search another way (in parts, `smart_app.search_in_parts`)."""
+        read = run or self._run
 
         async def settle(query: SearchQuery) -> SearchResults | FhirError:
             try:
-                return await self._run(query)
+                return await read(query)
             except FhirError as error:
                 return error
 

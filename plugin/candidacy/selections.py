@@ -19,7 +19,7 @@ from typing import Any
 from plugin.candidacy.partial_dates import PartialDate, parse_partial_date
 from plugin.conformance.r4_model import R4_MODEL
 
-__all__ = ["Timing", "abatement_date", "first_date", "recorded_date", "timing"]
+__all__ = ["Timing", "abatement_date", "first_date", "recorded_date", "started", "timing"]
 
 #: The element saying when each resource type happened. A choice element named without its
 #: type suffix (`effective`) selects whichever of its types the resource carries — a dateTime,
@@ -154,18 +154,36 @@ def timing(resource: Mapping[str, Any]) -> Timing:
     """Start and end of what the resource records (an Observation's effective time, a
     Procedure's performed period, an Encounter's period, …)."""
     expression = _WHEN.get(str(resource.get("resourceType")))
-    if expression is not None:
-        if "." not in expression and expression not in resource:
-            # The common case first: a dateTime variant (`effectiveDateTime`), which _select
-            # would list first.
-            charted = resource.get(_choice_keys(expression)[0])
-            day = parse_partial_date(charted) if isinstance(charted, str) else None
-            if day is not None:
-                return Timing(day, None)
-        for value in _select(resource, expression):
-            found = _as_timing(value)
-            if found is not None:
-                return found
+    if expression is None:
+        return Timing(None, None)
+    day = _charted_day(resource, expression)
+    return Timing(day, None) if day is not None else _selected_timing(resource, expression)
+
+
+def started(resource: Mapping[str, Any]) -> PartialDate | None:
+    """`timing(resource).start`, without building a Timing in the common case: a long chart
+    dates thousands of records."""
+    expression = _WHEN.get(str(resource.get("resourceType")))
+    if expression is None:
+        return None
+    day = _charted_day(resource, expression)
+    return day if day is not None else _selected_timing(resource, expression).start
+
+
+def _charted_day(resource: Mapping[str, Any], expression: str) -> PartialDate | None:
+    """The common case read directly: a dateTime variant (`effectiveDateTime`), which _select
+    would list first; None when the general reading must decide."""
+    if "." in expression or expression in resource:
+        return None
+    charted = resource.get(_choice_keys(expression)[0])
+    return parse_partial_date(charted) if isinstance(charted, str) else None
+
+
+def _selected_timing(resource: Mapping[str, Any], expression: str) -> Timing:
+    for value in _select(resource, expression):
+        found = _as_timing(value)
+        if found is not None:
+            return found
     return Timing(None, None)
 
 

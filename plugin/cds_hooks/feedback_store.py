@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plugin.cds_hooks.feedback import FeedbackItem
-from plugin.cds_hooks.feedback_table import FeedbackRow
+from plugin.cds_hooks.tables import FeedbackRow
 from smart_app.store.database import Database
 
 __all__ = ["FeedbackRecord", "FeedbackStore"]

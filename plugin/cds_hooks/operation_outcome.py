@@ -11,6 +11,7 @@ from plugin.cds_hooks.errors import (
     CdsRequestInvalidError,
     ChartUnavailableError,
     ClientUnauthorizedError,
+    ReplayCheckUnavailableError,
     UnknownServiceError,
 )
 
@@ -48,4 +49,9 @@ def error_outcome(error: CdsHooksError) -> dict[str, Any]:
         )
     if isinstance(error, ClientUnauthorizedError):
         return operation_outcome("login", "Authentication failed.")
+    if isinstance(error, ReplayCheckUnavailableError):
+        # Refused, not accepted unchecked; the client may try again with a new token.
+        return operation_outcome(
+            "transient", "The CDS service cannot check the token now; try again later."
+        )
     return operation_outcome("exception", "The CDS service could not answer.")

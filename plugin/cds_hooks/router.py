@@ -39,7 +39,6 @@ from plugin.cds_hooks.errors import (
     CdsHooksError,
     CdsRequestInvalidError,
     ClientUnauthorizedError,
-    ReplayCheckUnavailableError,
     UnknownServiceError,
 )
 from plugin.cds_hooks.feedback import parse_feedback
@@ -153,18 +152,11 @@ async def _answer(
         status = 401
         _log.warning("CDS call refused: %s", error.reason)
         response = _json(401, error_outcome(error), {"WWW-Authenticate": "Bearer"})
-    except ReplayCheckUnavailableError as error:
-        # Refused, not accepted unchecked; the client may try again with a new token.
-        status = 503
-        _log.error("CDS call refused: the JWT id could not be checked (%s)", error.why)
-        response = _json(
-            503,
-            operation_outcome(
-                "transient", "The CDS service cannot check the token now; try again later."
-            ),
-        )
     except CdsHooksError as error:
         status = error.status
+        if status >= 500:
+            # Our failure, not the client's: its cause (never a token or a body) for our log.
+            _log.error("CDS %s failed: %s", what, error)
         response = _json(status, error_outcome(error))
     except InputProblemError as error:
         status = 400

@@ -23,12 +23,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 
 from plugin.cds_hooks.errors import ReplayCheckUnavailableError
 from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
-from plugin.cds_hooks.token_id_table import TokenIdRow
+from plugin.cds_hooks.tables import TokenIdRow
 from plugin.errors import ConfigurationError
 from smart_app.store.database import Database, sqlite_quick_commits
 
@@ -85,7 +84,7 @@ class TokenIdStore:
         try:
             sessions = await self._database.ready()
             if now >= self._next_purge:
-                await self._purge_quietly(sessions, now)
+                await self._purge_quietly(now)
             statement = self._first_use(token_id_key(iss, jti), keep_until, now)
             if self._sqlite_file is not None:
                 return await asyncio.to_thread(_written, self._sqlite_file, statement)
@@ -107,16 +106,15 @@ class TokenIdStore:
             raise ReplayCheckUnavailableError(_failure(error)) from None
         return deleted.rowcount
 
-    async def _purge_quietly(self, sessions: async_sessionmaker[AsyncSession], now: float) -> None:
-        # Claimed before the await, so concurrent calls purge once. Its own transaction, never
-        # the first use's: two workers' DELETEs may deadlock on PostgreSQL, and a failed purge
-        # only keeps expired rows a minute longer — it must not refuse a good token.
-        self._next_purge = now + PURGE_INTERVAL_SECONDS
+    async def _purge_quietly(self, now: float) -> None:
+        # Its own transaction, never the first use's: two workers' DELETEs may deadlock on
+        # PostgreSQL, and a failed purge only keeps expired rows a minute longer — it must not
+        # refuse a good token. `purge` claims the next time before its await, so concurrent
+        # calls purge once.
         try:
-            async with sessions.begin() as db:
-                await (await db.connection()).execute(self._purge(now))
-        except (SQLAlchemyError, OSError) as error:
-            _log.warning("expired CDS JWT ids not purged: %s", _failure(error))
+            await self.purge(now)
+        except ReplayCheckUnavailableError as error:
+            _log.warning("expired CDS JWT ids not purged: %s", error.why)
 
     async def dispose(self) -> None:
         await self._database.dispose()

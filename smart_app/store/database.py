@@ -55,15 +55,6 @@ def _migration_lock() -> asyncio.Lock:
     return lock
 
 
-def _quick_commits(engine: AsyncEngine) -> None:
-    """Commits that may be lost if the machine itself fails (never half-written): for records
-    worth less than their latency. SQLite in WAL mode (its journal mode is the file's, and WAL
-    keeps every other connection's commits as durable as before) with this engine's
-    connections syncing at checkpoints only; PostgreSQL without waiting for the WAL flush."""
-    if engine.url.get_backend_name() == "sqlite":
-        sqlite_quick_commits(engine.sync_engine)
-
-
 def sqlite_quick_commits(engine: Engine) -> None:
     """`Database(quick_commits=True)`'s SQLite settings, on every connection of `engine`."""
 
@@ -79,8 +70,12 @@ class Database:
     """Engine and session factory; `ready()` migrates once, lazily, so the app works whether
     or not its host runs the ASGI lifespan (the sandbox mounts it as a sub-application).
 
-    `quick_commits`: this engine's commits need not survive a power failure (see
-    `_quick_commits`); the default keeps full durability (drafts, the outbox, the ledger)."""
+    `quick_commits`: this engine's commits may be lost if the machine itself fails (never
+    half-written) — for records worth less than their latency. SQLite then runs in WAL mode
+    (the file's journal mode; WAL keeps every other connection's commits as durable as before)
+    with this engine's connections syncing at checkpoints only; PostgreSQL commits without
+    waiting for the WAL flush. The default keeps full durability (drafts, the outbox, the
+    ledger)."""
 
     def __init__(self, url: str, *, quick_commits: bool = False) -> None:
         self.url = url
@@ -95,12 +90,13 @@ class Database:
         async with self._ready:
             if self._sessions is None:
                 _ensure_sqlite_folder(self.url)
+                backend = make_url(self.url).get_backend_name()
                 connect_args: dict[str, Any] = {}
-                if self._quick_commits and make_url(self.url).get_backend_name() == "postgresql":
+                if self._quick_commits and backend == "postgresql":
                     connect_args["server_settings"] = {"synchronous_commit": "off"}
                 engine = create_async_engine(self.url, connect_args=connect_args)
-                if self._quick_commits:
-                    _quick_commits(engine)
+                if self._quick_commits and backend == "sqlite":
+                    sqlite_quick_commits(engine.sync_engine)
                 async with _migration_lock(), engine.begin() as connection:
                     await connection.run_sync(_upgrade)
                 self._engine = engine

@@ -113,17 +113,12 @@ async def read_chart(
     async def read_all() -> list[tuple[Mapping[str, Any], ...] | BaseException]:
         return await asyncio.gather(*(_read(client, r) for r in reads), return_exceptions=True)
 
-    async def settled(query: SearchQuery) -> SearchResults | FhirError:
-        try:
-            return await search_in_parts(client, query, today=today)
-        except FhirError as error:
-            return error
+    async def in_parts(query: SearchQuery) -> SearchResults:
+        return await search_in_parts(client, query, today=today)
 
-    async def search_all() -> dict[int, SearchResults | FhirError]:
-        outcomes = await asyncio.gather(*(settled(query) for query in searches.values()))
-        return dict(zip(searches, outcomes, strict=True))
-
-    read_results, search_results = await asyncio.gather(read_all(), search_all())
+    read_results, search_results = await asyncio.gather(
+        read_all(), client.search_many_settled(searches, run=in_parts)
+    )
     resources: list[Mapping[str, Any]] = []
     for request, result in zip(reads, read_results, strict=True):
         if isinstance(result, FhirError):

@@ -16,12 +16,12 @@ from typing import Any
 from plugin.errors import InputProblemError
 from smart_app.drafts import Draft, DraftOwner, DraftStore
 from smart_app.errors import SmartError
+from smart_app.workflow.form_fields import form_count
 
 __all__ = ["PageEditor", "StudyNotSavedError", "page_editor", "save_draft"]
 
 # What the page renders (`secrets.token_urlsafe`) fits; anything else is not a page's token.
 _EDITOR = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_SEQUENCE = re.compile(r"[0-9]{1,9}")
 
 
 class StudyNotSavedError(SmartError):
@@ -44,10 +44,9 @@ def page_editor(form: Mapping[str, str]) -> PageEditor | None:
     posts cannot be told apart from one another: they are taken as from no page, as a form
     resubmitted from the browser's history must not pass for an older save arriving late.
     """
-    editor, sequence = form.get("editor", ""), form.get("sequence", "")
-    if not _EDITOR.fullmatch(editor) or not _SEQUENCE.fullmatch(sequence):
+    editor, count = form.get("editor", ""), form_count(form.get("sequence", ""))
+    if not _EDITOR.fullmatch(editor) or count is None:
         return None
-    count = int(sequence)
     return PageEditor(editor, count) if count > 0 else None
 
 

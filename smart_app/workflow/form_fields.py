@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 
-__all__ = ["MAX_FORM_FIELDS", "form_fields"]
+__all__ = ["MAX_FORM_FIELDS", "form_count", "form_fields"]
 
 #: Far more than the largest form (every disc of the spine, every field) posts.
 MAX_FORM_FIELDS = 2000
+
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_COUNT = re.compile(r"[0-9]{1,9}")
 
 
 async def form_fields(request: Request) -> dict[str, str]:
     form = await request.form(max_fields=MAX_FORM_FIELDS)
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
+
+
+def form_count(value: str) -> int | None:
+    """A whole number a page posted (a revision, a count of saves); None for anything else."""
+    return int(value) if _COUNT.fullmatch(value) else None

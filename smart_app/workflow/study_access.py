@@ -10,6 +10,7 @@ from fastapi import Depends
 
 from smart_app.dependencies import SessionDep
 from smart_app.drafts import Draft, DraftNotFoundError, DraftOwner
+from smart_app.workflow.form_fields import form_count
 from smart_app.workflow.services import WorkflowDep
 from smart_app.workflow.study_urls import DRAFT_ID_PATTERN
 
@@ -30,6 +31,5 @@ OwnedDraftDep = Annotated[Draft, Depends(owned_draft)]
 def revision_of(form: dict[str, str], draft: Draft) -> int:
     """The revision the posted form was made from (the page's hidden field); a form without
     one is taken as made from the stored revision."""
-    value = form.get("revision", "")
-    # isdigit alone accepts "²", which int() refuses: ASCII digits only.
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else draft.revision
+    posted = form_count(form.get("revision", ""))
+    return draft.revision if posted is None else posted

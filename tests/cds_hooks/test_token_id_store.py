@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import text
 
 from plugin.cds_hooks.errors import ReplayCheckUnavailableError
 from plugin.cds_hooks.token_id_store import TokenIdStore, token_id_key
 from plugin.errors import ConfigurationError
+from tests.conftest import on_database
 
 ISS = "https://ehr.example.org/fhir"
-
-
-async def on_database(url: str, work: Callable[[Connection], Any]) -> Any:
-    """Run `work` on a connection of its own, beside the stores under test."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(work)
-    finally:
-        await engine.dispose()
 
 
 async def stored(url: str) -> dict[str, float]:

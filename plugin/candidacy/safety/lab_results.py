@@ -16,10 +16,10 @@ from functools import cached_property
 from typing import Any
 
 from plugin.candidacy.context import AssessmentContext
-from plugin.candidacy.partial_dates import PartialDate, parse_partial_date
+from plugin.candidacy.partial_dates import PartialDate
 from plugin.candidacy.phrases import number
 from plugin.candidacy.policy import Lab
-from plugin.candidacy.selections import recorded_date, timing
+from plugin.candidacy.selections import recorded_date, started
 from plugin.interpretation.thresholds import Threshold
 
 __all__ = ["LabResult", "lab_results", "meets"]
@@ -91,12 +91,7 @@ def lab_results(context: AssessmentContext) -> dict[str, tuple[LabResult, ...]]:
             ):
                 continue
             claimed.add(id(observation))
-            # The common case read directly (a long chart holds thousands): a parseable
-            # effectiveDateTime is what `timing` would return first.
-            charted = observation.get("effectiveDateTime")
-            when = parse_partial_date(charted) if "effective" not in observation else None
-            if when is None:
-                when = timing(observation).start or recorded_date(observation)
+            when = started(observation) or recorded_date(observation)
             if when is None:
                 continue  # an undated result cannot show the lab is recent
             found[lab.id].append(LabResult(observation, lab, when))

@@ -358,8 +358,8 @@ class ResourceStore:
         """One SQLite transaction: committed when the block ends, rolled back if it raises."""
         async with self._lock:
             db = self._db
-            # Whatever the transaction writes, or leaves half-read when it rolls back, may
-            # change any search's candidates.
+            # Whatever the transaction writes may change any search's candidates; none are
+            # listed again while it holds the lock.
             self._candidate_lists.clear()
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -368,6 +368,5 @@ class ResourceStore:
                 await db.execute("ROLLBACK")
                 # Bodies read inside it may be versions that now never existed.
                 self._bodies.forget_all()
-                self._candidate_lists.clear()
                 raise
             await db.execute("COMMIT")

@@ -11,19 +11,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import smart_app.store.drafts_tables
 import smart_app.store.outbox_tables
 import smart_app.workflow.candidacy_records  # noqa: F401  (their tables join the metadata)
-from plugin.cds_hooks.feedback_table import feedback_metadata
+from plugin.cds_hooks.tables import cds_metadata
 from plugin.cds_hooks.token_id_store import TokenIdStore
-from plugin.cds_hooks.token_id_table import token_id_metadata
 from smart_app.clock import system_clock
 from smart_app.drafts import DraftOwner, DraftStore
 from smart_app.store import Database
 from smart_app.store.database import MIGRATIONS_DIR
 from smart_app.store.tables import metadata
+from tests.conftest import on_database
 from tests.writeback.studies import library
 
 VERSION_TABLE = "smart_app_alembic_version"
@@ -40,22 +39,12 @@ def _migrate(target: str, connection: Connection, *, down: bool = False) -> None
         command.upgrade(config, target)
 
 
-async def _run(url: str, work: Any) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(work)
-    finally:
-        await engine.dispose()
-
-
 def _models() -> MetaData:
     """Every table the product's models describe (the CDS Hooks tables keep their own)."""
     models = MetaData()
     for table in (
         *metadata.tables.values(),
-        *feedback_metadata.tables.values(),
-        *token_id_metadata.tables.values(),
+        *cds_metadata.tables.values(),
     ):
         table.to_metadata(models)
     return models
@@ -75,8 +64,8 @@ async def test_the_migrations_build_what_the_models_describe(database_url: str) 
     database = Database(database_url)
     await database.ready()
     await database.dispose()
-    assert await _run(database_url, _differences) == []
-    columns = await _run(database_url, _draft_columns)
+    assert await on_database(database_url, _differences) == []
+    columns = await on_database(database_url, _draft_columns)
     assert columns["editor"] is True and columns["editor_sequence"] is True
 
 
@@ -96,7 +85,7 @@ async def test_upgrading_a_database_at_0005_keeps_its_drafts(database_url: str) 
             _ROW_AT_0005, {"iss": OWNER.iss, "patient": OWNER.patient_id, "user": OWNER.user_id}
         )
 
-    await _run(database_url, at_0005_with_a_draft)
+    await on_database(database_url, at_0005_with_a_draft)
     database = Database(database_url)  # migrates to the head on first use
     try:
         drafts = DraftStore(database, clock=system_clock, library=library())
@@ -110,8 +99,8 @@ async def test_upgrading_a_database_at_0005_keeps_its_drafts(database_url: str) 
     finally:
         await database.dispose()
     # And back: the columns go, the draft stays.
-    await _run(database_url, partial(_migrate, "0005", down=True))
-    rows = await _run(
+    await on_database(database_url, partial(_migrate, "0005", down=True))
+    rows = await on_database(
         database_url,
         lambda c: c.execute(text("select id, revision from study_drafts")).all(),
     )
@@ -146,15 +135,15 @@ async def test_upgrading_a_database_at_0006_keeps_its_rows_and_adds_the_token_id
         feedback = connection.execute(text("select key, card_uuid from cds_feedback")).all()
         return [tuple(r) for r in (*drafts, *feedback)]
 
-    await _run(database_url, at_0006_with_rows)
+    await on_database(database_url, at_0006_with_rows)
     token_ids = TokenIdStore(database_url)  # migrates to the head on first use
     try:
         assert await token_ids.first_use("iss", "jti", keep_until=100.0, now=0.0)
         assert not await token_ids.first_use("iss", "jti", keep_until=100.0, now=1.0)
     finally:
         await token_ids.dispose()
-    assert await _run(database_url, kept) == [("d-1", 4), ("f-1", "card-1")]
+    assert await on_database(database_url, kept) == [("d-1", 4), ("f-1", "card-1")]
     # And back: the token ids go, the rows stay.
-    await _run(database_url, partial(_migrate, "0006", down=True))
-    assert "cds_token_ids" not in await _run(database_url, _tables)
-    assert await _run(database_url, kept) == [("d-1", 4), ("f-1", "card-1")]
+    await on_database(database_url, partial(_migrate, "0006", down=True))
+    assert "cds_token_ids" not in await on_database(database_url, _tables)
+    assert await on_database(database_url, kept) == [("d-1", 4), ("f-1", "card-1")]
