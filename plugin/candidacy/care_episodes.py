@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -129,10 +129,11 @@ def care_spans(
     """Episodes merged into spans of care, earliest first."""
     ordered = sorted(episodes, key=lambda e: (e.first_day(reading), e.last_day(today), e.kind))
     spans: list[CareSpan] = []
-    gap = timedelta(days=max_gap_days)
     for episode in ordered:
         first, last = episode.first_day(reading), episode.last_day(today)
-        if spans and first <= spans[-1].last + gap:
+        # The gap as a difference of days: a span ending 9999-12-31 (an EHR's "no end") plus
+        # the gap would be past the calendar.
+        if spans and (first - spans[-1].last).days <= max_gap_days:
             current = spans[-1]
             spans[-1] = CareSpan(
                 current.first, max(current.last, last), (*current.episodes, episode)

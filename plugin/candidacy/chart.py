@@ -1,11 +1,16 @@
 """The patient's chart as the candidacy engine reads it: FHIR R4 resources as JSON objects.
 
 Built from a Bundle of any type (a searchset, a collection, a CDS Hooks prefetch result) or a
-plain list of resources. Only the structure the engine relies on is checked — every entry an
-object with a `resourceType` — because real EHR data is full of optional elements left out;
-each problem names the entry. Resources of types the engine does not read are ignored, records
-entered in error (or refuted, cancelled, not done, not taken) are dropped, the same resource
-delivered twice (overlapping pages) is kept once, and the order of the input never matters.
+plain list of resources. Only the structure the engine relies on is checked, because real EHR
+data is full of optional elements left out: every entry an object with a `resourceType`, and
+the elements deciding whether a record counts or still applies — `status`, a
+MedicationRequest's `intent`, a Condition's or allergy's `clinicalStatus`,
+`verificationStatus` and `abatementBoolean` — of a readable JSON type, since guessing them
+could count a record entered in error. Each problem names the entry. Any other element of the
+wrong JSON type is read as absent (plugin.candidacy.elements). Resources of types the engine
+does not read are ignored, records entered in error (or refuted, cancelled, not done, not
+taken) are dropped, the same resource delivered twice (overlapping pages) is kept once, and
+the order of the input never matters.
 A resource taken from a Bundle entry carries the entry's fullUrl as ``_fullUrl`` (not a FHIR
 element: FHIR's own underscore keys name primitive extensions such as ``_birthDate``), so
 ``urn:uuid:`` references resolve.
@@ -20,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.partial_dates import parse_partial_date
-from plugin.candidacy.record_status import is_void
+from plugin.candidacy.record_status import is_void, unreadable_status
 from plugin.errors import InputProblemError, Problem
 
 __all__ = [
@@ -97,7 +103,7 @@ class Chart:
         if not isinstance(reference, str) or not reference:
             return None
         if reference.startswith("#"):
-            for contained in (within or {}).get("contained") or ():
+            for contained in repeating((within or {}).get("contained")):
                 if isinstance(contained, Mapping) and contained.get("id") == reference[1:]:
                     return contained
             return None
@@ -182,7 +188,13 @@ def chart_from_resources(
             path = f"{_path(where, index, wrapped)}.resourceType"
             problems.append(Problem(path, "missing", "resourceType is required"))
             continue
-        if kind not in CHART_RESOURCE_TYPES or is_void(resource, kind):
+        if kind not in CHART_RESOURCE_TYPES:
+            continue
+        unreadable = unreadable_status(resource, kind)
+        if unreadable is not None:
+            problems.append(_unreadable_problem(resource, _path(where, index, wrapped), unreadable))
+            continue
+        if is_void(resource, kind):
             continue
         rid = resource.get("id")
         reference = f"{kind}/{rid}" if isinstance(rid, str) and rid else reference_of(resource)
@@ -209,6 +221,17 @@ def chart_from_resources(
 
 def _path(where: str, index: int, wrapped: bool) -> str:
     return f"{where}[{index}]" + (".resource" if wrapped else "")
+
+
+def _unreadable_problem(resource: Resource, path: str, unreadable: tuple[str, str]) -> Problem:
+    element, rule = unreadable
+    record = reference_of(resource) or str(resource["resourceType"])
+    return Problem(
+        f"{path}.{element}",
+        "type",
+        f"{record}: {element} must be {rule}; it decides whether the record counts (it may be "
+        "entered in error), so the chart cannot be assessed without reading it",
+    )
 
 
 def _grouped(kept: dict[str, Resource], anonymous: list[Resource]) -> dict[str, list[Resource]]:

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from plugin.candidacy.chart import Chart
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import main_concept_elements, main_concepts
 from plugin.candidacy.level_mentions import levels_in_concepts
 from plugin.candidacy.medication_courses import MedicationCourse, medication_courses
@@ -57,7 +58,7 @@ class _ConceptIndex:
                     text = concept.get("text")
                     texts: tuple[str, ...] = (text,) if type(text) is str else ()
                     systems: tuple[str, ...] = ()
-                    for coding in concept.get("coding") or ():
+                    for coding in repeating(concept.get("coding")):
                         if type(coding) is not dict and not isinstance(coding, Mapping):
                             continue
                         system = coding.get("system")
@@ -111,7 +112,7 @@ class AssessmentContext:
         texts: list[str] = []
         for concept in main_concepts(resource):
             texts.extend(concept_texts(concept))
-        for site in resource.get("bodySite") or ():
+        for site in repeating(resource.get("bodySite")):
             texts.extend(concept_texts(site))
         description = resource.get("description")
         if isinstance(description, str):
@@ -155,7 +156,7 @@ class AssessmentContext:
         regions = {
             region for region, terms in self.policy.regions.items() if terms.matches_text(*texts)
         }
-        concepts = [*main_concepts(resource), *(resource.get("bodySite") or ())]
+        concepts = [*main_concepts(resource), *repeating(resource.get("bodySite"))]
         regions.update(region_of(level) for level in levels_in_concepts(concepts))
         return frozenset(regions)
 

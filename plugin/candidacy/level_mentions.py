@@ -58,8 +58,9 @@ def levels_in_concepts(concepts: Iterable[Any]) -> tuple[str, ...]:
     found: set[str] = set()
     for concept in concepts:
         for coding in codings(concept):
-            if coding.get("system") == snomed and coding.get("code") in _disc_codes():
-                found.add(_disc_codes()[str(coding["code"])])
+            code = coding.get("code")
+            if type(code) is str and coding.get("system") == snomed and code in _disc_codes():
+                found.add(_disc_codes()[code])
         for text in concept_texts(concept):
             found.update(levels_in_text(text))
     return tuple(sorted(found, key=level_index))

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from plugin.candidacy.chart import Chart
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.partial_dates import PartialDate, add_months
 from plugin.candidacy.policy import DrugClass, Ingredient, Policy
 from plugin.candidacy.record_status import status
@@ -68,7 +69,7 @@ def medication_texts(resource: Mapping[str, Any], chart: Chart) -> list[str]:
         medication = chart.resolve(reference, within=resource)
         if medication is not None:
             texts.extend(concept_texts(medication.get("code")))
-            for ingredient in medication.get("ingredient") or ():
+            for ingredient in repeating(medication.get("ingredient")):
                 if isinstance(ingredient, Mapping):
                     texts.extend(concept_texts(ingredient.get("itemCodeableConcept")))
                     item = ingredient.get("itemReference")
@@ -134,7 +135,7 @@ def _validity(resource: Mapping[str, Any], which: str) -> PartialDate | None:
 
 
 def _bounds_duration_end(resource: Mapping[str, Any], start: PartialDate) -> PartialDate | None:
-    for dosage in resource.get("dosageInstruction") or ():
+    for dosage in repeating(resource.get("dosageInstruction")):
         timing_element = dosage.get("timing") if isinstance(dosage, Mapping) else None
         repeat = timing_element.get("repeat") if isinstance(timing_element, Mapping) else None
         if isinstance(repeat, Mapping):
@@ -157,6 +158,7 @@ def _supply_end(resource: Mapping[str, Any], start: PartialDate) -> PartialDate 
 
 _DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7}
 _MONTHS_PER_UNIT = {"mo": 1, "month": 1, "months": 1, "a": 12, "year": 12, "years": 12}
+_MONTHS_IN_CALENDAR = 12 * date.max.year
 
 
 def _duration_end(duration: Any, start: date, times: int) -> PartialDate | None:
@@ -168,8 +170,13 @@ def _duration_end(duration: Any, start: date, times: int) -> PartialDate | None:
         return None
     unit = str(duration.get("code") or duration.get("unit") or "").strip().lower()
     total = value * times
+    # A duration past the calendar's last day (JSON numbers have no limit) ends on that day.
     if unit in _DAYS_PER_UNIT:
-        return PartialDate.of(start + timedelta(days=round(total * _DAYS_PER_UNIT[unit])))
+        days = total * _DAYS_PER_UNIT[unit]
+        if days > (date.max - start).days:
+            return PartialDate.of(date.max)
+        return PartialDate.of(start + timedelta(days=round(days)))
     if unit in _MONTHS_PER_UNIT:
-        return PartialDate.of(add_months(start, round(total * _MONTHS_PER_UNIT[unit])))
+        months = min(total * _MONTHS_PER_UNIT[unit], _MONTHS_IN_CALENDAR)
+        return PartialDate.of(add_months(start, round(months)))
     return None

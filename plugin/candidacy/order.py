@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from plugin.candidacy.chart import Chart
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.level_mentions import levels_in_concepts
 from plugin.candidacy.value_sets import codings
 from plugin.errors import InputProblemError, Problem
@@ -115,8 +116,7 @@ def order_from_service_request(resource: Any) -> Order:
         raise OrderInvalidError(
             [Problem("code", "regions-disagree", "the codes name different spinal regions")]
         )
-    body_sites = resource.get("bodySite") or []
-    levels = levels_in_concepts(body_sites if isinstance(body_sites, list) else [])
+    levels = levels_in_concepts(repeating(resource.get("bodySite")))
     reference = f"ServiceRequest/{resource['id']}" if isinstance(resource.get("id"), str) else None
     return _checked(regions, levels, "bodySite", reference)
 

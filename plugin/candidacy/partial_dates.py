@@ -107,9 +107,14 @@ def _parsed(value: str) -> PartialDate | None:
 
 def add_months(day: date, months: int) -> date:
     """Calendar months later (earlier when negative), clamped to the month's last day:
-    2025-01-31 + 1 month = 2025-02-28."""
+    2025-01-31 + 1 month = 2025-02-28; and to the calendar's first or last day (years 1 to
+    9999): a chart may be dated 9999-12 and still be compared with today."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
     month += 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 

@@ -5,6 +5,10 @@ evidence of anything and are dropped before any criterion looks at the chart. Wh
 is *current* (an active condition, an allergy still held) is a separate question asked by the
 criteria that care about it — a resolved fusion-history condition still documents the fusion.
 Status codes are those of the R4 value sets named beside each entry.
+
+These elements decide whether a record counts, so one whose JSON type is wrong is not read as
+absent: a status that cannot be read might say "entered-in-error", and guessing would let such
+a record count. `unreadable_status` names it; the chart reports it as bad input.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from plugin.candidacy.value_sets import codings
 
-__all__ = ["clinical_status", "is_current", "is_void", "status"]
+__all__ = ["clinical_status", "is_current", "is_void", "status", "unreadable_status"]
 
 #: Resource status values meaning "did not happen" or "recorded in error".
 _VOID_STATUS: dict[str, frozenset[str]] = {
@@ -37,6 +41,9 @@ _VOID_VERIFICATION = frozenset({"entered-in-error", "refuted"})
 #: (condition-clinical: inactive, remission, resolved; allergyintolerance-clinical: inactive,
 #: resolved).
 _NOT_CURRENT = frozenset({"inactive", "remission", "resolved"})
+#: Resource types whose `intent` decides whether a record counts (a "proposal" does not).
+_INTENT_READ = frozenset({"MedicationRequest"})
+_CODED_STATUS = ("clinicalStatus", "verificationStatus")
 
 
 def status(resource: Mapping[str, Any]) -> str | None:
@@ -73,6 +80,59 @@ def is_void(resource: Mapping[str, Any], kind: str | None = None) -> bool:
     if kind in ("Condition", "AllergyIntolerance"):
         return _concept_code(resource.get("verificationStatus")) in _VOID_VERIFICATION
     return False
+
+
+def unreadable_status(resource: Mapping[str, Any], kind: str) -> tuple[str, str] | None:
+    """(element, what it must be) for the first status element whose JSON type is wrong: a
+    `status` or `intent` that is not a string, a `clinicalStatus` or `verificationStatus` not
+    a CodeableConcept of string codes, an `abatementBoolean` not a boolean. None when every
+    one is absent or readable. A chart holds thousands of records: a string status, the common
+    case, is decided first."""
+    value = resource.get("status")
+    # Types without a status element (Patient, Condition) do not read one.
+    if (
+        type(value) is not str
+        and value is not None
+        and _VOID_STATUS.get(kind)
+        and not isinstance(value, str)
+    ):
+        return ("status", "a code (a JSON string)")
+    if kind in _INTENT_READ:
+        intent = resource.get("intent")
+        if intent is not None and not isinstance(intent, str):
+            return ("intent", "a code (a JSON string)")
+    if kind == "Condition" or kind == "AllergyIntolerance":
+        for element in _CODED_STATUS:
+            wrong = _unreadable_concept(resource.get(element))
+            if wrong is not None:
+                return (f"{element}{wrong[0]}", wrong[1])
+        abated = resource.get("abatementBoolean")
+        if abated is not None and not isinstance(abated, bool):
+            return ("abatementBoolean", "true or false")
+    return None
+
+
+def _unreadable_concept(concept: object) -> tuple[str, str] | None:
+    """(path below a status CodeableConcept, what it must be) for a part whose JSON type is
+    wrong — "" for the concept itself, ".coding[1].code"; None when the concept is absent or
+    readable as `_concept_code` reads it."""
+    if concept is None:
+        return None
+    if not isinstance(concept, Mapping):
+        return ("", "a CodeableConcept (a JSON object)")
+    coding = concept.get("coding")
+    if coding is not None and not isinstance(coding, list):
+        return (".coding", "a list of Codings")
+    for index, item in enumerate(coding or ()):
+        if not isinstance(item, Mapping):
+            return (f".coding[{index}]", "a Coding (a JSON object)")
+        code = item.get("code")
+        if code is not None and not isinstance(code, str):
+            return (f".coding[{index}].code", "a code (a JSON string)")
+    text = concept.get("text")
+    if text is not None and not isinstance(text, str):
+        return (".text", "a JSON string")
+    return None
 
 
 def is_current(resource: Mapping[str, Any]) -> bool:

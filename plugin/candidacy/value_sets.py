@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
+from plugin.candidacy.elements import repeating
 from plugin.terminology import standard_codes, system_url
 
 __all__ = [
@@ -60,10 +61,11 @@ def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def codings(concept: Any) -> Iterator[Mapping[str, Any]]:
-    """The codings of a CodeableConcept dict, skipping anything that is not an object."""
-    if isinstance(concept, Mapping):
-        for coding in concept.get("coding") or ():
-            if isinstance(coding, Mapping):
+    """The codings of a CodeableConcept dict, skipping anything that is not an object (a
+    `coding` that is not a list reads as none)."""
+    if type(concept) is dict or isinstance(concept, Mapping):
+        for coding in repeating(concept.get("coding")):
+            if type(coding) is dict or isinstance(coding, Mapping):
                 yield coding
 
 
@@ -148,7 +150,8 @@ class ValueSet(BaseModel):
         return not self.codes and not self.text
 
     def has_code(self, system: object, code: object) -> bool:
-        return (system, code) in self.code_keys
+        # Only strings are codes; a list or an object in their place could not even be looked up.
+        return type(system) is str and type(code) is str and (system, code) in self.code_keys
 
     def matches_text(self, *texts: str | None) -> bool:
         pattern = self._pattern
@@ -162,7 +165,9 @@ class ValueSet(BaseModel):
         coded = False
         for coding in codings(concept):
             system = coding.get("system")
-            if (system, coding.get("code")) in self.code_keys:
+            if type(system) is not str:
+                continue  # no system (or not a string): the code means nothing to a value set
+            if self.has_code(system, coding.get("code")):
                 return True
             coded = coded or system in self.coded_systems
         return not coded and self.matches_text(*concept_texts(concept))
@@ -173,7 +178,7 @@ class ValueSet(BaseModel):
     def matched_code(self, concept: Any) -> tuple[str, str] | None:
         """(system URL, code) of the first listed coding in the concept, if any."""
         for coding in codings(concept):
-            key = (coding.get("system"), coding.get("code"))
-            if key in self.code_keys:
-                return (str(key[0]), str(key[1]))
+            system, code = coding.get("system"), coding.get("code")
+            if type(system) is str and type(code) is str and (system, code) in self.code_keys:
+                return (system, code)
         return None

@@ -127,3 +127,37 @@ def test_entries_without_a_resource_are_skipped() -> None:
         {"resourceType": "Bundle", "entry": [{"request": {"method": "DELETE"}}]}
     )
     assert chart.resources == ()
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        (
+            {"resourceType": "Observation", "id": "o1", "status": {"code": "entered-in-error"}},
+            "entry[1].resource.status",
+        ),
+        (
+            {"resourceType": "Condition", "id": "c1", "verificationStatus": {"coding": 5}},
+            "entry[1].resource.verificationStatus.coding",
+        ),
+    ],
+)
+def test_an_unreadable_status_is_bad_input_naming_record_and_element(
+    resource: dict[str, Any], field: str
+) -> None:
+    # It might say "entered-in-error": reading it as absent would count the record.
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, {"resource": resource}],
+    }
+    with pytest.raises(ChartInvalidError) as caught:
+        chart_from_json(bundle)
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.rule) == (field, "type")
+    assert problem.message.startswith(f"{resource['resourceType']}/{resource['id']}: ")
+
+
+def test_contained_resources_of_the_wrong_type_resolve_to_nothing() -> None:
+    request = {"resourceType": "MedicationRequest", "id": "m1", "contained": 5}
+    chart = chart_from_resources([request])
+    assert chart.resolve("#med", within=request) is None

@@ -12,6 +12,7 @@ from plugin.candidacy import Order, chart_from_resources, default_policy
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import main_concepts
 from plugin.candidacy.value_sets import ValueSet
+from plugin.study.levels import Region
 from tests.candidacy.chart_builder import LOINC, SNOMED, TODAY, patient
 
 POLICY = default_policy()
@@ -76,3 +77,18 @@ def test_indexed_matching_equals_matching_each_record(observations: list[dict[st
             r for r in chart.of_type("Observation") if value_set.matches_any(main_concepts(r))
         ]
         assert context.matching("Observation", value_set) == expected
+
+
+def test_concepts_and_body_sites_of_the_wrong_type_read_as_absent() -> None:
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "code": {"coding": 5, "text": "Low back pain"},
+        "bodySite": 5,
+    }
+    lab = {"resourceType": "Observation", "id": "o1", "code": {"coding": {"code": "98979-8"}}}
+    chart = chart_from_resources([patient(), condition, lab])
+    context = AssessmentContext(chart, Order(), POLICY, frozenset(), TODAY)
+    assert context.texts_of(condition) == ["Low back pain"]
+    assert context.regions_of(condition) == frozenset({Region.LUMBAR})  # from its words
+    assert context.matching("Observation", POLICY.labs[0].value_set) == []

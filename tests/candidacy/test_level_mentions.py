@@ -28,3 +28,13 @@ def test_levels_in_text(text: str, levels: tuple[str, ...]) -> None:
 def test_snomed_disc_codes_name_their_disc() -> None:
     concept = {"coding": [{"system": "http://snomed.info/sct", "code": "84020006"}]}
     assert levels_in_concepts([concept, {"text": "L5-S1"}]) == ("L4-L5", "L5-S1")
+
+
+def test_codes_of_the_wrong_type_name_no_level() -> None:
+    snomed = "http://snomed.info/sct"
+    sites = [
+        {"coding": [{"system": snomed, "code": {"x": 1}}], "text": "L4-5"},
+        {"coding": [{"system": snomed, "code": ["x"]}]},
+        {"coding": 5},
+    ]
+    assert levels_in_concepts(sites) == ("L4-L5",)

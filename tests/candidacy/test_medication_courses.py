@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from plugin.candidacy import chart_from_resources
-from plugin.candidacy.medication_courses import MedicationCourse, medication_courses
+from plugin.candidacy.medication_courses import (
+    MedicationCourse,
+    medication_courses,
+    medication_texts,
+)
 from plugin.candidacy.policy_file import default_policy
 from tests.candidacy.chart_builder import TODAY, med_request, med_statement
 
@@ -80,3 +84,28 @@ def test_brand_names_and_plurals_match_the_ingredient() -> None:
     (course,) = courses(med_statement("Eliquis tablets", "e", start="2025-01-01"))
     assert course.ingredient.name == "apixaban"
     assert courses(med_statement("Vitamin D3", "v", start="2025-01-01")) == []
+
+
+def test_dosage_and_ingredients_of_the_wrong_type_read_as_absent() -> None:
+    request = med_request("apixaban 5 mg", "a", authored="2025-01-02")
+    request["dosageInstruction"] = 5
+    (course,) = courses(request)
+    assert span(course) == ("2025-01-02", None, True, "2025-06-15")
+    medication = {"resourceType": "Medication", "id": "med", "ingredient": 5}
+    by_reference = {
+        "resourceType": "MedicationRequest",
+        "id": "b",
+        "status": "active",
+        "intent": "order",
+        "medicationReference": {"reference": "Medication/med", "display": "naproxen"},
+    }
+    assert medication_texts(by_reference, chart_from_resources([medication])) == ["naproxen"]
+
+
+def test_a_supply_past_the_calendar_ends_on_its_last_day() -> None:
+    # JSON numbers have no limit; a date has.
+    for value, unit in ((10**30, "d"), (1e300, "wk"), (1e300, "mo")):
+        request = med_request("naproxen", "n", status="completed", authored="2025-01-02")
+        request["dispenseRequest"] = {"expectedSupplyDuration": {"value": value, "code": unit}}
+        (course,) = courses(request)
+        assert span(course)[1] == "9999-12-31"

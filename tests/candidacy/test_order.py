@@ -53,6 +53,10 @@ def request(
         ),
         ([(LOINC, "24927-6")], [{"text": "L4-5, L5-S1"}], Region.LUMBAR, ("L4-L5", "L5-S1")),
         ([(CPT, "62290")], [{"text": "T12-L1"}], Region.LUMBAR, ("T12-L1",)),  # thoracolumbar
+        # Body sites of the wrong JSON type read as absent.
+        ([(CPT, "62290")], [{"coding": [{"system": SNOMED, "code": {"x": 1}}]}], Region.LUMBAR, ()),
+        ([(CPT, "62290")], [{"coding": 5}], Region.LUMBAR, ()),
+        ([(CPT, "62290")], 5, Region.LUMBAR, ()),
     ],
 )
 def test_region_and_levels_from_a_service_request(

@@ -120,3 +120,10 @@ def test_the_day_fast_path_reads_dates_as_the_general_pattern(value: str) -> Non
     parsed = parse_partial_date(value)
     reading = None if parsed is None else (parsed.earliest, parsed.latest, parsed.text)
     assert reading == _general_reading(value)
+
+
+def test_months_past_the_calendar_stop_at_its_ends() -> None:
+    # A chart may be dated 9999-12 (some EHRs' "no end") and still be compared with today.
+    assert add_months(date(9999, 12, 1), 12) == date.max
+    assert add_months(date(1, 2, 1), -3) == date.min
+    assert add_months(date(9999, 11, 30), 1) == date(9999, 12, 30)

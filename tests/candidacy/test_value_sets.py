@@ -59,3 +59,26 @@ def test_listed_means_present_in_standard_codes() -> None:
     assert CodeRef(system="loinc", code="98979-8").listed()
     assert not CodeRef(system="loinc", code="1234-5").listed()
     assert CodeRef(system="urn:oid:1.2.3", code="anything").listed()  # not governed
+
+
+@pytest.mark.parametrize(
+    "concept",
+    [
+        {"coding": 5, "text": "eGFR"},
+        {"coding": {"system": LOINC, "code": "98979-8"}, "text": "eGFR"},
+        {"coding": [5, "x"], "text": "eGFR"},
+        {"coding": [{"system": [LOINC], "code": "2160-0"}], "text": "eGFR"},
+        {"coding": [{"system": {"x": 1}, "code": "2160-0"}], "text": "eGFR"},
+    ],
+)
+def test_codings_of_the_wrong_type_read_as_absent(concept: dict[str, object]) -> None:
+    # No readable coding in a listed system: the words decide, as for a concept without one.
+    assert EGFR.matches_concept(concept)
+    assert EGFR.matched_code(concept) is None
+
+
+def test_a_code_of_the_wrong_type_matches_nothing() -> None:
+    concept = {"coding": [{"system": LOINC, "code": ["98979-8"]}]}
+    assert not EGFR.matches_concept(concept)
+    assert EGFR.matched_code(concept) is None
+    assert not EGFR.has_code(LOINC, {"code": "98979-8"})

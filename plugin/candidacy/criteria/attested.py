@@ -37,7 +37,9 @@ def assess_attested(
             id=criterion.id,
             title=criterion.title,
             status=CriterionStatus.MET,
-            explanation=f"The ordering physician attests: {lowered}.",
+            # The engine is told that the attestation was given, not who gave it: the app
+            # records and names the person.
+            explanation=f"Attested in the app: {lowered}.",
             evidence=shown,
         )
     return CriterionAssessment(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from plugin.candidacy.assessment import CriterionAssessment, CriterionStatus, Evidence
 from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import evidence, main_concepts
 from plugin.candidacy.partial_dates import PartialDate, add_months, duration_words
 from plugin.candidacy.phrases import months, named
@@ -90,7 +91,8 @@ def assess_recent_imaging(
         )
 
     attest_part = (
-        f"; the ordering physician attests: {attestation[:1].lower()}{attestation[1:]}"
+        # Not "the physician attests": the engine knows an attestation was given, not by whom.
+        f"; attested in the app: {attestation[:1].lower()}{attestation[1:]}"
         if attested and attestation
         else ""
     )
@@ -110,7 +112,7 @@ def assess_recent_imaging(
             return result(CriterionStatus.MET, f"{found}{attest_part}.")
         return result(
             CriterionStatus.UNKNOWN,
-            f"{found}, but the physician has not attested that it does not explain the pain.",
+            f"{found}, but it has not been attested that it does not explain the pain.",
             need_attest,
         )
     if possible:
@@ -180,7 +182,7 @@ def _region(
     texts = [text for concept in concepts for text in concept_texts(concept)]
     if isinstance(resource.get("description"), str):
         texts.append(resource["description"])
-    for series in resource.get("series") or ():
+    for series in repeating(resource.get("series")):
         if isinstance(series, Mapping):
             if isinstance(series.get("description"), str):
                 texts.append(series["description"])

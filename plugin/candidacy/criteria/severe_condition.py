@@ -14,6 +14,7 @@ from typing import Any
 
 from plugin.candidacy.assessment import CriterionAssessment, CriterionStatus
 from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import evidence
 from plugin.candidacy.phrases import listing, named
 from plugin.candidacy.policy import NoSevereConditionCriterion
@@ -77,7 +78,7 @@ def assess_severe_condition(
 
 def _words(context: AssessmentContext, condition: Resource) -> list[str]:
     texts = context.texts_of(condition) + concept_texts(condition.get("severity"))
-    for note in condition.get("note") or ():
+    for note in repeating(condition.get("note")):
         if isinstance(note, Mapping) and isinstance(note.get("text"), str):
             texts.append(note["text"])
     return texts

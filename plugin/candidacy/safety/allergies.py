@@ -13,6 +13,7 @@ from typing import Any
 
 from plugin.candidacy.assessment import SafetyItem, SafetyKind
 from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import evidence
 from plugin.candidacy.phrases import listing, named
 from plugin.candidacy.record_status import is_current
@@ -46,7 +47,7 @@ def allergy_items(context: AssessmentContext) -> list[SafetyItem]:
 
 def _substances(allergy: Resource) -> list[Any]:
     concepts = [allergy.get("code")]
-    for reaction in allergy.get("reaction") or ():
+    for reaction in repeating(allergy.get("reaction")):
         if isinstance(reaction, Mapping):
             concepts.append(reaction.get("substance"))
     return [c for c in concepts if isinstance(c, Mapping)]
@@ -65,9 +66,9 @@ def _described(allergy: Resource) -> str:
         parts.append(criticality)
     manifestations = [
         text
-        for reaction in allergy.get("reaction") or ()
+        for reaction in repeating(allergy.get("reaction"))
         if isinstance(reaction, Mapping)
-        for concept in reaction.get("manifestation") or ()
+        for concept in repeating(reaction.get("manifestation"))
         for text in concept_texts(concept)[:1]
     ]
     text = ", ".join(parts)

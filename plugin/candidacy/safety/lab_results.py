@@ -8,6 +8,7 @@ lists for the lab (UCUM code or unit text); the value is converted into the lab'
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -139,7 +140,13 @@ def _read(observation: Resource, lab: Lab) -> _Reading:
         return _Reading(
             None, None, f"its unit {shown!r} is not one the policy knows for {lab.title}"
         )
-    return _Reading(float(raw) * factor, comparator, None)
+    try:
+        value = float(raw) * factor
+    except OverflowError:  # an integer beyond any float: JSON numbers have no limit
+        value = math.inf
+    if not math.isfinite(value):
+        return _Reading(None, None, "the value is too large to be a result")
+    return _Reading(value, comparator, None)
 
 
 def meets(threshold: Threshold, result: LabResult) -> bool | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from plugin.candidacy.assessment import SafetyItem, SafetyKind
 from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import evidence, main_concepts
 from plugin.candidacy.level_mentions import levels_in_concepts
 from plugin.candidacy.phrases import listing, named
@@ -119,7 +120,7 @@ def _fusions(context: AssessmentContext) -> list[_Fusion]:
         spinal = rules.spinal_procedures.matches_text(*texts)
         if not spinal and not rules.procedures.matches_text(*texts):
             continue
-        concepts = [*main_concepts(resource), *(resource.get("bodySite") or ())]
+        concepts = [*main_concepts(resource), *repeating(resource.get("bodySite"))]
         levels = levels_in_concepts(concepts)
         regions = context.regions_of(resource) | {region_of(level) for level in levels}
         if not spinal and not levels and not regions:

@@ -20,7 +20,7 @@ REFERRAL = {
 def test_attested_is_met() -> None:
     result = assess(good_lumbar_chart()).criterion(ID)
     assert result.status is CriterionStatus.MET
-    assert result.explanation.startswith("The ordering physician attests: a surgical")
+    assert result.explanation.startswith("Attested in the app: a surgical")
 
 
 def test_chart_evidence_is_shown_but_does_not_decide() -> None:

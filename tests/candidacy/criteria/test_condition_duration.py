@@ -120,3 +120,9 @@ def test_a_site_can_read_absence_as_not_met() -> None:
     site["criteria"][0]["when_absent"] = "not-met"
     result = pain(policy=parse_policy(site))
     assert result.status is CriterionStatus.NOT_MET
+
+
+def test_an_onset_at_the_calendars_end_is_not_met_without_error() -> None:
+    result = pain(condition("Low back pain", "c", onset="9999-12-31"))
+    assert result.status is CriterionStatus.NOT_MET
+    assert result.resolve == "Re-assess when the pain has lasted 3 months (from 9999-12-31)."

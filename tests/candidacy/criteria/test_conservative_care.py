@@ -185,3 +185,13 @@ def test_no_care_at_all_is_unknown() -> None:
         "Attach the records of conservative care (physical therapy and medication (NSAID or "
         "analgesic)) with their dates."
     )
+
+
+def test_care_ending_at_the_calendars_end_is_merged_without_error() -> None:
+    # Some EHRs chart an open course as ending 9999-12-31.
+    result = care(
+        *pt_sessions(150, 12),
+        med_statement("naproxen", "nap", status="completed", start=ago(150), end="9999-12-31"),
+        med_statement("ibuprofen", "ibu", status="completed", start=ago(100), end=ago(50)),
+    )
+    assert result.status is CriterionStatus.MET

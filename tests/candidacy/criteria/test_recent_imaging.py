@@ -32,7 +32,7 @@ def test_met_with_the_study_its_age_and_the_attestation() -> None:
     assert result.status is CriterionStatus.MET
     assert result.explanation == (
         "MRI lumbar spine (DiagnosticReport/mri-1) on 2025-04-06 is 10 weeks old, within 12 "
-        "months; the ordering physician attests: imaging does not explain the patient's pain."
+        "months; attested in the app: imaging does not explain the patient's pain."
     )
     assert result.evidence[0].value == "L4-L5 disc degeneration with an annular fissure."
 
@@ -57,6 +57,9 @@ def test_without_the_attestation_the_criterion_is_unknown() -> None:
     result = imaging(mri_report(when="2025-04-06"), attest=("decision-hinges",))
     assert result.status is CriterionStatus.UNKNOWN
     assert result.resolve == "Attest that imaging does not explain the patient's pain."
+    assert result.explanation.endswith(
+        ", but it has not been attested that it does not explain the pain."
+    )
 
 
 def test_an_mri_of_the_spine_without_region_counts_for_any_region() -> None:
@@ -103,3 +106,20 @@ def test_a_site_can_read_absence_as_not_met() -> None:
     site = copy.deepcopy(json.loads(policy_path().read_text(encoding="utf-8")))
     site["criteria"][2]["when_absent"] = "not-met"
     assert imaging(policy=parse_policy(site)).status is CriterionStatus.NOT_MET
+
+
+def test_series_of_the_wrong_type_read_as_absent() -> None:
+    study = {
+        "resourceType": "ImagingStudy",
+        "id": "is1",
+        "status": "available",
+        "subject": {"reference": PATIENT},
+        "started": "2025-05-01T09:00:00Z",
+        "series": 5,
+    }
+    result = imaging(study)  # no spine MRI is read from it
+    assert result.explanation.startswith("No lumbar spine MRI is in the chart")
+
+
+def test_a_study_dated_at_the_calendars_end_is_compared_without_error() -> None:
+    assert imaging(mri_report(when="9999-12")).status is CriterionStatus.MET

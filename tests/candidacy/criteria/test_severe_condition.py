@@ -31,3 +31,9 @@ def test_severity_from_text(kwargs: dict[str, str], status: CriterionStatus) -> 
     text = kwargs.pop("text")
     chart = [*good_lumbar_chart(), condition(text, "st", onset=ago(300), **kwargs)]  # type: ignore[arg-type]
     assert assess(chart).criterion(ID).status is status
+
+
+def test_notes_of_the_wrong_type_read_as_absent() -> None:
+    stenosis = condition("Lumbar spinal stenosis", "st", onset=ago(300))
+    stenosis["note"] = 5
+    assert assess([*good_lumbar_chart(), stenosis]).criterion(ID).status is CriterionStatus.UNKNOWN

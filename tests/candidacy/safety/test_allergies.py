@@ -38,3 +38,16 @@ def test_one_item_per_rule_with_every_allergy_behind_it() -> None:
         "AllergyIntolerance/a1",
         "AllergyIntolerance/a2",
     ]
+
+
+def test_reactions_of_the_wrong_type_read_as_absent() -> None:
+    resource = allergy("a3", snomed="293637006")
+    resource["reaction"] = {"substance": concept("Iohexol")}
+    with_manifestation = allergy("a4", snomed="293637006")
+    with_manifestation["reaction"] = [{"manifestation": 5}]
+    item = next(
+        i
+        for i in assess([*good_lumbar_chart(), resource, with_manifestation]).safety
+        if i.id == "allergy-contrast"
+    )
+    assert "reaction:" not in item.explanation

@@ -147,3 +147,9 @@ def test_a_result_is_dated_as_its_effective_time_says(dates: dict[str, Any]) -> 
     expected = timing(resource).start or recorded_date(resource)
     assert expected is not None
     assert read(resource).when == expected
+
+
+def test_a_value_beyond_any_float_cannot_be_read() -> None:
+    # JSON numbers have no limit: Python's decoder keeps 10**400 whole.
+    result = read(observation("e", loinc="98979-8", when="2025-06-01", value=10**400))
+    assert (result.value, result.problem) == (None, "the value is too large to be a result")

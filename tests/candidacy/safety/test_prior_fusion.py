@@ -58,3 +58,11 @@ def test_a_history_condition_without_levels_joins_the_known_fusion() -> None:
 def test_a_fusion_not_done_is_ignored() -> None:
     planned = procedure("fus", text="Lumbar fusion L4-L5", performed=ago(10), status="preparation")
     assert fusion_items(planned, order=Order(region=Region.LUMBAR, levels=("L4-L5",))) == []
+
+
+def test_body_sites_of_the_wrong_type_read_as_absent() -> None:
+    fusion = procedure("f1", text="Lumbar fusion", performed=ago(900))
+    fusion["bodySite"] = 5
+    assert fusion_items(fusion, order=Order(region=Region.LUMBAR, levels=("L4-L5",))) == [
+        ("prior-fusion-f1", "action")
+    ]
