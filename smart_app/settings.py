@@ -6,6 +6,7 @@ Built by `load_settings`, never at import time, and injected where needed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -52,6 +53,28 @@ def _base_url(value: str) -> str:
     if parts.query or parts.fragment:
         raise ValueError("must not have a query or fragment")
     return value.rstrip("/")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _public_url(value: str) -> str:
+    url = _base_url(value)
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        # Sessions, tokens and CDS calls reach us here: TLS except on the loopback host
+        # (development and the sandbox), as CDS Hooks 2.0 and SMART require.
+        raise ValueError(
+            f"must use https outside the loopback host (got {value!r}); plain http is for "
+            "development on localhost or 127.0.0.1 only"
+        )
+    return url
 
 
 class EhrRegistration(BaseModel):
@@ -127,7 +150,7 @@ class Settings(BaseSettings):
     cds_client: list[CdsClientRegistration] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    _check_public_url = field_validator("public_url")(classmethod(lambda cls, v: _base_url(v)))
+    _check_public_url = field_validator("public_url")(classmethod(lambda cls, v: _public_url(v)))
 
     @model_validator(mode="before")
     @classmethod
@@ -145,13 +168,22 @@ class Settings(BaseSettings):
             if registration.iss in seen:
                 raise ValueError(f"ehr iss {registration.iss!r} is registered twice")
             seen.add(registration.iss)
+        # A CDS client is found by its iss: a second registration could never be used.
+        clients: set[str] = set()
+        for client in self.cds_client:
+            if client.iss in clients:
+                raise ValueError(
+                    f"cds_client iss {client.iss!r} is registered twice; give each CDS client "
+                    "one registration"
+                )
+            clients.add(client.iss)
         return self
 
     @property
     def cookie_secure(self) -> bool:
         """Secure cookies everywhere except plain http on the loopback host (development)."""
         parts = urlsplit(self.public_url)
-        return not (parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1"))
+        return not (parts.scheme == "http" and _is_loopback(parts.hostname))
 
     def ehr_for_iss(self, iss: str) -> EhrRegistration | None:
         wanted = iss.rstrip("/")

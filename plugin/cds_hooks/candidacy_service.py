@@ -130,7 +130,7 @@ class CandidacyService:
         return prepared
 
     def _respond(self, prepared: _Prepared, resources: list[Mapping[str, Any]]) -> dict[str, Any]:
-        chart = self._chart(prepared.call, resources)
+        chart = self._chart(resources)
         today = today_utc(self.clock)
         known = [a.id for a in self.policy.attestations]
         cards = list(prepared.cards)
@@ -155,23 +155,12 @@ class CandidacyService:
     def _uuid_kw(self) -> dict[str, Callable[[], str]]:
         return {} if self.new_uuid is None else {"new_uuid": self.new_uuid}
 
-    def _chart(self, call: HookRequest, resources: list[Mapping[str, Any]]) -> Chart:
+    def _chart(self, resources: list[Mapping[str, Any]]) -> Chart:
+        # Every resource is already known to be about context.patientId (`same_patient`).
         try:
-            chart = chart_from_resources(resources)
+            return chart_from_resources(resources)
         except ChartInvalidError as error:
             raise CdsRequestInvalidError(_as_prefetch_problems(error.problems)) from None
-        patient = chart.patient
-        if patient is not None and patient.get("id") not in (None, call.context.patient_id):
-            raise CdsRequestInvalidError(
-                [
-                    Problem(
-                        "prefetch.patient",
-                        "same-patient",
-                        "the chart's Patient is not context.patientId",
-                    )
-                ]
-            )
-        return chart
 
 
 @dataclass(slots=True)
@@ -195,4 +184,6 @@ class _Pending:
 
 
 def _as_prefetch_problems(problems: Sequence[Problem]) -> list[Problem]:
-    return [Problem(f"prefetch: {p.field}", p.rule, p.message) for p in problems]
+    # The chart names a record by its reference, not by where it came in the request: the
+    # issue points at the prefetch as a whole and says which record in its message.
+    return [Problem("prefetch", p.rule, str(p)) for p in problems]

@@ -8,7 +8,12 @@ fraction of the round trips a CDS call can afford.
 
 When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
 refuses or would need more pages than we read inside a CDS call) the call is answered 412
-(CDS Hooks 2.0 §Prefetch Template). The token is used for this call only and never stored.
+(CDS Hooks 2.0 §Prefetch Template), saying for each key why it had to be fetched. The token is
+used for this call only and never stored.
+
+Every record, prefetched or fetched, must be about context.patientId (`same_patient`): another
+patient's record in the prefetch is a malformed call (400); in the FHIR server's answer, data
+we cannot use (412).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, FhirSearch, ren
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import HookRequest
 from plugin.cds_hooks.prefetch import read_prefetch
+from plugin.cds_hooks.same_patient import fetched_mismatches, prefetch_problems
 from smart_app.fhir_client import FhirClient, RetryPolicy, SearchQuery, StaticTokenSource
 from smart_app.fhir_errors import FhirError, FhirNotFound
 from smart_app.search_in_parts import search_in_parts
@@ -105,9 +111,12 @@ def read_prefetched(
     queries: Sequence[ChartQuery], call: HookRequest
 ) -> tuple[dict[str, tuple[Resource, ...]], list[ChartQuery]]:
     """What the prefetch answers, by key, and the queries it leaves to fetch (no I/O).
-    Raises CdsRequestInvalidError naming every malformed prefetch value."""
+    Raises CdsRequestInvalidError naming every malformed prefetch value and every key holding
+    another patient's records; ChartUnavailableError, saying why each key must be fetched,
+    when there is no fhirServer to fetch from."""
     answers: dict[str, tuple[Resource, ...]] = {}
     missing: list[ChartQuery] = []
+    reasons: dict[str, list[str]] = {}
     problems = []
     for query in queries:
         reading = read_prefetch(query, call.prefetch)
@@ -117,12 +126,15 @@ def read_prefetched(
             answers[query.key] = reading.resources
         else:
             missing.append(query)
+            reasons.setdefault(reading.fetch_because or "not prefetched", []).append(query.key)
+    problems += prefetch_problems(call.prefetch, answers, call.context.patient_id)
     if problems:
         raise CdsRequestInvalidError(problems)
     if missing and (call.fhir_server is None or call.fhir_authorization is None):
+        why = "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in reasons.items())
         raise ChartUnavailableError(
             tuple(q.key for q in missing),
-            "not prefetched, and the request gives no fhirServer and fhirAuthorization",
+            f"{why} — and the request gives no fhirServer and fhirAuthorization to fetch them",
         )
     return answers, missing
 
@@ -146,9 +158,17 @@ async def fetch_missing(
     `today` ends the date windows a long search is read in (default: today in UTC)."""
     if not missing:
         return {}
-    return await _fetch_all(
+    answers = await _fetch_all(
         missing, call, http, policy or RetryPolicy.for_cds(), today or datetime.now(UTC).date()
     )
+    mismatches = fetched_mismatches(answers, call.context.patient_id)
+    if mismatches:
+        # The request is not at fault: the FHIR server's answer cannot be this patient's chart.
+        raise ChartUnavailableError(
+            tuple(m.key for m in mismatches),
+            "the FHIR server returned records about another patient than context.patientId",
+        )
+    return answers
 
 
 async def gather_chart(

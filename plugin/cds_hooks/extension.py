@@ -26,6 +26,7 @@ from plugin.conformance.canonicals import (
     base_definition_url,
     value_set_url,
 )
+from plugin.errors import Problem
 from plugin.terminology import CANONICAL_BASE, PRODUCT_CODE_SYSTEMS
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "attestations_on",
     "candidacy_extension",
     "candidacy_extension_definition",
+    "extension_problems",
     "with_candidacy_extension",
 ]
 
@@ -59,6 +61,37 @@ def candidacy_extension(assessment: Assessment) -> dict[str, Any]:
 
 def _ours(extension: Any) -> bool:
     return isinstance(extension, Mapping) and extension.get("url") == CANDIDACY_EXTENSION_URL
+
+
+def _extension_list_problems(value: Any, path: str) -> list[Problem]:
+    if not isinstance(value, list):
+        return [Problem(path, "type", "must be an array of Extension objects")]
+    return [
+        Problem(f"{path}[{index}]", "type", "must be an Extension object with a url")
+        for index, item in enumerate(value)
+        if not isinstance(item, Mapping) or not isinstance(item.get("url"), str)
+    ]
+
+
+def extension_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
+    """What in `resource`'s extensions this module could not read (FHIR JSON: an array of
+    objects, each with a url; ours holds an array of sub-extensions), each named from `path`,
+    the resource's place in the request."""
+    if "extension" not in resource:
+        return []
+    extensions = resource["extension"]
+    where = f"{path}.extension"
+    if extensions is None:
+        return [Problem(where, "not-null", "must not be null (leave the field out instead)")]
+    problems = _extension_list_problems(extensions, where)
+    if problems:
+        return problems
+    for index, extension in enumerate(extensions):
+        if _ours(extension) and "extension" in extension:
+            problems += _extension_list_problems(
+                extension["extension"], f"{where}[{index}].extension"
+            )
+    return problems
 
 
 def with_candidacy_extension(

@@ -76,7 +76,21 @@ def _timestamp(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first representable UTC
+        return None
+
+
+def _nulls(data: Mapping[str, Any], path: str, problems: list[Problem]) -> set[str]:
+    """The members of `data` sent as JSON null, each a problem: CDS Hooks (like FHIR JSON)
+    leaves an absent value out rather than sending null."""
+    found = {name for name, value in data.items() if value is None}
+    problems.extend(
+        Problem(f"{path}.{name}", "not-null", "must not be null (leave the field out instead)")
+        for name in sorted(found)
+    )
+    return found
 
 
 def _optional_text(
@@ -96,19 +110,21 @@ def _override_reason(value: Any, path: str, problems: list[Problem]) -> Override
         problems.append(Problem(path, "type", "must be an object"))
         return None
     before = len(problems)
+    _nulls(value, path, problems)
     reason = value.get("reason")
     system = code = display = None
     if reason is not None:
         if not isinstance(reason, dict):
             problems.append(Problem(f"{path}.reason", "type", "must be a Coding object"))
         else:
+            _nulls(reason, f"{path}.reason", problems)
             system = _optional_text(reason, "system", f"{path}.reason.system", problems)
             code = _optional_text(reason, "code", f"{path}.reason.code", problems)
             display = _optional_text(reason, "display", f"{path}.reason.display", problems)
             if code is None and "code" not in reason:
                 problems.append(Problem(f"{path}.reason.code", "required", "is required"))
     comment = _optional_text(value, "userComment", f"{path}.userComment", problems)
-    if reason is None and comment is None and "userComment" not in value:
+    if "reason" not in value and "userComment" not in value:
         problems.append(Problem(path, "cds-fb-3", "must hold a reason, a userComment, or both"))
     if len(problems) > before:
         return None
@@ -120,11 +136,12 @@ def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None
         problems.append(Problem(path, "type", "must be an object"))
         return None
     before = len(problems)
+    nulls = _nulls(value, path, problems)  # each reported once, as null
     card = value.get("card")
-    if not _uuid(card):
+    if not _uuid(card) and "card" not in nulls:
         problems.append(Problem(f"{path}.card", "uuid", "must be the card's uuid"))
     outcome = value.get("outcome")
-    if outcome not in OUTCOMES:
+    if outcome not in OUTCOMES and "outcome" not in nulls:
         problems.append(Problem(f"{path}.outcome", "cds-fb-1", "must be accepted or overridden"))
     accepted: list[str] = []
     suggestions = value.get("acceptedSuggestions")
@@ -144,7 +161,7 @@ def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None
                     )
                 else:
                     accepted.append(ident)
-    if outcome == "accepted" and not accepted and suggestions is None:
+    if outcome == "accepted" and not accepted and "acceptedSuggestions" not in value:
         problems.append(
             Problem(
                 f"{path}.acceptedSuggestions",
@@ -160,7 +177,7 @@ def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None
     if value.get("overrideReason") is not None:
         reason = _override_reason(value["overrideReason"], f"{path}.overrideReason", problems)
     timestamp = _timestamp(value.get("outcomeTimestamp"))
-    if timestamp is None:
+    if timestamp is None and "outcomeTimestamp" not in nulls:
         problems.append(
             Problem(
                 f"{path}.outcomeTimestamp",

@@ -58,7 +58,7 @@ class HookContext:
     patient_id: str
     encounter_id: str | None
     draft_orders: tuple[Mapping[str, Any], ...]  # the draftOrders Bundle's resources
-    selections: tuple[str, ...] | None = None  # order-select only
+    selections: tuple[str, ...] | None = None  # order-select only; None: every draft in focus
 
     def prefetch_tokens(self) -> dict[str, str]:
         """Context fields usable as prefetch tokens (root-level strings the hook marks so)."""
@@ -265,11 +265,15 @@ def _draft_orders(check: _Checker, context: Mapping[str, Any]) -> tuple[Mapping[
 
 def _selections(
     check: _Checker, context: Mapping[str, Any], drafts: tuple[Mapping[str, Any], ...]
-) -> tuple[str, ...]:
+) -> tuple[str, ...] | None:
+    """The selected orders; None when the client sends no selections (optional in the hook
+    library's order-select 1.0), which puts every draft in focus."""
     path = "context.selections"
-    value = context.get("selections")
+    if "selections" not in context:
+        return None
+    value = context["selections"]
     if value is None:
-        check.add(path, "required", "is required for order-select")
+        check.add(path, "not-null", "must not be null (leave the field out instead)")
         return ()
     if not isinstance(value, list) or not value:
         check.add(path, "type", "must be a non-empty array of Type/id references")

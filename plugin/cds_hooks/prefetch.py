@@ -4,8 +4,9 @@ read without I/O.
 - key absent: the client chose not to, or could not, prefetch it → we fetch it ourselves;
 - key present with ``null``: the client ran the query and there is no data → nothing;
 - a Bundle (a searchset, or any type) → its resources, matches and `_include`s alike;
-- an OperationOutcome, or a Bundle carrying an error-level one: the client hit an error (the
-  3.0 ballot's way of saying so; 2.0 clients leave the key out) → fetched ourselves;
+- an OperationOutcome (whatever its severity: it stands in place of the data), or a Bundle
+  carrying an error-level one: the client hit an error (the 3.0 ballot's way of saying so;
+  2.0 clients leave the key out) → fetched ourselves;
 - a Bundle with a `next` link: the client sent only the first page → fetched ourselves, whole,
   so the assessment never rests on part of the chart;
 - a read template answered with its resource → that resource.
@@ -107,6 +108,9 @@ def read_prefetch(query: ChartQuery, prefetch: Mapping[str, Any]) -> PrefetchRea
         )
     if _is_error_outcome(value):
         return PrefetchReading(fetch_because="the client reported an error for it")
+    if value["resourceType"] == "OperationOutcome":
+        # Warnings alone, in place of the data: the client hit a problem and sent no results.
+        return PrefetchReading(fetch_because="the client reported a problem instead of data")
     if value["resourceType"] == "Bundle":
         return _bundle_resources(key, value)
     expected = query.template.partition("/")[0] if query.is_read else None

@@ -3,7 +3,8 @@
 - ``GET  /cds-services`` — discovery;
 - ``POST /cds-services/{id}`` — the order-select and order-sign services;
 - ``POST /cds-services/{id}/feedback`` — card feedback;
-- ``OPTIONS`` on each — CORS preflight (no JWT: browsers send none).
+- ``OPTIONS`` on each — CORS preflight (no JWT: browsers send none);
+- any other method — 405 with the endpoint's ``Allow``, an OperationOutcome and CORS.
 
 Every call is authenticated by the CDS client's JWT, whose `aud` must be the exact URL called
 (``settings.public_url`` + the path). Errors are answered here, in one place, with their status
@@ -55,6 +56,8 @@ __all__ = ["CdsHooksRuntime", "build_runtime", "cds_router", "create_cds_app"]
 _log = logging.getLogger(__name__)
 
 DISCOVERY_PATH = "/cds-services"
+#: The methods answered 405 where a CDS endpoint does not take them.
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _OUTGOING_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
@@ -169,6 +172,16 @@ async def _answer(
     return response
 
 
+def _method_not_allowed(allowed: Sequence[str]) -> Callable[[], Awaitable[Response]]:
+    allow = ", ".join(allowed)
+
+    async def refuse() -> Response:
+        outcome = operation_outcome("not-supported", f"This endpoint answers {allow} only.")
+        return _json(405, outcome, {"Allow": allow})
+
+    return refuse
+
+
 def _service(service_id: str) -> CdsService:
     service = service_by_id(service_id)
     if service is None:
@@ -201,12 +214,20 @@ def cds_router(
     async def preflight() -> Response:
         return Response(status_code=204, headers=PREFLIGHT_HEADERS)
 
-    for path in (
-        DISCOVERY_PATH,
-        f"{DISCOVERY_PATH}/{{service_id}}",
-        f"{DISCOVERY_PATH}/{{service_id}}/feedback",
+    for path, allowed in (
+        (DISCOVERY_PATH, ("GET", "OPTIONS")),
+        (f"{DISCOVERY_PATH}/{{service_id}}", ("POST", "OPTIONS")),
+        (f"{DISCOVERY_PATH}/{{service_id}}/feedback", ("POST", "OPTIONS")),
     ):
         router.add_api_route(path, preflight, methods=["OPTIONS"], include_in_schema=False)
+        # Without a route of their own, other methods would get the framework's 405: the
+        # first route's Allow (OPTIONS alone), a {"detail"} body and no CORS headers.
+        router.add_api_route(
+            path,
+            _method_not_allowed(allowed),
+            methods=[m for m in _HTTP_METHODS if m not in allowed],
+            include_in_schema=False,
+        )
 
     @router.get(DISCOVERY_PATH, include_in_schema=False)
     async def discovery(request: Request) -> Response:

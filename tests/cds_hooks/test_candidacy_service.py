@@ -117,3 +117,28 @@ async def test_the_collector_runs_again_after_a_call(clock: Clock) -> None:
     with pytest.raises(CdsRequestInvalidError):
         await service(clock).answer(sign, b"{")
     assert gc.isenabled()
+
+
+async def test_another_patients_chart_with_a_null_patient_is_400_not_assessed(
+    clock: Clock,
+) -> None:
+    # Review repro: a pregnant patient's chart, "patient": null, sent for pt-1's order.
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    chart = sandbox_chart("pregnant", today_utc(clock))
+    other = FakeFhirServer(FHIR_SERVER, chart).prefetch(service(clock).queries, "pregnant")
+    other["patient"] = None
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        await service(clock).answer(sign, json.dumps(hook_call(prefetch=other)).encode())
+    assert {p.rule for p in caught.value.problems} == {"same-patient"}
+    assert all(p.field.startswith("prefetch.") for p in caught.value.problems)
+
+
+async def test_a_wrong_patient_id_is_one_issue_not_one_per_record(clock: Clock) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    wrong = prefetch(clock)
+    wrong["patient"] = {**wrong["patient"], "id": "someone-else"}
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        await service(clock).answer(sign, hook_call(prefetch=wrong))
+    assert [p.field for p in caught.value.problems] == ["prefetch.patient.id"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -116,3 +117,89 @@ async def test_malformed_prefetch_is_400() -> None:
     with pytest.raises(CdsRequestInvalidError) as caught:
         await gather_chart(QUERIES, call(prefetch={"conditions": "none"}), httpx.AsyncClient())
     assert caught.value.problems[0].field == "prefetch.conditions"
+
+
+async def test_another_patients_records_are_refused_even_without_a_patient() -> None:
+    # The chart's own check compares records with its Patient: with "patient": null there is
+    # none, so the records are compared with context.patientId here.
+    other = sandbox_chart("pregnant", date(2026, 3, 14))
+    prefetch = FakeFhirServer(FHIR_SERVER, other).prefetch(QUERIES, "pregnant")
+    prefetch["patient"] = None
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+    fields = [p.field for p in caught.value.problems]
+    assert fields and all(
+        re.fullmatch(r"prefetch\.\w+\.entry\[\d+\]\.resource\.\w+", f) for f in fields
+    )
+    assert {p.rule for p in caught.value.problems} == {"same-patient"}
+    assert len(fields) == len({f.split(".")[1] for f in fields})  # one issue per key
+
+
+async def test_another_patients_patient_is_one_issue() -> None:
+    prefetch = FakeFhirServer(FHIR_SERVER, CHART).prefetch(QUERIES, PATIENT_ID)
+    prefetch["patient"] = {**prefetch["patient"], "id": "someone-else"}
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+    [problem] = caught.value.problems
+    assert problem.field == "prefetch.patient.id" and "context.patientId" in problem.message
+
+
+async def test_fetched_records_of_another_patient_are_412() -> None:
+    moved = [
+        {**r, "subject": {"reference": "Patient/someone-else"}}
+        if r["resourceType"] == "Condition"
+        else r
+        for r in CHART
+    ]
+    fake = FakeFhirServer(FHIR_SERVER, moved)
+    original_search = fake.search
+    # A FHIR server that answers the patient search with another patient's conditions.
+    fake.search = lambda rtype, params: (  # type: ignore[method-assign]
+        [r for r in moved if r["resourceType"] == "Condition"]
+        if rtype == "Condition"
+        else original_search(rtype, params)
+    )
+    prefetch = FakeFhirServer(FHIR_SERVER, CHART).prefetch(QUERIES, PATIENT_ID)
+    del prefetch["conditions"]
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(ChartUnavailableError) as caught:
+                await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
+    assert caught.value.keys == ("conditions",)
+    assert "another patient" in caught.value.why and "someone-else" not in caught.value.why
+
+
+async def test_412_says_why_each_key_must_be_fetched() -> None:
+    prefetch = FakeFhirServer(FHIR_SERVER, CHART).prefetch(QUERIES, PATIENT_ID)
+    prefetch["conditions"] = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}],
+    }
+    prefetch["labResults"]["link"] = [{"relation": "next", "url": f"{FHIR_SERVER}/x?page=2"}]
+    del prefetch["allergies"]
+    with pytest.raises(ChartUnavailableError) as caught:
+        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+    assert caught.value.keys == ("conditions", "allergies", "labResults")
+    why = caught.value.why
+    assert "conditions: the client reported an error for it" in why
+    assert "labResults: the client sent only its first page" in why
+    assert "allergies: not prefetched" in why
+    assert "no fhirServer" in why
+
+
+async def test_warning_outcome_is_fetched_or_412_never_400() -> None:
+    fake = FakeFhirServer(FHIR_SERVER, CHART)
+    prefetch = fake.prefetch(QUERIES, PATIENT_ID)
+    prefetch["conditions"] = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "warning", "code": "incomplete"}],
+    }
+    with pytest.raises(ChartUnavailableError) as caught:
+        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+    assert caught.value.keys == ("conditions",)
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
+    assert [r.url.path.rsplit("/", 1)[-1] for r in fake.requests] == ["Condition"]

@@ -6,6 +6,7 @@ import pytest
 
 from plugin.cds_hooks.draft_orders import discography_drafts, draft_reference
 from plugin.cds_hooks.errors import CdsRequestInvalidError
+from plugin.cds_hooks.extension import CANDIDACY_EXTENSION_URL
 from plugin.cds_hooks.hook_request import Hook, parse_hook_request
 from plugin.terminology import system_url
 from tests.cds_hooks.conftest import discography_order, hook_call, other_order
@@ -45,7 +46,79 @@ def test_order_select_focuses_on_selections() -> None:
     assert drafts(body, Hook.ORDER_SELECT) == ["ServiceRequest/b"]
 
 
+def test_order_select_without_selections_focuses_on_every_discography_draft() -> None:
+    body = hook_call(
+        "order-select", [discography_order("a"), other_order(), discography_order("b")]
+    )
+    del body["context"]["selections"]
+    assert drafts(body, Hook.ORDER_SELECT) == ["ServiceRequest/a", "ServiceRequest/b"]
+
+
 def test_draft_for_another_patient_is_refused() -> None:
     with pytest.raises(CdsRequestInvalidError) as caught:
         drafts(hook_call(drafts=[other_order(), discography_order(patient="else")]))
     assert caught.value.problems[0].field == "context.draftOrders.entry[1].resource.subject"
+
+
+@pytest.mark.parametrize(
+    ("extension", "field"),
+    [
+        (5, "context.draftOrders.entry[1].resource.extension"),
+        (None, "context.draftOrders.entry[1].resource.extension"),
+        ([5], "context.draftOrders.entry[1].resource.extension[0]"),
+        ([{"valueString": "no url"}], "context.draftOrders.entry[1].resource.extension[0]"),
+        (
+            [{"url": CANDIDACY_EXTENSION_URL, "extension": 5}],
+            "context.draftOrders.entry[1].resource.extension[0].extension",
+        ),
+        (
+            [{"url": CANDIDACY_EXTENSION_URL, "extension": {"url": "attestation"}}],
+            "context.draftOrders.entry[1].resource.extension[0].extension",
+        ),
+        (
+            [{"url": CANDIDACY_EXTENSION_URL, "extension": ["attestation"]}],
+            "context.draftOrders.entry[1].resource.extension[0].extension[0]",
+        ),
+    ],
+)
+def test_malformed_extension_on_a_discography_draft_is_refused(extension: Any, field: str) -> None:
+    order = discography_order()
+    order["extension"] = extension
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        drafts(hook_call(drafts=[other_order(), order]))
+    assert [p.field for p in caught.value.problems] == [field]
+
+
+def test_well_formed_extensions_pass() -> None:
+    order = discography_order(
+        extension=[
+            {"url": "https://ehr.example.org/ext/priority", "valueString": "routine"},
+            {
+                "url": CANDIDACY_EXTENSION_URL,
+                "extension": [{"url": "attestation", "valueCode": "x"}],
+            },
+        ]
+    )
+    assert drafts(hook_call(drafts=[order])) == ["ServiceRequest/draft-1"]
+
+
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [("code", {"coding": 1.5}), ("bodySite", [{"coding": [{"code": {"x": 1}}]}])],
+)
+def test_unreadable_drafts_are_refused_not_crashed_on(element: str, value: Any) -> None:
+    # Review fuzzing: these reached the order reader and raised TypeError (a 500).
+    order = {**discography_order(), element: value}
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        drafts(hook_call(drafts=[order]))
+    assert caught.value.problems[0].field.startswith(
+        f"context.draftOrders.entry[0].resource.{element}"
+    )
+
+
+def test_a_versioned_subject_of_another_patient_is_refused() -> None:
+    order = discography_order()
+    order["subject"] = {"reference": "Patient/else/_history/2"}
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        drafts(hook_call(drafts=[order]))
+    assert caught.value.problems[0].rule == "same-patient"

@@ -105,3 +105,32 @@ def test_same_report_has_the_same_key() -> None:
     assert one.key("iss", "svc") == same.key("iss", "svc")
     assert one.key("iss", "svc") != other.key("iss", "svc")
     assert one.key("iss", "svc") != one.key("iss", "other-svc")
+
+
+@pytest.mark.parametrize("timestamp", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_timestamp_beyond_the_representable_range_is_400_instant(timestamp: str) -> None:
+    assert rules({"feedback": [accepted(outcomeTimestamp=timestamp)]}) == {
+        "feedback[0].outcomeTimestamp": "instant"
+    }
+
+
+def test_null_is_refused_wherever_it_is_sent() -> None:
+    # CDS Hooks 2.0: JSON elements SHALL NOT be null; an override reason of nulls says nothing.
+    overridden = accepted(outcome="overridden", acceptedSuggestions=None)
+    body = {"feedback": [{**overridden, "overrideReason": {"userComment": None}}]}
+    assert rules(body) == {"feedback[0].overrideReason.userComment": "not-null"}
+    body = {"feedback": [{**overridden, "overrideReason": {"reason": None, "userComment": "x"}}]}
+    assert rules(body) == {"feedback[0].overrideReason.reason": "not-null"}
+    coding = {"code": None, "system": "https://x"}
+    body = {"feedback": [{**overridden, "overrideReason": {"reason": coding}}]}
+    assert rules(body) == {"feedback[0].overrideReason.reason.code": "not-null"}
+    body = {"feedback": [{**accepted(), "acceptedSuggestions": None, "outcomeTimestamp": None}]}
+    assert rules(body) == {
+        "feedback[0].acceptedSuggestions": "not-null",
+        "feedback[0].outcomeTimestamp": "not-null",
+    }
+    body = {"feedback": [{**overridden, "overrideReason": None, "card": None}]}
+    assert rules(body) == {
+        "feedback[0].card": "not-null",
+        "feedback[0].overrideReason": "not-null",
+    }

@@ -32,15 +32,24 @@ def test_draft_orders_with_or_without_bundle_type(bundle_type: str | None) -> No
     assert len(call.context.draft_orders) == 1
 
 
-def test_order_select_needs_selections_pointing_into_draft_orders() -> None:
+def test_order_select_selections_point_into_draft_orders() -> None:
     call = parse_hook_request(
         hook_call("order-select", [discography_order(), other_order()]), Hook.ORDER_SELECT
     )
     assert call.context.selections == ("ServiceRequest/draft-1",)
     body = hook_call("order-select", selections=["ServiceRequest/elsewhere"])
     assert problems_of(body, Hook.ORDER_SELECT) == {"context.selections[0]": "in-draft-orders"}
+    body["context"]["selections"] = None
+    assert problems_of(body, Hook.ORDER_SELECT) == {"context.selections": "not-null"}
+    body["context"]["selections"] = []
+    assert problems_of(body, Hook.ORDER_SELECT) == {"context.selections": "type"}
+
+
+def test_order_select_without_selections_is_valid() -> None:
+    # Hook library order-select 1.0: selections is optional (requirement row 86).
+    body = hook_call("order-select")
     del body["context"]["selections"]
-    assert problems_of(body, Hook.ORDER_SELECT) == {"context.selections": "required"}
+    assert parse_hook_request(body, Hook.ORDER_SELECT).context.selections is None
 
 
 def test_hook_must_match_the_service() -> None:

@@ -69,3 +69,15 @@ def test_wrong_values_are_problems_named_by_key() -> None:
     assert problem is not None and problem.rule == "prefetch-type"
     problem = read_prefetch(SEARCH, {"conditions": bundle({"id": "no-type"})}).problem
     assert problem is not None and problem.field == "prefetch.conditions.entry[0].resource"
+
+
+def test_warning_outcome_in_place_of_the_data_means_fetch_ourselves() -> None:
+    # standards.md §2.4 #13: an OperationOutcome as the value says the client hit a problem.
+    warning = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "warning", "code": "incomplete"}],
+    }
+    for query, key in ((SEARCH, "conditions"), (READ, "patient")):
+        reading = read_prefetch(query, {key: warning})
+        assert reading.problem is None and reading.resources is None
+        assert reading.fetch_because == "the client reported a problem instead of data"

@@ -297,3 +297,36 @@ async def test_answers_are_json_objects(cds: CdsApp) -> None:
     ):
         assert response.headers["content-type"] == "application/json"
         assert isinstance(response.json(), dict)
+
+
+@pytest.mark.parametrize(
+    "extension", [5, [{"url": CANDIDACY_EXTENSION_URL, "extension": 5}]], ids=["int", "ours-int"]
+)
+async def test_malformed_draft_extension_is_400_not_500(cds: CdsApp, extension: Any) -> None:
+    order = discography_order()
+    order["extension"] = extension
+    response = await cds.call(SIGN, hook_call(drafts=[order]))
+    assert response.status_code == 400
+    [issue] = outcome_issues(response)
+    assert issue["expression"][0].startswith("context.draftOrders.entry[0].resource.extension")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/cds-services", "GET, OPTIONS"),
+        ("POST", "/cds-services", "GET, OPTIONS"),
+        ("DELETE", "/cds-services", "GET, OPTIONS"),
+        ("GET", f"/cds-services/{SIGN}", "POST, OPTIONS"),
+        ("PATCH", f"/cds-services/{SIGN}", "POST, OPTIONS"),
+        ("GET", f"/cds-services/{SIGN}/feedback", "POST, OPTIONS"),
+    ],
+)
+async def test_other_methods_are_405_with_allow_outcome_and_cors(
+    cds: CdsApp, method: str, path: str, allow: str
+) -> None:
+    response = await cds.http.request(method, path, headers=cds.auth(path))
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert outcome_issues(response)[0]["code"] == "not-supported"
