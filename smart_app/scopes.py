@@ -15,6 +15,7 @@ from enum import StrEnum
 __all__ = [
     "CREATED_TYPES",
     "READ_TYPES",
+    "UPDATED_TYPES",
     "GrantedAccess",
     "Interaction",
     "LaunchKind",
@@ -47,6 +48,14 @@ CREATED_TYPES: tuple[str, ...] = (
     "DiagnosticReport",
     "DocumentReference",
     "Provenance",
+)
+#: What an amendment updates in place (`amended` results; the replaced note `superseded`).
+#: Never Provenance: each version files its own.
+UPDATED_TYPES: tuple[str, ...] = (
+    "Procedure",
+    "Observation",
+    "DiagnosticReport",
+    "DocumentReference",
 )
 
 
@@ -106,8 +115,12 @@ def requested_scopes(
     if "permission-v2" in capabilities:
         scopes += [f"patient/{t}.rs" for t in READ_TYPES]
         scopes += [f"patient/{t}.c" for t in CREATED_TYPES]
+        # Separate from `.c`: an EHR may grant creating without updating; signing needs only
+        # the former, and an amendment without `.u` still files its new note.
+        scopes += [f"patient/{t}.u" for t in UPDATED_TYPES]
     else:
         scopes += [f"patient/{t}.read" for t in READ_TYPES]
+        # v1 `write` is create, update and delete together: it already covers amendments.
         scopes += [f"patient/{t}.write" for t in CREATED_TYPES]
     return scopes
 

@@ -198,7 +198,7 @@ def build_plan(
         version=version,
         study_key=report.study_key,
         content_hash=report.content_hash,
-        explanation=decision.explanation,
+        explanation=_amendment_explanation(decision, steps) if previous else decision.explanation,
         notes=tuple(dict.fromkeys((*decision.notes, *builder.notes))),
         steps=tuple(steps),
         known={
@@ -370,6 +370,43 @@ class _Builder:
         if token in self.previous:
             return []
         return [self.create(entry, body, token)]
+
+
+_AMENDMENT_HOW = {
+    WriteStrategy.FULL: "This amendment is filed in one FHIR transaction, all or nothing",
+    WriteStrategy.PER_RESOURCE: "This amendment is filed resource by resource, each checked "
+    "against the chart first",
+    WriteStrategy.DOCUMENT: "This amendment is filed as a clinical note (DocumentReference)",
+}
+# What each kind of step does to the chart, in the order the status page names them.
+_AMENDMENT_WHAT: tuple[tuple[StepRole, StepAction, str, str], ...] = (
+    (StepRole.DOCUMENT, StepAction.CREATE, "a new clinical note for this version", ""),
+    (StepRole.SUPERSEDE, StepAction.UPDATE, "the previous note marked superseded", ""),
+    (StepRole.PROCEDURE, StepAction.CREATE, "the procedure", ""),
+    (StepRole.PROCEDURE, StepAction.UPDATE, "the procedure updated", ""),
+    (StepRole.LEVEL, StepAction.CREATE, "{n} new level result{s}", ""),
+    (StepRole.LEVEL, StepAction.UPDATE, "{n} level result{s} updated", " (status amended)"),
+    (StepRole.RETRACT, StepAction.UPDATE, "{n} level result{s} withdrawn", " (entered-in-error)"),
+    (StepRole.REPORT, StepAction.CREATE, "the diagnostic report", ""),
+    (StepRole.REPORT, StepAction.UPDATE, "the diagnostic report updated", " (status amended)"),
+    (StepRole.PROVENANCE, StepAction.CREATE, "its provenance", ""),
+)
+
+
+def _amendment_explanation(decision: StrategyDecision, steps: list[WriteStep]) -> str:
+    """The explanation of an amendment: the strategy's reasons, then what this version's own
+    steps change — never the strategy's list of everything a first version files, which an
+    amendment the EHR lets update only in part would not live up to."""
+    parts = []
+    for role, action, words, status in _AMENDMENT_WHAT:
+        count = sum(1 for s in steps if s.role is role and s.action is action)
+        if count:
+            parts.append(words.format(n=count, s="" if count == 1 else "s") + status)
+    assert decision.strategy is not None
+    what = ", ".join(parts) if parts else "nothing changed in the chart"
+    summary = f"{_AMENDMENT_HOW[decision.strategy]}: {what}."
+    reasons = [r if r.endswith((".", "!", "?")) else f"{r}." for r in decision.reasons]
+    return " ".join((*reasons, summary))
 
 
 def _require_encounter(report: FrozenReport) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from plugin.writeback import TEXT_ONLY, WriteAccess
+from smart_app.drafts import DraftOwner
 from smart_app.errors import (
     DiscoveryError,
     SessionExpiredError,
@@ -122,6 +123,13 @@ class SessionChartConnector:
             raise _sign_in_required("the item's session ended or expired")
         if live.session.iss.rstrip("/") != item.iss:
             raise _sign_in_required("the item's session belongs to another EHR")
+        # A session's token is scoped to its launch's patient and user: with another's, the
+        # write is refused and reconciliation cannot see what an earlier attempt filed.
+        owner = DraftOwner.of_session(live.session)
+        if owner.patient_id != item.patient_id:
+            raise _sign_in_required("the item's session is for another patient")
+        if owner.user_id != item.user_id:
+            raise _sign_in_required("the item's session is another user's")
         registration = self._services.registration(item.iss)
         if registration is None:
             raise _sign_in_required("the EHR is no longer registered")

@@ -7,8 +7,8 @@ Wire it into the app's lifespan::
     async with outbox.running():
         yield
 
-and, at every successful launch (the OAuth callback), give the user's waiting reports the new
-session: ``await outbox.resume_for_session(session_id, session)``.
+and, at every successful launch (the OAuth callback), give the user's waiting reports for that
+patient the new session: ``await outbox.resume_for_session(session_id, session)``.
 """
 
 from __future__ import annotations
@@ -40,10 +40,14 @@ class OutboxService:
     refs: SessionRefs
 
     async def resume_for_session(self, session_id: str, session: SmartSession) -> int:
-        """After a launch: the user's reports waiting for sign-in are sent with this session."""
-        owner = DraftOwner.of_session(session)
-        resumed = await self.store.resume_for_user(
-            owner.iss, owner.user_id, self.refs.seal(session_id)
+        """After a launch: the user's reports for the launch's patient that wait for sign-in
+        are sent with this session (other patients' reports wait for a launch of their own).
+        A user the EHR did not identify has none: drafts cannot be signed without a user."""
+        owner = DraftOwner.of_identified_session(session)
+        if owner is None:
+            return 0
+        resumed = await self.store.resume_for_launch(
+            owner.iss, owner.patient_id, owner.user_id, self.refs.seal(session_id)
         )
         if resumed:
             self.worker.wake()

@@ -126,15 +126,27 @@ class OutboxStore:
         return getattr(result, "rowcount", 0) == 1
 
     async def pin_plan(self, item_id: str, owner: str, plan: WritePlan) -> bool:
-        """Store the plan the item will follow on every attempt (only the first one sticks)."""
+        """Store the plan the item will follow on every attempt (only the first one sticks),
+        and its notes with the item's: what the plan leaves undone (an update the EHR does
+        not allow) is said on the status page from the first attempt on."""
         sessions = await self._database.ready()
         async with sessions.begin() as db:
+            row = (
+                await db.execute(
+                    select(OutboxItemRow).where(
+                        *_leased(item_id, owner), OutboxItemRow.plan_json.is_(None)
+                    )
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return False
             result = await db.execute(
                 update(OutboxItemRow)
                 .where(*_leased(item_id, owner), OutboxItemRow.plan_json.is_(None))
                 .values(
                     plan_json=plan.model_dump_json(),
                     strategy=plan.strategy.value,
+                    notes_json=_merged_notes(row.notes_json, plan.notes),
                     updated_at=self._clock(),
                 )
             )
@@ -194,7 +206,6 @@ class OutboxStore:
             ).scalar_one_or_none()
             if row is None:
                 return False
-            merged = list(dict.fromkeys([*json.loads(row.notes_json), *notes]))
             result = await db.execute(
                 update(OutboxItemRow)
                 .where(*_leased(item_id, owner))
@@ -202,7 +213,7 @@ class OutboxStore:
                     lease_owner=None,
                     lease_expires_at=None,
                     updated_at=self._clock(),
-                    notes_json=json.dumps(merged, ensure_ascii=False),
+                    notes_json=_merged_notes(row.notes_json, notes),
                     **values,
                 )
             )
@@ -214,13 +225,23 @@ class OutboxStore:
     # -- what users do ----------------------------------------------------------------------
 
     async def retry(
-        self, item_id: str, *, iss: str, patient_id: str, confirmed_absent: bool = False
+        self,
+        item_id: str,
+        *,
+        iss: str,
+        patient_id: str,
+        user_id: str,
+        session_ref: bytes,
+        confirmed_absent: bool = False,
     ) -> OutboxItem:
-        """Send a failed item again. An item that stopped unsure whether a write reached the
-        chart (the EHR offers no way to check) is retried only once the user has checked the
-        chart and confirms it is not there (`confirmed_absent`)."""
+        """Send a failed item again, with the session of the user asking (`session_ref`, of
+        this EHR, patient and user): the item's own session may have ended or lost its
+        grant. A different user's session is never put on it (the write would go out under
+        their sign-in); the item then keeps its own. An item that stopped unsure whether a
+        write reached the chart (the EHR offers no way to check) is retried only once the
+        user has checked the chart and confirms it is not there (`confirmed_absent`)."""
         item = await self.item(item_id)
-        if item is None or item.iss != iss or item.patient_id != patient_id:
+        if item is None or item.iss != iss.rstrip("/") or item.patient_id != patient_id:
             raise OutboxActionError(
                 "This report is not among this patient's reports.", "no such outbox item", 404
             )
@@ -237,6 +258,7 @@ class OutboxStore:
                 "retry of an in-doubt item without confirmation",
             )
         now = self._clock()
+        own_session = {"session_ref": session_ref} if item.user_id == user_id else {}
         later = aliased(OutboxItemRow)
         sessions = await self._database.ready()
         async with sessions.begin() as db:
@@ -256,6 +278,7 @@ class OutboxStore:
                     next_attempt_at=now,
                     in_doubt=0,
                     updated_at=now,
+                    **own_session,
                 )
             )
             if getattr(result, "rowcount", 0) != 1:
@@ -277,19 +300,25 @@ class OutboxStore:
         assert refreshed is not None
         return refreshed
 
-    async def resume_for_user(self, iss: str, user_id: str, session_ref: bytes) -> int:
-        """At a new launch of a user: their items waiting for sign-in go back to the queue,
-        and their queued ones, write with the new session. Returns how many were resumed."""
+    async def resume_for_launch(
+        self, iss: str, patient_id: str, user_id: str, session_ref: bytes
+    ) -> int:
+        """At a new launch of a user for a patient: their items for that patient waiting for
+        sign-in go back to the queue, and their queued ones, write with the new session.
+        Items of other patients keep their session: a launch's token is scoped to its own
+        patient, and with another patient's token the write is refused and reconciliation
+        cannot see what an earlier attempt may have filed. Returns how many were resumed."""
         now = self._clock()
+        same_launch = (
+            OutboxItemRow.ehr_iss == iss.rstrip("/"),
+            OutboxItemRow.patient_id == patient_id,
+            OutboxItemRow.user_id == user_id,
+        )
         sessions = await self._database.ready()
         async with sessions.begin() as db:
             waiting = await db.execute(
                 update(OutboxItemRow)
-                .where(
-                    OutboxItemRow.ehr_iss == iss.rstrip("/"),
-                    OutboxItemRow.user_id == user_id,
-                    OutboxItemRow.state == ItemState.WAITING_FOR_SIGN_IN.value,
-                )
+                .where(*same_launch, OutboxItemRow.state == ItemState.WAITING_FOR_SIGN_IN.value)
                 .values(
                     state=ItemState.QUEUED.value,
                     session_ref=session_ref,
@@ -299,11 +328,7 @@ class OutboxStore:
             )
             await db.execute(
                 update(OutboxItemRow)
-                .where(
-                    OutboxItemRow.ehr_iss == iss.rstrip("/"),
-                    OutboxItemRow.user_id == user_id,
-                    OutboxItemRow.state == ItemState.QUEUED.value,
-                )
+                .where(*same_launch, OutboxItemRow.state == ItemState.QUEUED.value)
                 .values(session_ref=session_ref)
             )
         return int(getattr(waiting, "rowcount", 0))
@@ -451,6 +476,11 @@ def written_resources(
         )
         for e in ordered
     )
+
+
+def _merged_notes(stored: str, notes: Iterable[str]) -> str:
+    """The item's notes with `notes` added, each once, in the order first said."""
+    return json.dumps(list(dict.fromkeys([*json.loads(stored), *notes])), ensure_ascii=False)
 
 
 def _claimable(now: float) -> Any:

@@ -152,10 +152,14 @@ async def retry(
     item_id = form.get("item", "")
     if not any(entry.item.id == item_id for entry in history):
         item_id = ""  # not this study's: the store answers "not among this patient's reports"
+    # Sent with this session: the one it was signed in may have ended since, and a launch
+    # for another patient never takes over this patient's reports.
     await workflow.outbox.store.retry(
         item_id,
         iss=owner.iss,
         patient_id=owner.patient_id,
+        user_id=owner.user_id,
+        session_ref=workflow.outbox.refs.seal(live.id),
         confirmed_absent=form.get("confirmed_absent") == "yes",
     )
     workflow.outbox.worker.wake()

@@ -179,8 +179,8 @@ async def test_a_lost_sign_in_waits_for_the_next_launch(make: RigFactory, strate
     rig.clock.advance(3600)
     assert await rig.worker().run_once() == []  # waits, however long
     session_id = await rig.new_session()
-    resumed = await rig.store.resume_for_user(
-        rig.owner.iss, rig.owner.user_id, rig.refs.seal(session_id)
+    resumed = await rig.store.resume_for_launch(
+        rig.owner.iss, rig.owner.patient_id, rig.owner.user_id, rig.refs.seal(session_id)
     )
     assert resumed == 1
     await rig.drain(rig.worker())

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from smart_app.scopes import (
     CREATED_TYPES,
     READ_TYPES,
+    UPDATED_TYPES,
     GrantedAccess,
     Interaction,
     LaunchKind,
@@ -22,6 +23,21 @@ def test_v2_scopes_when_the_server_advertises_permission_v2() -> None:
     assert {s for s in scopes if s.endswith(".rs")} == {f"patient/{t}.rs" for t in READ_TYPES}
     assert {s for s in scopes if s.endswith(".c")} == {f"patient/{t}.c" for t in CREATED_TYPES}
     assert not any(s.endswith((".read", ".write")) for s in scopes)
+
+
+def test_v2_scopes_ask_to_update_what_an_amendment_updates() -> None:
+    scopes = requested_scopes(["permission-v2"], LaunchKind.EHR)
+    assert {s for s in scopes if s.endswith(".u")} == {f"patient/{t}.u" for t in UPDATED_TYPES}
+    assert "patient/Provenance.u" not in scopes  # each version files its own
+    granted = GrantedAccess.parse(" ".join(scopes))
+    for resource_type in ("Procedure", "Observation", "DiagnosticReport", "DocumentReference"):
+        assert granted.can(resource_type, Interaction.UPDATE)
+
+
+def test_v1_write_scopes_cover_amendments() -> None:
+    granted = GrantedAccess.parse(" ".join(requested_scopes(["permission-v1"], LaunchKind.EHR)))
+    for resource_type in UPDATED_TYPES:
+        assert granted.can(resource_type, Interaction.UPDATE)
 
 
 def test_v1_scopes_when_v2_is_not_advertised() -> None:

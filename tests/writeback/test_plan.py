@@ -220,6 +220,28 @@ def test_an_amendment_where_nothing_may_be_updated_says_so() -> None:
     assert any("stays 'current'" in n for n in plan.notes)
 
 
+def test_an_amendment_explains_what_it_changes_not_what_a_first_version_files(
+    amendment: tuple[WritePlan, WritePlan],
+) -> None:
+    first, plan = amendment
+    assert "procedure, level results, diagnostic report" in first.explanation
+    assert plan.explanation.endswith(
+        "This amendment is filed resource by resource, each checked against the chart first: "
+        "a new clinical note for this version, the previous note marked superseded, the "
+        "procedure updated, 1 level result updated (status amended), 1 level result withdrawn "
+        "(entered-in-error), the diagnostic report updated (status amended), its provenance."
+    )
+
+
+def test_an_amendment_that_may_not_update_does_not_claim_it_did() -> None:
+    first = build_plan(frozen_lumbar(), PER_RESOURCE_NO_UPDATES, version=1)
+    study = amended_study(post_discogram_ct="Corrected CT description")
+    plan = build_plan(frozen(study), PER_RESOURCE_NO_UPDATES, version=2, previous=known_from(first))
+    assert plan.explanation.endswith(": a new clinical note for this version, its provenance.")
+    for claim in ("procedure", "level result", "diagnostic report", "superseded"):
+        assert claim not in plan.explanation
+
+
 def test_a_document_amendment_replaces_the_previous_note() -> None:
     first = build_plan(frozen_lumbar(), EPIC, version=1)
     plan = build_plan(

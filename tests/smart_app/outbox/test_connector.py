@@ -18,7 +18,7 @@ from smart_app.settings import EhrRegistration, Settings
 from smart_app.token_encryption import TokenCipher
 from tests.smart_app.conftest import FakeClock, registration
 from tests.smart_app.fake_ehr import FHIR_BASE
-from tests.smart_app.outbox.conftest import Outbox
+from tests.smart_app.outbox.conftest import OWNER, Outbox
 
 
 def test_a_sealed_session_id_opens_only_with_the_key() -> None:
@@ -50,6 +50,7 @@ async def test_the_connector_opens_the_items_session(
             patient="lumbar-candidate",
             granted_scope="launch patient/DocumentReference.cu patient/Observation.rs",
             access_token=SecretStr("a"),
+            fhir_user=OWNER.user_id,
             csrf_token=SecretStr("c"),
         )
         session_id = await services.sessions.start(session)
@@ -71,6 +72,38 @@ async def test_the_connector_opens_the_items_session(
         await services.sessions.end(session_id)
         with pytest.raises(SignInRequiredError):
             await connector.open(item)
+    finally:
+        await services.aclose()
+
+
+async def test_a_session_of_another_patient_or_user_does_not_write_the_item(
+    sqlite_outbox: Outbox, make_settings: Callable[..., Settings], clock: FakeClock
+) -> None:
+    """Its token is scoped to another launch: the write would be refused, and what an
+    earlier attempt filed would be invisible to reconciliation. The item waits instead."""
+    services = build_services(make_settings(registration()), transport=None, clock=clock)
+    try:
+        signed = await sqlite_outbox.sign()
+        item = await sqlite_outbox.store.item(signed.item_id)
+        assert item is not None
+        for other in ({"patient": "cervical-candidate"}, {"fhir_user": "Practitioner/other"}):
+            session = SmartSession(
+                iss=FHIR_BASE,
+                ehr_name="Test EHR",
+                launch_kind=LaunchKind.EHR,
+                patient="lumbar-candidate",
+                granted_scope="launch patient/*.cruds",
+                access_token=SecretStr("a"),
+                fhir_user=OWNER.user_id,
+                csrf_token=SecretStr("c"),
+            ).model_copy(update=other)
+            session_id = await services.sessions.start(session)
+            theirs = dataclasses.replace(
+                item, iss=FHIR_BASE, session_ref=sqlite_outbox.refs.seal(session_id)
+            )
+            connector = SessionChartConnector(services, sqlite_outbox.refs)
+            with pytest.raises(SignInRequiredError):
+                await connector.open(theirs)
     finally:
         await services.aclose()
 

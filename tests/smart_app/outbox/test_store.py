@@ -10,10 +10,10 @@ from sqlalchemy import update
 
 from plugin.writeback import StepAction, StepRole, WritePlan, WriteStep, WriteStrategy
 from smart_app.drafts import DraftOwner
-from smart_app.outbox import ItemState, LedgerState, OutboxActionError
+from smart_app.outbox import ItemState, LedgerState, OutboxActionError, OutboxItem
 from smart_app.outbox.ledger import ItemLedger
 from smart_app.store.outbox_tables import OutboxItemRow
-from tests.smart_app.outbox.conftest import ISS, OWNER, Outbox
+from tests.smart_app.outbox.conftest import ISS, OWNER, SESSION_ID, Outbox
 from tests.writeback.studies import lumbar_study
 
 LEASE = 300.0
@@ -77,7 +77,9 @@ async def test_versions_of_a_study_are_written_in_order(outbox: Outbox) -> None:
     assert await outbox.store.claim("w", limit=5, lease_seconds=LEASE) == []
     await outbox.store.wait_for_sign_in(first.item_id, "w", error="signed out")
     assert await outbox.store.claim("w", limit=5, lease_seconds=LEASE) == []  # still waits
-    await outbox.store.resume_for_user(ISS, OWNER.user_id, outbox.refs.seal("new"))
+    await outbox.store.resume_for_launch(
+        ISS, OWNER.patient_id, OWNER.user_id, outbox.refs.seal("new")
+    )
     (again,) = await outbox.store.claim("w", limit=5, lease_seconds=LEASE)
     assert again.id == first.item_id
     await outbox.store.mark_failed(first.item_id, "w", error="refused", in_doubt=False)
@@ -86,7 +88,7 @@ async def test_versions_of_a_study_are_written_in_order(outbox: Outbox) -> None:
     old = await outbox.store.item(first.item_id)
     assert old is not None and old.state is ItemState.SUPERSEDED
     with pytest.raises(OutboxActionError):
-        await outbox.store.retry(first.item_id, iss=ISS, patient_id=OWNER.patient_id)
+        await retry(outbox, first.item_id)
 
 
 async def test_a_failed_item_is_retried_by_the_user(outbox: Outbox) -> None:
@@ -94,12 +96,12 @@ async def test_a_failed_item_is_retried_by_the_user(outbox: Outbox) -> None:
     await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
     await outbox.store.mark_failed(signed.item_id, "w", error="422 invalid", in_doubt=False)
     with pytest.raises(OutboxActionError) as refused:
-        await outbox.store.retry(signed.item_id, iss=ISS, patient_id="someone-else")
+        await retry(outbox, signed.item_id, patient_id="someone-else")
     assert refused.value.status_code == 404
-    item = await outbox.store.retry(signed.item_id, iss=ISS, patient_id=OWNER.patient_id)
+    item = await retry(outbox, signed.item_id)
     assert item.state is ItemState.QUEUED and item.next_attempt_at == outbox.clock()
     with pytest.raises(OutboxActionError):  # only a failed item can be retried
-        await outbox.store.retry(signed.item_id, iss=ISS, patient_id=OWNER.patient_id)
+        await retry(outbox, signed.item_id)
 
 
 async def test_an_item_in_doubt_is_retried_only_once_the_chart_was_checked(
@@ -112,11 +114,9 @@ async def test_an_item_in_doubt_is_retried_only_once_the_chart_was_checked(
     await ledger.intend([note])
     await outbox.store.mark_failed(signed.item_id, "w", error="unsure", in_doubt=True)
     with pytest.raises(OutboxActionError) as refused:
-        await outbox.store.retry(signed.item_id, iss=ISS, patient_id=OWNER.patient_id)
+        await retry(outbox, signed.item_id)
     assert "Check the patient's chart first" in refused.value.clinician
-    item = await outbox.store.retry(
-        signed.item_id, iss=ISS, patient_id=OWNER.patient_id, confirmed_absent=True
-    )
+    item = await retry(outbox, signed.item_id, confirmed_absent=True)
     assert not item.in_doubt
     entries = await outbox.store.ledger_entries(signed.item_id)
     assert entries[note.key].state is LedgerState.RELEASED
@@ -129,13 +129,86 @@ async def test_a_new_launch_resumes_the_users_waiting_items(outbox: Outbox) -> N
     for item_id in (signed.item_id, theirs.item_id):
         await outbox.store.claim("w", limit=5, lease_seconds=LEASE)
         await outbox.store.wait_for_sign_in(item_id, "w", error="signed out")
-    resumed = await outbox.store.resume_for_user(ISS, OWNER.user_id, outbox.refs.seal("fresh"))
+    resumed = await outbox.store.resume_for_launch(
+        ISS, OWNER.patient_id, OWNER.user_id, outbox.refs.seal("fresh")
+    )
     assert resumed == 1
     mine = await outbox.store.item(signed.item_id)
     other = await outbox.store.item(theirs.item_id)
     assert mine is not None and mine.state is ItemState.QUEUED
     assert outbox.refs.open(mine.session_ref) == "fresh"
     assert other is not None and other.state is ItemState.WAITING_FOR_SIGN_IN
+
+
+async def test_a_launch_for_another_patient_leaves_this_patients_items_alone(
+    outbox: Outbox,
+) -> None:
+    """Another patient's token cannot write (or look for) this patient's report: the items
+    keep their session and wait for a launch for their own patient."""
+    waiting = await outbox.sign()
+    await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
+    await outbox.store.wait_for_sign_in(waiting.item_id, "w", error="signed out")
+    queued = await outbox.sign()
+    await outbox.store.claim("w", limit=5, lease_seconds=LEASE)
+    await outbox.store.reschedule(queued.item_id, "w", delay=60, error="EHR busy")
+    resumed = await outbox.store.resume_for_launch(
+        ISS, "cervical-candidate", OWNER.user_id, outbox.refs.seal("other-patient")
+    )
+    assert resumed == 0
+    still_waiting = await outbox.store.item(waiting.item_id)
+    still_queued = await outbox.store.item(queued.item_id)
+    assert still_waiting is not None and still_waiting.state is ItemState.WAITING_FOR_SIGN_IN
+    assert still_queued is not None and still_queued.state is ItemState.QUEUED
+    for item in (still_waiting, still_queued):
+        assert outbox.refs.open(item.session_ref) == SESSION_ID
+    assert (
+        await outbox.store.resume_for_launch(
+            ISS, OWNER.patient_id, OWNER.user_id, outbox.refs.seal("own-patient")
+        )
+        == 1
+    )
+    for item_id in (waiting.item_id, queued.item_id):
+        item = await outbox.store.item(item_id)
+        assert item is not None and outbox.refs.open(item.session_ref) == "own-patient"
+
+
+async def test_send_again_writes_with_the_session_of_the_user_asking(outbox: Outbox) -> None:
+    signed = await outbox.sign()
+    await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
+    await outbox.store.mark_failed(signed.item_id, "w", error="403", in_doubt=False)
+    item = await retry(outbox, signed.item_id, session_id="current")
+    assert outbox.refs.open(item.session_ref) == "current"
+
+
+async def test_send_again_by_another_user_keeps_the_items_own_session(outbox: Outbox) -> None:
+    signed = await outbox.sign()
+    await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
+    await outbox.store.mark_failed(signed.item_id, "w", error="403", in_doubt=False)
+    item = await retry(
+        outbox, signed.item_id, user_id="Practitioner/colleague", session_id="colleagues"
+    )
+    assert item.state is ItemState.QUEUED
+    assert outbox.refs.open(item.session_ref) == SESSION_ID
+
+
+async def retry(
+    outbox: Outbox,
+    item_id: str,
+    *,
+    patient_id: str = OWNER.patient_id,
+    user_id: str = OWNER.user_id,
+    session_id: str = "retrying-session",
+    confirmed_absent: bool = False,
+) -> OutboxItem:
+    """The owner's retry from a session of their own, for the owner's patient."""
+    return await outbox.store.retry(
+        item_id,
+        iss=ISS,
+        patient_id=patient_id,
+        user_id=user_id,
+        session_ref=outbox.refs.seal(session_id),
+        confirmed_absent=confirmed_absent,
+    )
 
 
 def _step(key: str) -> WriteStep:
@@ -232,3 +305,26 @@ async def test_a_plan_is_pinned_once(outbox: Outbox) -> None:
     item = await outbox.store.item(signed.item_id)
     assert item is not None and item.strategy == "document"
     assert WritePlan.model_validate_json(item.plan_json or "").explanation == "first"
+
+
+async def test_the_plans_notes_are_kept_with_the_item_for_the_status_page(outbox: Outbox) -> None:
+    """What the plan leaves undone (an update the EHR does not allow) is said from the first
+    attempt on, and kept beside the notes of later attempts."""
+    signed = await outbox.sign()
+    await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
+    undone = "The previous clinical note stays 'current' in the EHR"
+    plan = WritePlan(
+        strategy=WriteStrategy.DOCUMENT,
+        version=1,
+        study_key=signed.study_key,
+        content_hash=signed.content_hash,
+        explanation="document",
+        notes=(undone,),
+        steps=(_step("a"),),
+    )
+    assert await outbox.store.pin_plan(signed.item_id, "w", plan)
+    item = await outbox.store.item(signed.item_id)
+    assert item is not None and item.notes == (undone,)
+    await outbox.store.mark_written(signed.item_id, "w", [undone, "found a copy"])
+    item = await outbox.store.item(signed.item_id)
+    assert item is not None and item.notes == (undone, "found a copy")

@@ -311,7 +311,12 @@ async def test_a_create_that_cannot_be_checked_stops_in_doubt_then_goes_on_when_
     assert item.last_error is not None and "Check the patient's chart" in item.last_error
     assert create.call_count == 1  # never resent blindly
     await sqlite_outbox.store.retry(
-        item.id, iss=ISS, patient_id=OWNER.patient_id, confirmed_absent=True
+        item.id,
+        iss=ISS,
+        patient_id=OWNER.patient_id,
+        user_id=OWNER.user_id,
+        session_ref=sqlite_outbox.refs.seal("retrying-session"),
+        confirmed_absent=True,
     )
     await worker(sqlite_outbox, connector).run_once()
     item = await sqlite_outbox.store.item(item.id)  # type: ignore[assignment]

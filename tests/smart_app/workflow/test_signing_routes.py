@@ -12,12 +12,15 @@ from pypdf import PdfReader
 from plugin.sandbox.behaviour import (
     CannedResponse,
     Fault,
+    FaultHook,
     Interaction,
     SandboxBehaviour,
     SandboxRequest,
 )
-from smart_app.outbox import VersionHistory
+from smart_app.outbox import ItemState, VersionHistory
+from smart_app.security import session_cookie_name
 from tests.smart_app.workflow.conftest import (
+    PATIENT,
     RESULTS,
     Browser,
     Sandbox,
@@ -144,6 +147,91 @@ async def test_a_refused_write_is_shown_with_its_reason_and_can_be_sent_again(
     )
     page = await browser.follow(response)
     assert "Version 1: Waiting to be sent to the EHR" in page_text(page)
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    assert "Version 1 is in the chart" in page_text(page)
+
+
+def fail_first_transaction(outcome: Fault) -> FaultHook:
+    """The EHR failing the report's first transaction in the way given; later ones pass."""
+    seen = []
+
+    def hook(request: SandboxRequest) -> Fault | None:
+        if request.interaction is not Interaction.TRANSACTION:
+            return None
+        seen.append(request)
+        return outcome if len(seen) == 1 else None
+
+    return hook
+
+
+async def documents_in_chart(sandbox: Sandbox, patient: str = PATIENT) -> int:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://127.0.0.1:8000"
+    ) as fhir:
+        found = await fhir.get(
+            "/fhir/DocumentReference",
+            params={"patient": patient, "_count": "200"},
+            headers=sandbox.fhir_token(patient),
+        )
+    bundle = found.json()
+    return sum(
+        1
+        for entry in bundle.get("entry", [])
+        if any("discography" in i.get("system", "") for i in entry["resource"]["identifier"])
+    )
+
+
+async def test_a_launch_for_another_patient_does_not_take_over_a_queued_report(
+    sandbox: Sandbox,
+) -> None:
+    browser = await ready_to_sign(sandbox)
+    busy = Fault(respond=CannedResponse(status=503, headers={"Retry-After": "1"}))
+    sandbox.ehr.behaviour = SandboxBehaviour(fault=fail_first_transaction(busy))
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()  # 503: queued again
+    await sandbox.launch("cervical-candidate")  # the clinician moves on to the next patient
+    sandbox.clock.advance(120)
+    await sandbox.write_to_chart()
+    sandbox.clock.advance(-120)
+    page = await browser.get(f"{browser.study_url}/status")
+    assert "Version 1 is in the chart" in page_text(page)
+    assert await documents_in_chart(sandbox) == 1
+
+
+async def test_a_lost_answer_waits_for_a_launch_for_its_own_patient(sandbox: Sandbox) -> None:
+    browser = await ready_to_sign(sandbox)
+    lost = Fault(after_commit=CannedResponse(status=504))
+    sandbox.ehr.behaviour = SandboxBehaviour(fault=fail_first_transaction(lost))
+    await browser.follow(await sign(browser))
+    (signed,) = await history(sandbox, browser)
+    await sandbox.write_to_chart()  # filed, but the answer was lost
+    await sandbox.hosted.state.smart.sessions.end(browser.http.cookies[session_cookie_name(False)])
+    sandbox.clock.advance(3600)
+    await sandbox.write_to_chart()  # no session: waits for sign-in
+    sandbox.clock.advance(-3600)  # the sandbox checks client assertions on this clock
+    await sandbox.launch("cervical-candidate")
+    await sandbox.write_to_chart()
+    item = await sandbox.hosted.state.outbox.store.item(signed.item.id)
+    assert item.state is ItemState.WAITING_FOR_SIGN_IN
+    await sandbox.launch(PATIENT, browser)
+    await sandbox.write_to_chart()  # reconciliation with this patient's token finds it
+    page = await browser.get(f"{browser.study_url}/status")
+    assert "Version 1 is in the chart" in page_text(page)
+    assert await documents_in_chart(sandbox) == 1
+
+
+async def test_send_again_writes_with_the_current_session(sandbox: Sandbox) -> None:
+    browser = await ready_to_sign(sandbox)
+    sandbox.ehr.behaviour = SandboxBehaviour(fault=refuse_transactions)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    # The session the report was signed in ends; the clinician opens the chart again.
+    await sandbox.hosted.state.smart.sessions.end(browser.http.cookies[session_cookie_name(False)])
+    await sandbox.launch(PATIENT, browser)
+    sandbox.ehr.behaviour = SandboxBehaviour()
+    page = await browser.get(f"{browser.study_url}/status")
+    await browser.post(f"{browser.study_url}/retry", browser.form(item=input_value(page, "item")))
     await sandbox.write_to_chart()
     page = await browser.get(f"{browser.study_url}/status")
     assert "Version 1 is in the chart" in page_text(page)
