@@ -3,7 +3,6 @@ configured at import time)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +15,7 @@ from smart_app.access_log import AccessLogMiddleware
 from smart_app.clock import Clock, system_clock
 from smart_app.errors import SmartError
 from smart_app.fhir_errors import FhirError
+from smart_app.library_logs import quiet_library_logs
 from smart_app.outbox import build_outbox
 from smart_app.pages import STATIC_DIR, error_page, page_environment
 from smart_app.routes import router
@@ -25,15 +25,6 @@ from smart_app.settings import Settings
 from smart_app.workflow import build_workflow_services, workflow_router
 
 __all__ = ["create_app"]
-
-
-def _quiet_http_client_logs() -> None:
-    # httpx logs every request URL at INFO, and FHIR URLs carry patient ids and search values.
-    # Only raise the level when nobody configured these loggers explicitly.
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET:
-            logger.setLevel(logging.WARNING)
 
 
 def create_app(
@@ -46,7 +37,7 @@ def create_app(
     is injectable for tests. Raises ConfigurationError for unusable keys or registrations."""
     services = build_services(settings, transport=transport, clock=clock)
     outbox = build_outbox(services)
-    _quiet_http_client_logs()
+    quiet_library_logs(unless_configured=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,9 +1,10 @@
 """The redirect back from the EHR (`/callback`): validate `state`, exchange the code, check the
 id_token, name the user, and start the app session (App Launch §Obtain access token).
 
-The session is created from the launch record found by `state`, not from a cookie, so a
-browser that lost its cookie across the redirect (third-party cookies in an EHR iframe) still
-completes the launch; the record is single use and expires after ten minutes.
+The session is created from the launch record found by `state`, and only for the browser that
+started the launch: its launch cookie must match the record (App Launch: `state` tied to the
+user's session), so a callback URL carried to another browser (login CSRF, session swap) starts
+nothing. The record is single use and expires after ten minutes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,6 +28,7 @@ from smart_app.errors import (
 from smart_app.fhir_client import FhirClient, StaticTokenSource
 from smart_app.fhir_errors import FhirError
 from smart_app.oauth_errors import explain_authorization_error, safe_error_code
+from smart_app.security import launch_cookie_name
 from smart_app.services import SmartServices
 from smart_app.session import SmartSession
 from smart_app.settings import EhrRegistration
@@ -54,6 +57,12 @@ _REFUSALS = {
         "app from the EHR again.",
         "launch record expired (older than 10 minutes)",
     ),
+    LaunchRefusal.OTHER_BROWSER: (
+        "This sign-in was started in another browser window or has expired — open the app "
+        "again from the EHR.",
+        "the browser's launch cookie for this state is missing or does not match (state is "
+        "bound to the browser that started the launch)",
+    ),
 }
 
 
@@ -67,14 +76,17 @@ class AuthorizationResponse:
     error_description: str | None
 
 
-async def _take_launch(services: SmartServices, state: str | None) -> LaunchRecord:
+async def _take_launch(
+    services: SmartServices, state: str | None, cookies: Mapping[str, str]
+) -> LaunchRecord:
     if not state:
         raise LaunchStateError(
             "The EHR sent the app back without the sign-in's security check, so the app "
             "stopped. Open the app from the EHR again.",
             "state missing from the redirect",
         )
-    taken = await services.launch_records.take(state, services.clock())
+    binding = cookies.get(launch_cookie_name(state, secure=services.settings.cookie_secure))
+    taken = await services.launch_records.take(state, services.clock(), binding or None)
     if isinstance(taken, LaunchRefusal):
         clinician, detail = _REFUSALS[taken]
         raise LaunchStateError(clinician, detail)
@@ -139,9 +151,12 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-async def complete_launch(services: SmartServices, response: AuthorizationResponse) -> str:
-    """Returns the new session's id (for the cookie)."""
-    record = await _take_launch(services, response.state)
+async def complete_launch(
+    services: SmartServices, response: AuthorizationResponse, cookies: Mapping[str, str]
+) -> str:
+    """Returns the new session's id (for the cookie). `cookies` are the request's: the launch
+    cookie for `state` must be among them."""
+    record = await _take_launch(services, response.state, cookies)
     registration = _registration(services, record)
     if response.error is not None:
         code = safe_error_code(response.error) or "(no error code)"

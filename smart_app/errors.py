@@ -14,6 +14,8 @@ engineer (the protocol detail, with the OAuth / SMART wire code where there is o
         ├── SessionMissingError       – no (live) session for this browser (401)
         ├── SessionExpiredError       – the access token expired and cannot be refreshed (401)
         ├── PatientMismatchError      – a request names another patient than the token's (409)
+        ├── UnidentifiedUserError     – the EHR did not say who signed in: no drafts (403)
+        ├── FormTooLargeError         – a post beyond any form of the app's (413)
         └── CsrfError                 – a form post without the session's CSRF token (403)
 """
 
@@ -25,6 +27,7 @@ __all__ = [
     "AuthorizationDeniedError",
     "CsrfError",
     "DiscoveryError",
+    "FormTooLargeError",
     "IdTokenError",
     "LaunchStateError",
     "PatientMismatchError",
@@ -33,6 +36,7 @@ __all__ = [
     "SmartError",
     "TokenEndpointError",
     "TokenResponseError",
+    "UnidentifiedUserError",
     "UnknownIssuerError",
 ]
 
@@ -110,3 +114,28 @@ class PatientMismatchError(SmartError):
 class CsrfError(SmartError):
     status_code = 403
     title = "The form could not be accepted"
+
+
+class UnidentifiedUserError(SmartError):
+    """The session has no `fhirUser`: studies cannot be kept apart per clinician or signed."""
+
+    status_code = 403
+    title = "The EHR did not say who you are"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The EHR did not tell the app who is signed in, so the app cannot start, open or "
+            "sign a study: it keeps each clinician's studies apart, and signs reports, under "
+            "the signed-in user's identity. The candidacy check can still be viewed. Ask your "
+            'EHR support team to grant the app the "openid fhirUser" scopes, then open the app '
+            "again from the EHR.",
+            "session has no fhirUser (the `openid fhirUser` scopes were not granted or no "
+            "id_token was issued); drafts are refused without a user identity",
+        )
+
+
+class FormTooLargeError(SmartError):
+    """A post no page of the app makes: a field of megabytes, or thousands of fields."""
+
+    status_code = 413
+    title = "The form was too large"

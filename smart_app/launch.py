@@ -3,22 +3,32 @@
 EHR launch: the EHR opens `/launch?iss=…&launch=…`. Standalone launch: `/launch?iss=…` (from
 the chooser of registered EHRs), asking `launch/patient`. Either way: `iss` must be a
 registered EHR before anything is sent anywhere; then discovery, a launch record keyed on a
-fresh `state`, and the redirect to the EHR's authorization endpoint with PKCE S256, `aud` = the
-FHIR base and, for an EHR launch, the `launch` handle echoed.
+fresh `state` and bound to this browser by a launch cookie (App Launch: `state` SHALL be tied
+to the user's session), and the redirect to the EHR's authorization endpoint with PKCE S256,
+`aud` = the FHIR base and, for an EHR launch, the `launch` handle echoed.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from smart_app.errors import DiscoveryError, LaunchStateError, UnknownIssuerError
 from smart_app.scopes import LaunchKind, requested_scopes
+from smart_app.security import launch_cookie
 from smart_app.services import SmartServices
 from smart_app.settings import EhrRegistration
-from smart_app.store import LaunchRecord
+from smart_app.store import LAUNCH_TTL_SECONDS, LaunchRecord
 
-__all__ = ["MAX_LAUNCH_LENGTH", "begin_launch", "new_code_verifier", "new_state", "registered_ehr"]
+__all__ = [
+    "MAX_LAUNCH_LENGTH",
+    "StartedLaunch",
+    "begin_launch",
+    "new_code_verifier",
+    "new_state",
+    "registered_ehr",
+]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,14 @@ def new_state() -> str:
 
 def new_code_verifier() -> str:
     return secrets.token_urlsafe(64)  # 86 characters of the RFC 7636 alphabet (43–128 allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class StartedLaunch:
+    """Where to send the browser, and the cookie it must carry back to /callback."""
+
+    authorization_url: str
+    launch_cookie: str  # a Set-Cookie value
 
 
 def registered_ehr(services: SmartServices, iss: str) -> EhrRegistration:
@@ -46,8 +64,8 @@ def registered_ehr(services: SmartServices, iss: str) -> EhrRegistration:
     return registration
 
 
-async def begin_launch(services: SmartServices, *, iss: str, launch: str | None) -> str:
-    """The authorization URL to redirect the browser to."""
+async def begin_launch(services: SmartServices, *, iss: str, launch: str | None) -> StartedLaunch:
+    """The authorization URL to redirect the browser to, with the browser's launch cookie."""
     registration = registered_ehr(services, iss)
     if launch is not None and not (0 < len(launch) <= MAX_LAUNCH_LENGTH):
         raise LaunchStateError(
@@ -64,7 +82,7 @@ async def begin_launch(services: SmartServices, *, iss: str, launch: str | None)
             "smart-configuration has no authorization_endpoint",
         )
     scopes = requested_scopes(configuration.capabilities, kind, registration.scopes)
-    state, verifier = new_state(), new_code_verifier()
+    state, verifier, binding = new_state(), new_code_verifier(), secrets.token_urlsafe(32)
     await services.launch_records.save(
         LaunchRecord(
             state=state,
@@ -74,6 +92,7 @@ async def begin_launch(services: SmartServices, *, iss: str, launch: str | None)
             code_verifier=verifier,
             scopes=tuple(scopes),
             created_at=services.clock(),
+            browser_binding=binding,
         )
     )
     extra = {"launch": launch} if launch is not None else {}
@@ -88,4 +107,10 @@ async def begin_launch(services: SmartServices, *, iss: str, launch: str | None)
             **extra,
         )
     log.info("%s launch started for EHR %s", kind.value, registration.name)
-    return str(url)
+    cookie = launch_cookie(
+        state,
+        binding,
+        secure=services.settings.cookie_secure,
+        max_age=int(LAUNCH_TTL_SECONDS),
+    )
+    return StartedLaunch(authorization_url=str(url), launch_cookie=cookie)

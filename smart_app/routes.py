@@ -27,7 +27,7 @@ from smart_app.fhir_errors import FhirError
 from smart_app.keys import jwks_document
 from smart_app.launch import begin_launch
 from smart_app.pages import render
-from smart_app.security import expired_session_cookie, session_cookie
+from smart_app.security import expired_launch_cookie, expired_session_cookie, session_cookie
 from smart_app.session import LiveSession
 from smart_app.style import style_sheet
 from smart_app.workflow.study_urls import CANDIDACY_PATH
@@ -74,8 +74,10 @@ async def launch(
                 error_code="invalid_request",
             )
         return _chooser(request, services)
-    url = await begin_launch(services, iss=iss, launch=launch)
-    return RedirectResponse(url, status_code=302)
+    started = await begin_launch(services, iss=iss, launch=launch)
+    response = RedirectResponse(started.authorization_url, status_code=302)
+    response.headers.append("set-cookie", started.launch_cookie)
+    return response
 
 
 @router.get("/callback")
@@ -88,7 +90,7 @@ async def callback(
     error_description: str | None = None,
 ) -> Response:
     session_id = await complete_launch(
-        services, AuthorizationResponse(state, code, error, error_description)
+        services, AuthorizationResponse(state, code, error, error_description), request.cookies
     )
     live = await services.sessions.get(session_id)
     if live is not None:
@@ -98,9 +100,10 @@ async def callback(
     response = RedirectResponse(
         f"{request.scope.get('root_path', '')}{CANDIDACY_PATH}", status_code=303
     )
-    response.headers.append(
-        "set-cookie", session_cookie(session_id, secure=services.settings.cookie_secure)
-    )
+    secure = services.settings.cookie_secure
+    response.headers.append("set-cookie", session_cookie(session_id, secure=secure))
+    if state is not None:  # always set here: complete_launch refuses a missing state
+        response.headers.append("set-cookie", expired_launch_cookie(state, secure=secure))
     return response
 
 

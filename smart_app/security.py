@@ -3,6 +3,10 @@
 - Session cookie: an opaque random id; `HttpOnly`, `Path=/`, and — except in development on
   http://localhost — `Secure; SameSite=None; Partitioned` so it survives inside the EHR's
   iframe (third-party context; `Partitioned` = CHIPS) under the `__Host-` prefix.
+- Launch cookie: one per launch (named after its `state`), holding a random value whose hash
+  the launch record keeps, so only the browser that started a launch can finish it at
+  /callback (SMART: `state` tied to the user's session). Same attributes as the session cookie,
+  ten minutes' life, cleared when the launch completes.
 - CSRF: a random token per session in a hidden form field (or `X-CSRF-Token` header), compared
   in constant time on every state-changing request of the app's pages.
 - Headers: `Content-Security-Policy` with `frame-ancestors` limited to 'self' and the
@@ -13,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
@@ -30,8 +35,11 @@ __all__ = [
     "SecurityHeadersMiddleware",
     "check_csrf",
     "content_security_policy",
+    "expired_launch_cookie",
     "expired_session_cookie",
     "frame_ancestor_origins",
+    "launch_cookie",
+    "launch_cookie_name",
     "session_cookie",
     "session_cookie_name",
 ]
@@ -45,19 +53,38 @@ def session_cookie_name(secure: bool) -> str:
     return "__Host-discogram-session" if secure else "discogram-session"
 
 
-def session_cookie(session_id: str, *, secure: bool) -> str:
-    """The Set-Cookie value (built by hand: Starlette cannot emit `Partitioned` on 3.11)."""
-    name = session_cookie_name(secure)
-    if secure:
-        return f"{name}={session_id}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned"
+def _set_cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> str:
+    """A Set-Cookie value (built by hand: Starlette cannot emit `Partitioned` on 3.11)."""
+    lifetime = f"; Max-Age={max_age}" if max_age is not None else ""
     # Browsers reject SameSite=None without Secure; on http://localhost the iframe is same-site.
-    return f"{name}={session_id}; Path=/; HttpOnly; SameSite=Lax"
+    attributes = "Secure; SameSite=None; Partitioned" if secure else "SameSite=Lax"
+    return f"{name}={value}; Path=/; HttpOnly{lifetime}; {attributes}"
+
+
+def session_cookie(session_id: str, *, secure: bool) -> str:
+    return _set_cookie(session_cookie_name(secure), session_id, secure=secure)
 
 
 def expired_session_cookie(*, secure: bool) -> str:
-    name = session_cookie_name(secure)
-    attributes = "; Secure; SameSite=None; Partitioned" if secure else "; SameSite=Lax"
-    return f"{name}=; Path=/; HttpOnly; Max-Age=0{attributes}"
+    return _set_cookie(session_cookie_name(secure), "", secure=secure, max_age=0)
+
+
+def launch_cookie_name(state: str, *, secure: bool) -> str:
+    # Named per state so launches in several tabs of one browser keep their own cookie; a hash
+    # keeps the name short and free of anything a cookie name cannot hold.
+    suffix = hashlib.sha256(state.encode()).hexdigest()[:24]
+    return f"__Host-discogram-launch-{suffix}" if secure else f"discogram-launch-{suffix}"
+
+
+def launch_cookie(state: str, binding: str, *, secure: bool, max_age: int) -> str:
+    """The cookie that ties the launch `state` to this browser (value: the random binding)."""
+    return _set_cookie(
+        launch_cookie_name(state, secure=secure), binding, secure=secure, max_age=max_age
+    )
+
+
+def expired_launch_cookie(state: str, *, secure: bool) -> str:
+    return _set_cookie(launch_cookie_name(state, secure=secure), "", secure=secure, max_age=0)
 
 
 def check_csrf(submitted: str | None, expected: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from plugin.cli.serve import configure_logging
 from plugin.sandbox.app import create_sandbox_app, create_sandbox_with_app
 from plugin.sandbox.config import ClientAuthMethod, SandboxClient, SandboxConfig
 from smart_app.keys import generate_private_key
@@ -128,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"sandbox: --port must be 1–65535 (got {args.port})", file=sys.stderr)
         return 2
+    configure_logging("info")
     setup = prepare_sandbox(args.data_dir, args.port, args.host)
     if args.without_app:
         config = setup.config.model_copy(update={"clients": []})

@@ -13,9 +13,19 @@ from pydantic import ValidationError
 
 from plugin.cli import CliError
 from smart_app.app import create_app
+from smart_app.library_logs import quiet_library_logs
 from smart_app.settings import load_settings
 
-__all__ = ["add_parser", "run_server"]
+__all__ = [
+    "PRODUCT_LOGGERS",
+    "add_parser",
+    "configure_logging",
+    "run_server",
+]
+
+#: The loggers the configured `log_level` applies to: the product's own (whose messages are
+#: written to hold no tokens or patient identifiers) and alembic's migration progress.
+PRODUCT_LOGGERS = ("plugin", "smart_app", "alembic")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,6 +51,15 @@ def _settings_error(exc: ValidationError) -> CliError:
     return CliError(f"discogram serve: bad configuration: {where}: {first['msg']}{more}")
 
 
+def configure_logging(level: str) -> None:
+    """Log the product at `level` and everything else at WARNING (`debug` must not turn on
+    third-party debug logs, which carry patient data and tokens)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in PRODUCT_LOGGERS:
+        logging.getLogger(name).setLevel(level.upper())
+    quiet_library_logs(unless_configured=False)
+
+
 def run_server(app: Any, *, host: str, port: int, log_level: str) -> None:
     """Serve `app` with uvicorn; its access log is off (it would log query strings)."""
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
@@ -57,8 +76,6 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(f"discogram serve: configuration file is not valid TOML: {exc}") from None
     # ConfigurationError (bad key file, http iss in production) propagates: main() prints it.
     app = create_app(settings)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     run_server(app, host=args.host, port=args.port, log_level=settings.log_level)
     return 0

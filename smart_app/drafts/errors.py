@@ -4,6 +4,7 @@
     └── DraftError              – a draft cannot be read or saved as asked
         ├── DraftNotFoundError  – no such draft for this patient and user (404)
         ├── StaleDraftError     – saved from an older revision than the stored one (409)
+        │   └── RevisionMissingError – the form did not say its revision (409, handled alike)
         └── DraftStateError     – the draft is not in a state that allows this (409)
 
 Messages carry no patient data: they are shown on pages and logged.
@@ -13,7 +14,13 @@ from __future__ import annotations
 
 from smart_app.errors import SmartError
 
-__all__ = ["DraftError", "DraftNotFoundError", "DraftStateError", "StaleDraftError"]
+__all__ = [
+    "DraftError",
+    "DraftNotFoundError",
+    "DraftStateError",
+    "RevisionMissingError",
+    "StaleDraftError",
+]
 
 
 class DraftError(SmartError):
@@ -40,13 +47,30 @@ class StaleDraftError(DraftError):
     title = "This study was changed elsewhere"
 
     def __init__(self, *, submitted: int, current: int) -> None:
-        self.submitted = submitted
+        self.submitted: int | None = submitted
         self.current = current
         super().__init__(
             f"This study was changed in another window since you loaded it (you edited revision "
             f"{submitted}; the saved study is now at revision {current}). Nothing was "
             "overwritten: reload the study to see the latest version, then make your change again.",
             f"stale revision: submitted {submitted}, stored {current}",
+        )
+
+
+class RevisionMissingError(StaleDraftError):
+    """A save or sign whose form did not say which revision it was made from (the field missing
+    or not a whole number): it cannot be checked against the stored draft, so every page treats
+    it as a changed draft — nothing is saved or signed, and the user reloads the current one."""
+
+    def __init__(self, *, current: int) -> None:
+        self.submitted = None
+        self.current = current
+        DraftError.__init__(
+            self,
+            "The app could not tell which version of this study your form was made from, so "
+            "nothing was saved or signed. Reload the study to see the latest version, then "
+            "make your change again.",
+            f"form field `revision` missing or not a whole number; stored {current}",
         )
 
 

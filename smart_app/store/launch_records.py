@@ -1,9 +1,11 @@
-"""Pending launches, keyed on the OAuth `state` (never on a cookie: an EHR iframe may lose the
-cookie across the redirect). A record is taken exactly once, within `LAUNCH_TTL_SECONDS`."""
+"""Pending launches, keyed on the OAuth `state` and bound to the browser that started them: the
+record keeps the hash of a random value that only that browser holds (its launch cookie), and
+is taken exactly once, by that browser, within `LAUNCH_TTL_SECONDS`."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,6 +31,8 @@ class LaunchRecord:
     code_verifier: str
     scopes: tuple[str, ...]  # as requested
     created_at: float
+    #: the random value of the launching browser's launch cookie (the store keeps its hash)
+    browser_binding: str
 
 
 class LaunchRefusal(StrEnum):
@@ -37,10 +41,21 @@ class LaunchRefusal(StrEnum):
     UNKNOWN = "unknown"
     USED = "used"
     EXPIRED = "expired"
+    OTHER_BROWSER = "other_browser"  # the browser's launch cookie is missing or does not match
 
 
 def _state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
+
+
+def _binding_hash(binding: str) -> str:
+    return hashlib.sha256(binding.encode()).hexdigest()
+
+
+def _same_browser(stored_hash: object, presented: str) -> bool:
+    if not isinstance(stored_hash, str):
+        return False  # a record saved before launches were bound to a browser
+    return hmac.compare_digest(stored_hash.encode(), _binding_hash(presented).encode())
 
 
 class LaunchRecordStore:
@@ -55,6 +70,8 @@ class LaunchRecordStore:
                 "launch": record.launch,
                 "code_verifier": record.code_verifier,
                 "scopes": list(record.scopes),
+                # Inside the encrypted secrets: no schema change, and never readable from the row.
+                "browser_binding_hash": _binding_hash(record.browser_binding),
             }
         )
         sessions = await self._database.ready()
@@ -74,8 +91,12 @@ class LaunchRecordStore:
                 )
             )
 
-    async def take(self, state: str, now: float) -> LaunchRecord | LaunchRefusal:
-        """The record for `state`, marked used; or why it cannot be had."""
+    async def take(
+        self, state: str, now: float, browser_binding: str | None
+    ) -> LaunchRecord | LaunchRefusal:
+        """The record for `state`, marked used, if `browser_binding` (the launch cookie's value)
+        is the launching browser's; or why it cannot be had. Another browser's attempt does not
+        spend the record: the browser that started the launch can still finish it."""
         key = _state_hash(state)
         sessions = await self._database.ready()
         async with sessions.begin() as db:
@@ -86,6 +107,14 @@ class LaunchRecordStore:
                 return LaunchRefusal.UNKNOWN
             if row.used_at is not None:
                 return LaunchRefusal.USED
+            try:
+                data = self._cipher.decrypt_json(row.secrets)
+            except UnreadableSecretError:
+                return LaunchRefusal.UNKNOWN
+            if browser_binding is None or not _same_browser(
+                data.get("browser_binding_hash"), browser_binding
+            ):
+                return LaunchRefusal.OTHER_BROWSER
             # Mark used before anything else, atomically: two callbacks racing on one state
             # (a double-click, a replay) cannot both win.
             claimed = await db.execute(
@@ -97,11 +126,7 @@ class LaunchRecordStore:
                 return LaunchRefusal.USED
             if now - row.created_at > LAUNCH_TTL_SECONDS:
                 return LaunchRefusal.EXPIRED
-            iss, created_at, secrets = row.iss, row.created_at, row.secrets
-        try:
-            data = self._cipher.decrypt_json(secrets)
-        except UnreadableSecretError:
-            return LaunchRefusal.UNKNOWN
+            iss, created_at = row.iss, row.created_at
         return LaunchRecord(
             state=state,
             iss=iss,
@@ -110,4 +135,5 @@ class LaunchRecordStore:
             code_verifier=data["code_verifier"],
             scopes=tuple(data["scopes"]),
             created_at=created_at,
+            browser_binding=browser_binding,
         )

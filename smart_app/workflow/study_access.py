@@ -10,6 +10,7 @@ from fastapi import Depends
 
 from smart_app.dependencies import SessionDep
 from smart_app.drafts import Draft, DraftNotFoundError, DraftOwner
+from smart_app.drafts.errors import RevisionMissingError
 from smart_app.workflow.form_fields import form_count
 from smart_app.workflow.services import WorkflowDep
 from smart_app.workflow.study_urls import DRAFT_ID_PATTERN
@@ -29,7 +30,11 @@ OwnedDraftDep = Annotated[Draft, Depends(owned_draft)]
 
 
 def revision_of(form: dict[str, str], draft: Draft) -> int:
-    """The revision the posted form was made from (the page's hidden field); a form without
-    one is taken as made from the stored revision."""
+    """The revision the posted form was made from (the page's hidden field). Without a readable
+    one the form cannot be checked against the stored draft: RevisionMissingError, which every
+    page handles as a changed draft (taking it as the stored revision would sign or overwrite
+    a revision the user may not have seen)."""
     posted = form_count(form.get("revision", ""))
-    return draft.revision if posted is None else posted
+    if posted is None:
+        raise RevisionMissingError(current=draft.revision)
+    return posted

@@ -89,6 +89,8 @@ def test_the_command_runs_uvicorn_without_an_access_log(
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    levels: list[str] = []
+    monkeypatch.setattr(sandbox_command, "configure_logging", levels.append)
     if "sandbox" not in cli._COMMANDS:  # the lead registers it; until then, add it here
         monkeypatch.setattr(cli, "_COMMANDS", (*cli._COMMANDS, "sandbox"))
     code = cli.main(["sandbox", "--port", "8124", "--data-dir", str(tmp_path), "--without-app"])
@@ -96,6 +98,8 @@ def test_the_command_runs_uvicorn_without_an_access_log(
     (call,) = calls
     assert call["host"] == "127.0.0.1" and call["port"] == 8124
     assert call["access_log"] is False
+    # The product at INFO, libraries (authlib logs issued tokens at DEBUG) held at WARNING.
+    assert levels == ["info"]
     assert "http://127.0.0.1:8124/ehr" in capsys.readouterr().out
 
 

@@ -1,3 +1,5 @@
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -6,10 +8,24 @@ from fastapi import FastAPI
 
 import plugin.cli
 from plugin.cli import main
+from plugin.cli.serve import PRODUCT_LOGGERS
+from smart_app.library_logs import QUIET_LIBRARY_LOGGERS
+from smart_app.scopes import LaunchKind
+from smart_app.store import LaunchRecord
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def restored_logging() -> Iterator[None]:
+    """The logger levels `discogram serve` sets, restored afterwards."""
+    names = ("", *PRODUCT_LOGGERS, *QUIET_LIBRARY_LOGGERS)
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch, restored_logging: None) -> list[dict[str, Any]]:
     monkeypatch.setattr(plugin.cli, "_COMMANDS", ("serve",))
     monkeypatch.delenv("DISCOGRAM_CONFIG", raising=False)
     calls: list[dict[str, Any]] = []
@@ -101,3 +117,54 @@ def test_missing_config_file_and_bad_port(
     assert "--port" in capsys.readouterr().err
     assert main(["serve", "--port", "abc"]) == 2
     assert served == []
+
+
+async def test_debug_logging_keeps_database_parameters_out_of_the_log(
+    served: list[dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = write_config(
+        tmp_path,
+        f'''
+public_url = "http://127.0.0.1:9000"
+data_dir = "{tmp_path / "data"}"
+log_level = "debug"
+
+[[ehr]]
+name = "Test EHR"
+iss = "https://ehr.example.org/fhir"
+client_id = "app"
+''',
+    )
+    # As in a fresh process: no root handler (pytest's own would make basicConfig a no-op).
+    root = logging.getLogger()
+    pytest_handlers = root.handlers[:]
+    root.handlers.clear()
+    marker = "https://marker-patient-doe.example/fhir"  # stands in for a patient's data
+    try:
+        assert main(["serve", "--config", str(config)]) == 0
+        services = served[0]["app"].state.smart
+        await services.launch_records.save(
+            LaunchRecord(
+                state="s",
+                iss=marker,
+                kind=LaunchKind.EHR,
+                launch="l",
+                code_verifier="v" * 43,
+                scopes=("launch",),
+                created_at=1.0,
+                browser_binding="b",
+            )
+        )
+        await services.aclose()
+        logging.getLogger("smart_app.launch").debug("the product's own debug line")
+    finally:
+        for handler in root.handlers:  # the one basicConfig added
+            handler.close()
+        root.handlers[:] = pytest_handlers
+    logged = capsys.readouterr().err
+    assert "the product's own debug line" in logged  # debug is on for the product
+    assert marker not in logged
+    for name in QUIET_LIBRARY_LOGGERS:
+        assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING

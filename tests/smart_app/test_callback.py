@@ -2,10 +2,18 @@
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from joserfc.jwk import RSAKey
 
+from smart_app.security import launch_cookie_name
 from smart_app.store import LAUNCH_TTL_SECONDS
-from tests.smart_app.conftest import FakeClock, complete_launch, query_of, start_launch
+from tests.smart_app.conftest import (
+    FakeClock,
+    browser,
+    complete_launch,
+    query_of,
+    start_launch,
+)
 from tests.smart_app.fake_ehr import FakeEhr
 
 
@@ -58,14 +66,73 @@ async def test_state_expires_after_ten_minutes(
     assert ehr.routes["token"].call_count == 0
 
 
-async def test_a_lost_cookie_across_the_redirect_does_not_break_the_launch(
+async def test_a_callback_opened_in_another_browser_starts_no_session(
+    app: FastAPI, client: httpx.AsyncClient, ehr: FakeEhr
+) -> None:
+    # Login CSRF / session swap: the attacker launches, stops at the redirect back and gets
+    # the victim's browser to open it; the victim must not end up in the attacker's session.
+    params = ehr.authorize(await start_launch(client))
+    async with browser(app) as victim:
+        response = await victim.get("/callback", params=params)
+    assert response.status_code == 400
+    assert "started in another browser window or has expired" in response.text
+    assert "open the app again from the EHR" in response.text
+    assert "launch cookie for this state is missing or does not match" in response.text
+    assert_no_session(response)
+    assert ehr.routes["token"].call_count == 0
+
+
+async def test_a_lost_launch_cookie_refuses_the_launch(
     client: httpx.AsyncClient, ehr: FakeEhr
 ) -> None:
     params = ehr.authorize(await start_launch(client))
-    client.cookies.clear()  # e.g. a third-party iframe that dropped everything
+    client.cookies.clear()  # a browser that dropped it would drop the session cookie too
+    response = await client.get("/callback", params=params)
+    assert response.status_code == 400
+    assert "started in another browser window" in response.text
+    assert_no_session(response)
+
+
+async def test_a_forged_launch_cookie_is_refused(client: httpx.AsyncClient, ehr: FakeEhr) -> None:
+    params = ehr.authorize(await start_launch(client))
+    name = launch_cookie_name(params["state"], secure=False)
+    client.cookies.set(name, "a-value-the-attacker-chose")
+    response = await client.get("/callback", params=params)
+    assert response.status_code == 400
+    assert_no_session(response)
+
+
+async def test_another_browsers_try_leaves_the_launch_to_its_own_browser(
+    app: FastAPI, client: httpx.AsyncClient, ehr: FakeEhr
+) -> None:
+    params = ehr.authorize(await start_launch(client))
+    async with browser(app) as other:
+        assert (await other.get("/callback", params=params)).status_code == 400
     response = await client.get("/callback", params=params)
     assert response.status_code == 303
-    assert response.headers["location"] == "/app/candidacy"
+
+
+async def test_concurrent_launches_in_one_browser_each_complete(
+    client: httpx.AsyncClient, ehr: FakeEhr
+) -> None:
+    first = ehr.authorize(await start_launch(client))
+    second = ehr.authorize(await start_launch(client))
+    assert (await client.get("/callback", params=second)).status_code == 303
+    assert (await client.get("/callback", params=first)).status_code == 303
+
+
+async def test_the_launch_cookie_is_cleared_when_the_launch_completes(
+    client: httpx.AsyncClient, ehr: FakeEhr
+) -> None:
+    params = ehr.authorize(await start_launch(client))
+    name = launch_cookie_name(params["state"], secure=False)
+    assert client.cookies.get(name)
+    response = await client.get("/callback", params=params)
+    assert response.status_code == 303
+    assert f"{name}=; Path=/; HttpOnly; Max-Age=0; SameSite=Lax" in response.headers.get_list(
+        "set-cookie"
+    )
+    assert client.cookies.get(name) is None
 
 
 async def test_pkce_verifier_mismatch_is_an_invalid_grant_error_page(
@@ -205,7 +272,8 @@ async def test_secure_app_sets_a_secure_partitioned_host_cookie(
     async with browser(app, "https://app.example.org") as http:
         response = await complete_launch(http, ehr)
     assert response.status_code == 303
-    cookie = response.headers["set-cookie"]
+    cookie, cleared = response.headers.get_list("set-cookie")
+    assert cleared.startswith("__Host-discogram-launch-") and "Max-Age=0" in cleared
     name, _, attributes = cookie.partition("; ")
     assert name.startswith("__Host-discogram-session=")
     assert len(name.split("=", 1)[1]) >= 43  # 256-bit opaque id

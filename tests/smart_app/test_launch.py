@@ -2,9 +2,11 @@ import base64
 from collections.abc import Callable
 
 import httpx
+import pytest
 import respx
 from fastapi import FastAPI
 
+from smart_app.security import launch_cookie_name
 from smart_app.settings import Settings
 from tests.smart_app.conftest import APP_URL, browser, query_of, registration, start_launch
 from tests.smart_app.fake_ehr import AUTHORIZE_URL, CLIENT_ID, FHIR_BASE, FakeEhr, s256
@@ -48,6 +50,46 @@ async def test_standalone_launch_omits_launch_and_asks_for_a_patient(
     scopes = query["scope"].split()
     assert "launch/patient" in scopes and "launch" not in scopes
     assert query["aud"] == FHIR_BASE
+
+
+def launch_cookies(response: httpx.Response) -> list[str]:
+    return [c for c in response.headers.get_list("set-cookie") if "discogram-launch-" in c]
+
+
+@pytest.mark.parametrize("launch", ["launch-handle-1", None], ids=["ehr", "standalone"])
+async def test_a_launch_binds_its_state_to_this_browser_with_a_short_lived_cookie(
+    client: httpx.AsyncClient, launch: str | None
+) -> None:
+    params = {"iss": FHIR_BASE} | ({"launch": launch} if launch else {})
+    response = await client.get("/launch", params=params)
+    (cookie,) = launch_cookies(response)
+    state = query_of(response.headers["location"])["state"]
+    name, _, attributes = cookie.partition("; ")
+    assert name.split("=")[0] == launch_cookie_name(state, secure=False)
+    assert len(name.split("=", 1)[1]) >= 43  # a 256-bit random value, not the state
+    assert state not in cookie
+    assert set(attributes.split("; ")) == {"Path=/", "HttpOnly", "Max-Age=600", "SameSite=Lax"}
+
+
+async def test_a_secure_app_binds_with_a_secure_partitioned_host_cookie(
+    make_app: Callable[..., FastAPI],
+    make_settings: Callable[..., Settings],
+    router: respx.MockRouter,
+) -> None:
+    app = make_app(make_settings(public_url="https://app.example.org"))
+    async with browser(app, "https://app.example.org") as http:
+        response = await http.get("/launch", params={"iss": FHIR_BASE, "launch": "l"})
+    (cookie,) = launch_cookies(response)
+    name, _, attributes = cookie.partition("; ")
+    assert name.startswith("__Host-discogram-launch-")
+    assert set(attributes.split("; ")) == {
+        "Path=/",
+        "HttpOnly",
+        "Max-Age=600",
+        "Secure",
+        "SameSite=None",
+        "Partitioned",
+    }
 
 
 async def test_pkce_is_sent_even_when_not_advertised(

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from smart_app.drafts import Draft, DraftOwner, DraftState
+from plugin.cli.sandbox import SANDBOX_CLIENT_ID
+from smart_app.drafts import UNIDENTIFIED_USER, Draft, DraftOwner, DraftState, StaleDraftError
+from smart_app.drafts.errors import RevisionMissingError
+from smart_app.security import session_cookie_name
+from smart_app.session import LiveSession
 from smart_app.workflow.study_access import revision_of
+from smart_app.workflow.study_urls import CANDIDACY_PATH
+from tests.smart_app.workflow.conftest import (
+    ATTEST_BOTH,
+    PATIENT,
+    USER,
+    Browser,
+    Sandbox,
+    SandboxFactory,
+    enter_results,
+    page_text,
+    set_up_three_levels,
+    start_study,
+)
 
 DRAFT = Draft(
     id="d1",
@@ -26,11 +44,101 @@ def test_the_pages_revision_is_read() -> None:
     assert revision_of({"revision": "3"}, DRAFT) == 3
 
 
-@pytest.mark.parametrize("posted", ["", "x", "-1", "²", "٣", "1" * 10, "1.0"])
-def test_anything_but_a_short_ascii_number_is_the_stored_revision(posted: str) -> None:
+@pytest.mark.parametrize("posted", ["", "x", "-1", "1e999", "²", "٣", "1" * 10, "1.0"])
+def test_anything_but_a_short_ascii_number_is_refused(posted: str) -> None:
     # "²" and "٣" are digits to str.isdigit(); int() refuses the first: never a server error.
-    assert revision_of({"revision": posted}, DRAFT) == DRAFT.revision
+    with pytest.raises(RevisionMissingError) as refused:
+        revision_of({"revision": posted}, DRAFT)
+    assert refused.value.current == DRAFT.revision
+    assert "`revision`" in refused.value.detail
 
 
-def test_a_form_without_one_is_the_stored_revision() -> None:
-    assert revision_of({}, DRAFT) == DRAFT.revision
+def test_a_form_without_one_is_refused_as_a_changed_draft() -> None:
+    # Taken as the stored revision, it would sign or overwrite what the user never saw.
+    with pytest.raises(StaleDraftError) as refused:
+        revision_of({}, DRAFT)
+    assert refused.value.status_code == 409
+    assert "nothing was saved or signed" in refused.value.clinician
+
+
+@pytest.mark.parametrize("posted", [None, "-1", "1e999"])
+async def test_signing_without_a_readable_revision_signs_nothing(
+    sandbox: Sandbox, posted: str | None
+) -> None:
+    window = await sandbox.launch()
+    await start_study(window)
+    await set_up_three_levels(window)
+    preview = await enter_results(window)
+    assert preview.status_code == 200 and str(preview.url).endswith("/preview")
+    before = await window.draft()
+    form = window.form(confirm="yes") | ({"revision": posted} if posted is not None else {})
+    response = await window.post(f"{window.study_url}/sign", form)
+    assert response.status_code == 409
+    after = await window.draft()
+    assert after.state is before.state and after.revision == before.revision
+    assert after.signed_version is None
+
+
+async def unidentified_launch(sandbox: Sandbox) -> tuple[Browser, LiveSession]:
+    """An EHR launch whose EHR did not say who signed in; stops at the redirect to the app."""
+    window = sandbox.window()
+    context = await sandbox.ehr.launch(SANDBOX_CLIENT_ID, PATIENT, USER)
+    response = await window.http.get(
+        "/launch", params={"iss": sandbox.ehr.config.fhir_base, "launch": context.id}
+    )
+    while response.url.path != "/callback" or response.status_code != 303:
+        assert response.status_code in (302, 303), page_text(response)[:600]
+        response = await window.http.get(response.headers["location"])
+    assert response.headers["location"] == CANDIDACY_PATH  # the launch itself completes
+    services = sandbox.hosted.state.smart
+    live = await services.sessions.get(window.http.cookies[session_cookie_name(False)])
+    assert live is not None and live.session.fhir_user is None
+    return window, live
+
+
+def assert_unidentified_page(response: httpx.Response) -> None:
+    assert response.status_code == 403
+    text = page_text(response)
+    assert "did not tell the app who is signed in" in text
+    assert "openid fhirUser" in text
+
+
+async def test_a_user_the_ehr_did_not_identify_cannot_open_a_draft(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sandbox = await make_sandbox(withheld_scopes=["openid", "fhirUser"])
+    window, live = await unidentified_launch(sandbox)
+    # A draft left under the id all unidentified users once shared (another clinician's).
+    shared = DraftOwner(live.session.iss.rstrip("/"), PATIENT, UNIDENTIFIED_USER)
+    draft = await sandbox.hosted.state.workflow.drafts.create(shared)
+    assert_unidentified_page(await window.get(f"/app/studies/{draft.id}/levels"))
+    assert_unidentified_page(await window.get(f"/app/studies/{draft.id}/setup"))
+
+
+async def test_a_user_the_ehr_did_not_identify_cannot_start_or_sign_a_study(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sandbox = await make_sandbox(withheld_scopes=["openid", "fhirUser"])
+    window, live = await unidentified_launch(sandbox)
+    csrf = live.session.csrf_token.get_secret_value()
+    form = {"csrf_token": csrf, "patient": PATIENT}
+    started = await window.post(CANDIDACY_PATH, form | {"action": "continue", **ATTEST_BOTH})
+    assert_unidentified_page(started)
+    shared = DraftOwner(live.session.iss.rstrip("/"), PATIENT, UNIDENTIFIED_USER)
+    draft = await sandbox.hosted.state.workflow.drafts.create(shared)
+    signed = await window.post(f"/app/studies/{draft.id}/sign", form | {"revision": "1"})
+    assert_unidentified_page(signed)
+    assert await sandbox.hosted.state.workflow.drafts.get(shared, draft.id) == draft
+
+
+async def test_a_user_the_ehr_did_not_identify_still_sees_the_candidacy_check(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sandbox = await make_sandbox(withheld_scopes=["openid", "fhirUser"])
+    window, _live = await unidentified_launch(sandbox)
+    page = await window.get(CANDIDACY_PATH)
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "Outcome:" in text
+    assert "did not tell the app who is signed in" in text
+    assert "Save the assessment" not in text  # nothing offered that would be refused
