@@ -1,9 +1,11 @@
-"""How the report's indication cites the candidacy assessment the physician saw: the
-assessment in words (render_report's `candidacy_summary`), the criteria met (the study's
-`indication.criteria_met`) and the chart records behind them that FHIR accepts as reasons
-(`indication.reason_references`: the pain conditions and the spine MRI report).
+"""How the report's indication cites the candidacy assessment the clinician saw: the
+assessment in words (render_report's `candidacy_summary`), naming who gave each attestation
+and when — never "the physician": the app cannot tell who is one — the criteria met (the
+study's `indication.criteria_met`) and the chart records behind them that FHIR accepts as
+reasons (`indication.reason_references`: the pain conditions and the spine MRI report).
 
-Pure: the assessment, the policy and the chart gaps come in; text and references go out.
+Pure: the assessment, the policy, the chart gaps and who attested come in; text and
+references go out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from plugin.candidacy.assessment import Assessment, CriterionStatus
 from plugin.candidacy.policy import Policy, Severity
 from plugin.fhir_mapping.references import ALLOWED_TARGETS, referenced_type
+from smart_app.workflow.candidacy_attesters import GivenAttestation
 from smart_app.workflow.chart_reading import ChartGap
 
 __all__ = [
@@ -53,19 +56,38 @@ def _shortened(text: str) -> str:
     return text[: MAX_CRITERION_CHARACTERS - 1].rstrip() + "…"
 
 
+def _attested(
+    assessment: Assessment, policy: Policy, given: Sequence[GivenAttestation]
+) -> list[str]:
+    """One sentence per person and day: "Attested by <name> (<role>) on <date>: …"."""
+    texts = {a.id: a.text for a in policy.attestations}
+    records = {g.id: g for g in given}
+    groups: dict[str, list[str]] = {}
+    for attestation in assessment.attestations:
+        record = records.get(attestation)
+        head = (
+            f"Attested by {record.attester.words} on {record.given_on}"
+            if record is not None
+            else "Attested (by whom was not recorded)"
+        )
+        groups.setdefault(head, []).append(_sentence(texts.get(attestation, attestation)))
+    return [f"{head}: {' '.join(sentences)}" for head, sentences in groups.items()]
+
+
 def cite_assessment(
-    assessment: Assessment, policy: Policy, gaps: Sequence[ChartGap] = ()
+    assessment: Assessment,
+    policy: Policy,
+    gaps: Sequence[ChartGap] = (),
+    attested: Sequence[GivenAttestation] = (),
 ) -> CandidacyCitation:
-    """The citation of `assessment` (made under `policy`) for the study's indication."""
+    """The citation of `assessment` (made under `policy`) for the study's indication;
+    `attested` says who gave its attestations and when."""
     policy_ref = assessment.policy
     parts = [
         f"Candidacy assessed on {assessment.today.isoformat()} under policy {policy_ref.id} "
         f"{policy_ref.version} ({policy_ref.title}): {_sentence(assessment.summary)}"
     ]
-    texts = {a.id: a.text for a in policy.attestations}
-    attested = [texts.get(a, a) for a in assessment.attestations]
-    if attested:
-        parts.append("The physician attested: " + " ".join(_sentence(a) for a in attested))
+    parts.extend(_attested(assessment, policy, attested))
     open_criteria = [c for c in assessment.criteria if c.status is not CriterionStatus.MET]
     for criterion in open_criteria:
         explanation = _sentence(criterion.explanation)

@@ -1,6 +1,7 @@
-"""The candidacy assessment saved with a study draft: the assessment the physician saw when
-giving the attestations, the parts of the chart that could not be read, and the citation the
-report's indication carries. One row per draft, replaced when the physician assesses again.
+"""The candidacy assessment saved with a study draft: the assessment the clinician saw when
+giving the attestations, who gave each and when, the parts of the chart that could not be
+read, and the citation the report's indication carries. One row per draft, replaced when the
+clinician assesses again.
 
 Read only through a draft the caller already holds (the draft store checks its owner).
 Patient data lives here by design (the product's store); it never goes to logs.
@@ -9,7 +10,9 @@ Patient data lives here by design (the product's store); it never goes to logs.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,6 +21,11 @@ from plugin.candidacy.assessment import Assessment
 from smart_app.clock import Clock
 from smart_app.store.database import Database
 from smart_app.store.tables import Base
+from smart_app.workflow.candidacy_attesters import (
+    GivenAttestation,
+    attestations_from_json,
+    attestations_to_json,
+)
 from smart_app.workflow.candidacy_citation import CandidacyCitation
 from smart_app.workflow.chart_reading import ChartGap
 
@@ -34,6 +42,8 @@ class CandidacyRecordRow(Base):
     policy_version: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(32))
     assessment_json: Mapped[str] = mapped_column(Text)
+    # {"gaps": [...], "attested": [...]}; rows saved before attesters were recorded hold the
+    # list of gaps alone. (Who attested lives here so that no migration is needed.)
     gaps_json: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)  # exactly what the report's indication cites
     saved_at: Mapped[float] = mapped_column(Float)
@@ -45,6 +55,7 @@ class CandidacyRecord:
     gaps: tuple[ChartGap, ...]
     summary: str
     saved_at: float
+    attested: tuple[GivenAttestation, ...] = ()  # who gave the assessment's attestations
 
 
 class CandidacyRecords:
@@ -58,6 +69,7 @@ class CandidacyRecords:
         assessment: Assessment,
         gaps: tuple[ChartGap, ...],
         citation: CandidacyCitation,
+        attested: Sequence[GivenAttestation] = (),
     ) -> CandidacyRecord:
         now = self._clock()
         sessions = await self._database.ready()
@@ -71,12 +83,15 @@ class CandidacyRecords:
             row.outcome = assessment.outcome.value
             row.assessment_json = assessment.model_dump_json()
             row.gaps_json = json.dumps(
-                [{"resource_type": g.resource_type, "reason": g.reason} for g in gaps],
+                {
+                    "gaps": [{"resource_type": g.resource_type, "reason": g.reason} for g in gaps],
+                    "attested": attestations_to_json(attested),
+                },
                 ensure_ascii=False,
             )
             row.summary = citation.summary
             row.saved_at = now
-        return CandidacyRecord(assessment, gaps, citation.summary, now)
+        return CandidacyRecord(assessment, gaps, citation.summary, now, tuple(attested))
 
     async def get(self, draft_id: str) -> CandidacyRecord | None:
         sessions = await self._database.ready()
@@ -88,9 +103,13 @@ class CandidacyRecords:
             ).scalar_one_or_none()
         if row is None:
             return None
+        stored: Any = json.loads(row.gaps_json)
+        if isinstance(stored, list):  # saved before attesters were recorded
+            stored = {"gaps": stored, "attested": []}
         return CandidacyRecord(
             assessment=Assessment.model_validate_json(row.assessment_json),
-            gaps=tuple(ChartGap(**g) for g in json.loads(row.gaps_json)),
+            gaps=tuple(ChartGap(**g) for g in stored["gaps"]),
             summary=row.summary,
             saved_at=row.saved_at,
+            attested=attestations_from_json(stored["attested"]),
         )

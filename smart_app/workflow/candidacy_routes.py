@@ -1,7 +1,9 @@
 """The candidacy page, shown first after launch: the chart read through the session's FHIR
 client, assessed by the candidacy engine under the policy, with each criterion's evidence, the
-safety items, and the physician's attestations to give. Saving the assessment starts (or
-updates) the study draft; the saved assessment is the one the report's indication cites."""
+safety items, the attestations to give (the report names who gave them, and when), and this
+patient's studies of the signed-in user — to continue one, see where a signed one is in the
+chart, or amend it. Saving the assessment starts (or updates) the study in progress; the
+saved assessment is the one the report's indication cites."""
 
 from __future__ import annotations
 
@@ -25,17 +27,25 @@ from smart_app.dependencies import (
     same_patient_form,
     session_fhir_client,
 )
-from smart_app.drafts import Draft, DraftOwner, StaleDraftError
+from smart_app.drafts import Draft, DraftOwner, DraftState, StaleDraftError
 from smart_app.fhir_client import FhirClient
 from smart_app.pages import render
 from smart_app.session import LiveSession
+from smart_app.workflow.candidacy_attesters import (
+    GivenAttestation,
+    attester_of,
+    given_attestations,
+)
 from smart_app.workflow.candidacy_citation import cite_assessment
+from smart_app.workflow.candidacy_records import CandidacyRecord
+from smart_app.workflow.candidacy_studies import study_entries
 from smart_app.workflow.chart_reading import ChartGap, read_chart
 from smart_app.workflow.draft_order import OrderFound, draft_order_reference, read_draft_order
 from smart_app.workflow.draft_saving import save_draft
 from smart_app.workflow.form_fields import form_fields
 from smart_app.workflow.page_frame import Step, page_frame
 from smart_app.workflow.services import WorkflowDep, WorkflowServices
+from smart_app.workflow.study_access import OwnedDraftDep
 from smart_app.workflow.study_document import new_study_document, with_citation
 from smart_app.workflow.study_urls import CANDIDACY_PATH, study_url, study_urls
 
@@ -63,6 +73,7 @@ SEVERITY_WORDS = {
 
 candidacy_router = APIRouter(dependencies=[Depends(csrf_protect)])
 ClientDep = Annotated[FhirClient, Depends(session_fhir_client)]
+PatientFormDep = Annotated[LiveSession, Depends(same_patient_form)]
 
 
 def _today(services: ServicesDep) -> date:
@@ -135,8 +146,10 @@ async def candidacy_page(
     live: SessionDep,
     client: ClientDep,
 ) -> Response:
-    owner = DraftOwner.of_session(live.session)
-    draft = await workflow.drafts.resume(owner)
+    # A user the EHR did not identify sees the check but has no studies (no drafts without a
+    # user identity); the page says why instead of offering to save.
+    owner = DraftOwner.of_identified_session(live.session)
+    draft = await workflow.drafts.resume(owner) if owner is not None else None
     record = await workflow.candidacy.get(draft.id) if draft is not None else None
     given = record.assessment.attestations if record is not None else ()
     assessment, gaps, found, _name = await _assess(
@@ -152,6 +165,15 @@ async def candidacy_page(
     frame = await page_frame(client, live)
     root = request.scope.get("root_path", "")
     urls = study_urls(root, draft.id if draft else None)
+    studies = (
+        study_entries(
+            await workflow.drafts.drafts(owner),
+            await workflow.outbox.store.items_for_patient(owner.iss, owner.patient_id),
+            root,
+        )
+        if owner is not None
+        else []
+    )
     return render(
         request,
         "workflow/candidacy.html",
@@ -166,12 +188,13 @@ async def candidacy_page(
             "saved_notice": saved_notice,
             "attestations": workflow.policy.attestations,
             "given": set(given),
+            "attested_by": {g.id: g for g in record.attested} if record is not None else {},
+            "studies": studies,
+            "identified": owner is not None,
+            "in_progress": draft is not None,
             "outcome_words": OUTCOME_WORDS,
             "criterion_words": CRITERION_WORDS,
             "severity_words": SEVERITY_WORDS,
-            "draft_links": (
-                {"setup": urls[Step.SETUP], "levels": urls[Step.LEVELS]} if draft else None
-            ),
         },
     )
 
@@ -188,13 +211,15 @@ async def _save_citing(
     workflow: WorkflowServices,
     owner: DraftOwner,
     live: LiveSession,
+    draft: Draft | None,
     assessment: Assessment,
     gaps: tuple[ChartGap, ...],
+    attested: tuple[GivenAttestation, ...],
     patient_name: str | None,
 ) -> Draft:
-    """The study in progress (or a new one) with its indication citing `assessment`."""
-    citation = cite_assessment(assessment, workflow.policy, gaps)
-    draft = await workflow.drafts.resume(owner)
+    """The study in progress `draft` (or a new one) with its indication citing
+    `assessment`."""
+    citation = cite_assessment(assessment, workflow.policy, gaps, attested)
     if draft is None:
         document = new_study_document(live.session, citation, patient_name)
         draft = await workflow.drafts.create(owner, document)
@@ -212,7 +237,7 @@ async def _save_citing(
                 draft = await workflow.drafts.get(owner, draft.id)
         else:
             raise StaleDraftError(submitted=draft.revision, current=draft.revision + 1)
-    await workflow.candidacy.save(draft.id, assessment, gaps, citation)
+    await workflow.candidacy.save(draft.id, assessment, gaps, citation, attested)
     return draft
 
 
@@ -221,7 +246,7 @@ async def save_candidacy(
     request: Request,
     services: ServicesDep,
     workflow: WorkflowDep,
-    live: Annotated[LiveSession, Depends(same_patient_form)],
+    live: PatientFormDep,
     client: ClientDep,
 ) -> Response:
     form = await form_fields(request)
@@ -239,7 +264,17 @@ async def save_candidacy(
         client, live, workflow, today=_today(services), attestations=given
     )
     owner = DraftOwner.of_session(live.session)
-    draft = await _save_citing(workflow, owner, live, assessment, gaps, patient_name)
+    draft = await workflow.drafts.resume(owner)
+    record = await workflow.candidacy.get(draft.id) if draft is not None else None
+    attested = given_attestations(
+        assessment.attestations,
+        await attester_of(client, live.session),
+        services.clock(),
+        _earlier(record),
+    )
+    draft = await _save_citing(
+        workflow, owner, live, draft, assessment, gaps, attested, patient_name
+    )
     log.info("candidacy assessment saved with a study draft (outcome %s)", assessment.outcome.value)
     root = request.scope.get("root_path", "")
     target = (
@@ -248,3 +283,25 @@ async def save_candidacy(
         else f"{root}{CANDIDACY_PATH}"
     )
     return RedirectResponse(target, status_code=303)
+
+
+def _earlier(record: CandidacyRecord | None) -> tuple[GivenAttestation, ...]:
+    return record.attested if record is not None else ()
+
+
+@candidacy_router.post("/app/studies/{draft_id}/amend")
+async def amend_study(
+    request: Request,
+    workflow: WorkflowDep,
+    live: PatientFormDep,
+    draft: OwnedDraftDep,
+) -> Response:
+    """Start the amendment of a signed study: the next version, from its latest signed one
+    (whoever signed it), opened on the results page. The signed versions stay as they are;
+    signing the amendment writes a new version to the chart."""
+    if draft.state is DraftState.SIGNED:
+        draft = await workflow.drafts.amend(DraftOwner.of_session(live.session), draft.study_id)
+        log.info("amendment started (of signed version %s)", draft.based_on_version)
+    # A study already being edited (a second click, another window) opens as it is.
+    root = request.scope.get("root_path", "")
+    return RedirectResponse(study_url(root, draft.id, "levels"), status_code=303)

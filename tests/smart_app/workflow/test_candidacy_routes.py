@@ -1,17 +1,26 @@
 """The candidacy page after a launch: the chart read, assessed, shown with evidence; the
-attestations saved with the study draft and cited in its indication."""
+attestations saved with the study draft and cited in its indication, naming who gave them;
+the patient's studies listed, to continue, to check in the chart, or to amend."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
+from plugin.cli.sandbox import SANDBOX_CLIENT_ID
 from plugin.sandbox.synthetic_patients import Scenario, scenarios
+from smart_app.drafts import DraftState
 from smart_app.workflow.candidacy_routes import OUTCOME_WORDS
 from tests.smart_app.workflow.conftest import (
+    ATTEST_BOTH,
     PATIENT,
+    Browser,
     Sandbox,
     SandboxFactory,
+    enter_results,
+    input_value,
     page_text,
+    set_up_three_levels,
     start_study,
 )
 
@@ -111,3 +120,137 @@ async def test_every_synthetic_patient_gets_its_expected_outcome(
     )
     page = await browser.follow(response)
     assert f"Outcome: {outcome}" in page_text(page)
+
+
+# -- back to the patient's studies after a relaunch ---------------------------------------
+
+
+async def sign_and_write(sandbox: Sandbox, browser: Browser) -> None:
+    """Preview, sign with the confirmation, and let the outbox write it to the chart."""
+    response = await browser.post(
+        f"{browser.study_url}/sign",
+        browser.form(revision=input_value(browser.page, "revision"), confirm="yes"),  # type: ignore[arg-type]
+    )
+    await browser.follow(response)
+    await sandbox.write_to_chart()
+
+
+async def test_after_a_relaunch_the_signed_study_is_listed_and_can_be_amended(
+    sandbox: Sandbox,
+) -> None:
+    first = await sandbox.launch()
+    assert "You have no study for this patient yet" in page_text(first.page)  # type: ignore[arg-type]
+    await start_study(first)
+    await set_up_three_levels(first)
+    await enter_results(first)
+    await sign_and_write(sandbox, first)
+    draft_id = first.draft_id()
+
+    # The EHR opens the app again: a new session, the same user and patient.
+    again = await sandbox.launch()
+    text = page_text(again.page)  # type: ignore[arg-type]
+    assert "Your studies for this patient" in text
+    assert "Signed (version 1) — Discs L3-L4, L4-L5, L5-S1" in text
+    assert "Version 1: In the chart. See every version and where it was written" in text
+    assert f'href="/app/studies/{draft_id}/status"' in again.page.text  # type: ignore[union-attr]
+    assert "No study is in progress for this patient: saving starts a new one." in text
+    # The patient page leads there too.
+    assert 'href="/app/candidacy"' in (await again.get("/app")).text
+
+    # Amend: the next version, from the signed one, opened on the results page.
+    await again.get("/app/candidacy")
+    response = await again.post(f"/app/studies/{draft_id}/amend", again.form())
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/app/studies/{draft_id}/levels"
+    again.study_url = f"/app/studies/{draft_id}"
+    amended = await again.draft()
+    assert amended.state is DraftState.EDITING and amended.based_on_version == 1
+    assert [lv["level"] for lv in amended.study["levels"]] == ["L3-L4", "L4-L5", "L5-S1"]
+    # A second click (another window) opens the same amendment, nothing is reset.
+    repeat = await again.post(f"/app/studies/{draft_id}/amend", again.form())
+    assert repeat.headers["location"] == f"/app/studies/{draft_id}/levels"
+    assert (await again.draft()).revision == amended.revision
+    listed = page_text(await again.get("/app/candidacy"))
+    assert "Amendment of version 1 in progress, not signed yet" in listed
+    assert "Save the assessment and set up the study in progress" in listed
+
+    await again.get(f"{again.study_url}/levels")
+    await enter_results(again)
+    await sign_and_write(sandbox, again)
+    status = page_text(await again.get(f"{again.study_url}/status"))
+    assert "Version 2 (amendment): In the chart" in status
+    assert "Version 1: In the chart" in status
+    assert "Signed (version 2)" in page_text(await again.get("/app/candidacy"))
+
+
+async def test_only_a_signed_study_of_ones_own_can_be_amended(sandbox: Sandbox) -> None:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    draft_id = browser.draft_id()
+    await browser.get("/app/candidacy")
+    # Not signed yet: amending opens it as it is.
+    response = await browser.post(f"/app/studies/{draft_id}/amend", browser.form())
+    assert response.headers["location"] == f"/app/studies/{draft_id}/levels"
+    assert (await browser.draft()).based_on_version is None
+    # Not this user's (or not a study id at all): not found, with the way back.
+    missing = await browser.post(
+        "/app/studies/00000000-0000-4000-8000-000000000000/amend", browser.form()
+    )
+    assert missing.status_code == 404
+    assert "Open the patient's studies from the app's start page" in page_text(missing)
+    no_csrf = await browser.post(f"/app/studies/{draft_id}/amend", {"patient": PATIENT})
+    assert no_csrf.status_code == 403
+
+
+# -- who attested --------------------------------------------------------------------------
+
+
+async def launch_as(sandbox: Sandbox, patient: str, user: str) -> Browser:
+    window = sandbox.window()
+    context = await sandbox.ehr.launch(SANDBOX_CLIENT_ID, patient, user)
+    response = await window.http.get(
+        "/launch", params={"iss": sandbox.ehr.config.fhir_base, "launch": context.id}
+    )
+    while response.status_code in (302, 303):
+        response = await window.http.get(response.headers["location"])
+    assert response.status_code == 200 and str(response.url).endswith("/app/candidacy")
+    window.page = response
+    return window
+
+
+async def test_the_report_names_who_attested_a_therapist_is_not_the_physician(
+    sandbox: Sandbox,
+) -> None:
+    # The reviewer's case: a physical therapist ticks both attestations.
+    browser = await launch_as(sandbox, "egfr-25", "physical-therapist")
+    hint = page_text(browser.page)  # type: ignore[arg-type]
+    assert "you, Physical-Therapist Testtherapist (Physical therapist)" in hint
+    response = await browser.post(
+        "/app/candidacy",
+        {"csrf_token": browser.csrf, "patient": "egfr-25", "action": "save", **ATTEST_BOTH},
+    )
+    page = await browser.follow(response)
+    today = datetime.fromtimestamp(sandbox.clock(), UTC).date().isoformat()
+    who = f"Attested by Physical-Therapist Testtherapist (Physical therapist) on {today}"
+    assert f"{who}." in page_text(page)  # beside each attestation on the page
+    draft = await sandbox.hosted.state.workflow.drafts.resume(await browser.owner())
+    record = await sandbox.hosted.state.workflow.candidacy.get(draft.id)
+    attested = record.summary.split(f"{who}: ", 1)[1]
+    assert "Imaging does not explain the patient's pain." in attested
+    assert "physician attested" not in record.summary.lower()
+    assert {g.attester.reference for g in record.attested} == {
+        f"{sandbox.ehr.config.fhir_base}/Practitioner/physical-therapist"
+    }
+
+
+async def test_the_report_preview_cites_who_attested(sandbox: Sandbox) -> None:
+    browser = await launch_as(sandbox, PATIENT, "physical-therapist")
+    await start_study(browser)
+    await set_up_three_levels(browser)
+    await enter_results(browser)
+    preview = page_text(await browser.get(f"{browser.study_url}/preview.html"))
+    today = datetime.fromtimestamp(sandbox.clock(), UTC).date().isoformat()
+    assert f"Attested by Physical-Therapist Testtherapist (Physical therapist) on {today}: " in (
+        preview
+    )
+    assert "physician attested" not in preview.lower()
