@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 
 from smart_app.errors import CsrfError, PatientMismatchError, SessionMissingError
 from smart_app.fhir_client import FhirClient
+from smart_app.posted_forms import posted_form
 from smart_app.security import CSRF_FIELD, CSRF_HEADER, check_csrf, session_cookie_name
 from smart_app.services import SmartServices
 from smart_app.session import LiveSession
@@ -85,14 +86,14 @@ async def csrf_protect(request: Request, services: ServicesDep) -> None:
     if submitted is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get(CSRF_FIELD)
+            value = (await posted_form(request)).get(CSRF_FIELD)
             submitted = value if isinstance(value, str) else None
     check_csrf(submitted, live.session.csrf_token.get_secret_value())
 
 
 async def same_patient_form(request: Request, live: SessionDep) -> LiveSession:
     """The session, if the submitted form's `patient` is the session's token patient."""
-    value = (await request.form()).get(PATIENT_FIELD)
+    value = (await posted_form(request)).get(PATIENT_FIELD)
     named = value if isinstance(value, str) else ""
     if not hmac.compare_digest(named.encode(), live.session.patient.encode()):
         raise PatientMismatchError(

@@ -24,6 +24,7 @@ from pydantic import (
 from plugin.study.levels import Region, region_of
 
 __all__ = [
+    "SHORT_TEXT_MAX_CHARACTERS",
     "Complication",
     "ComplicationCode",
     "ContrastLeak",
@@ -79,7 +80,9 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 Psi = Annotated[StrictFloat, Field(ge=0)]
 Millilitres = Annotated[StrictFloat, Field(ge=0)]
-ShortText = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+#: The longest text a study field holds (an indication, a comment, a technique line).
+SHORT_TEXT_MAX_CHARACTERS = 2000
+ShortText = Annotated[StrictStr, Field(min_length=1, max_length=SHORT_TEXT_MAX_CHARACTERS)]
 
 
 class Reference(BaseModel):

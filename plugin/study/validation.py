@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from plugin.errors import Problem, StudyInvalidError
 from plugin.study.levels import DISC_LEVELS, Region, is_disc_level, normalize_level, region_of
@@ -20,9 +21,12 @@ from plugin.study.model import Level, LevelRole, PainResponse, Study, TechnicalR
 
 __all__ = [
     "CERVICAL_VOLUME_WARNING_ML",
+    "EARLIEST_PERFORMED",
     "PEAK_PRESSURE_WARNING_PSI",
+    "PERFORMED_CLOCK_SKEW",
     "ValidatedStudy",
     "parse_study",
+    "performed_problems",
     "study_from_json",
 ]
 
@@ -30,6 +34,13 @@ __all__ = [
 CERVICAL_VOLUME_WARNING_ML = 1.5
 #: Manometers read to about 100 psi in practice; higher values are usually a typo.
 PEAK_PRESSURE_WARNING_PSI = 100.0
+#: Provocative discography was first described in 1948; an earlier date is a typo (1900 for 2000).
+EARLIEST_PERFORMED = datetime(1950, 1, 1, tzinfo=UTC)
+#: The browser's, the server's and the EHR's clocks differ a little: a time this far ahead of
+#: "now" is still taken as now, anything later as a date typed wrong.
+PERFORMED_CLOCK_SKEW = timedelta(minutes=5)
+
+_AWARE = TypeAdapter(AwareDatetime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +49,7 @@ class ValidatedStudy:
     warnings: tuple[Problem, ...]
 
 
-def study_from_json(text: str | bytes) -> ValidatedStudy:
+def study_from_json(text: str | bytes, *, now: datetime | None = None) -> ValidatedStudy:
     """Parse study JSON text; non-JSON is reported as a problem, never a traceback."""
     try:
         data = json.loads(text)
@@ -50,11 +61,14 @@ def study_from_json(text: str | bytes) -> ValidatedStudy:
         )
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
         raise StudyInvalidError([Problem("", "json", f"not valid JSON{where}: {reason}")]) from None
-    return parse_study(data)
+    return parse_study(data, now=now)
 
 
-def parse_study(data: Any) -> ValidatedStudy:
-    """Validate a decoded study document. Raises `StudyInvalidError` listing every problem."""
+def parse_study(data: Any, *, now: datetime | None = None) -> ValidatedStudy:
+    """Validate a decoded study document. Raises `StudyInvalidError` listing every problem.
+
+    `now` (the caller's clock: validation reads none) refuses a procedure performed later
+    than now; without it only the earliest plausible date is checked."""
     if not isinstance(data, Mapping):
         raise StudyInvalidError(
             [Problem("", "type", f"a study must be a JSON object (got {_kind(data)})")]
@@ -72,6 +86,7 @@ def parse_study(data: Any) -> ValidatedStudy:
         if not raw_levels:
             problems.append(Problem("levels", "min-items", "at least one level is required"))
         problems.extend(_level_rules(document["levels"]))
+    problems.extend(performed_problems(document.get("performed"), now=now))
 
     study: Study | None = None
     try:
@@ -81,6 +96,37 @@ def parse_study(data: Any) -> ValidatedStudy:
     if problems or study is None:
         raise StudyInvalidError(_deduplicated(problems))
     return ValidatedStudy(study, tuple(_warnings(study)))
+
+
+def performed_problems(performed: Any, *, now: datetime | None = None) -> list[Problem]:
+    """The procedure's date-time against the calendar: not before `EARLIEST_PERFORMED`, and
+    not later than `now` (give or take `PERFORMED_CLOCK_SKEW`). A value that is not a
+    date-time with a time zone is left to the model's own message."""
+    try:
+        when = _AWARE.validate_python(performed)
+    except ValidationError:
+        return []
+    if when < EARLIEST_PERFORMED:
+        return [
+            Problem(
+                "performed",
+                "performed-too-early",
+                f"must be on or after {EARLIEST_PERFORMED.date().isoformat()} "
+                f"(got {when.isoformat()}); check the year",
+            )
+        ]
+    if now is not None and when > now + PERFORMED_CLOCK_SKEW:
+        # "Now" in the time zone the time was typed in, so the two read alike.
+        local_now = now.astimezone(when.tzinfo).isoformat(timespec="minutes")
+        return [
+            Problem(
+                "performed",
+                "performed-in-future",
+                f"cannot be later than now ({local_now}) (got {when.isoformat()}); "
+                "check the date and the time zone",
+            )
+        ]
+    return []
 
 
 def _level_rules(levels: list[Any]) -> list[Problem]:

@@ -134,9 +134,10 @@ def freeze_study(
     """Validate the study fully, interpret, render and map it (issued at `issued`), and
     freeze the resulting Bundle.
 
-    Raises `StudyInvalidError` listing every problem when the study cannot be signed.
+    Raises `StudyInvalidError` listing every problem when the study cannot be signed — a
+    procedure dated after `issued` among them: a report cannot be signed before it happened.
     """
-    validated = parse_study(study_json)
+    validated = parse_study(study_json, now=issued)
     study = validated.study
     interpretation = interpret_study(study, library)
     require_reportable(study, interpretation)

@@ -17,10 +17,48 @@
     return sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
   }
 
+  // The local date-time typed ("2026-07-01T10:00") as a Date in the browser's time zone, or
+  // null when it cannot be read (the server then names the field).
+  function typedLocal(text) {
+    var match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text || "");
+    if (!match) {
+      return null;
+    }
+    var date = new Date(2000, 0, 1, 0, 0, 0, 0);
+    // setFullYear: the Date constructor reads a year below 100 as 19xx.
+    date.setFullYear(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+    date.setHours(Number(match[4]), Number(match[5]), 0, 0);
+    return isNaN(date.getTime()) ? null : date;
+  }
+
+  // The offset of the procedure's own date, not today's: across daylight-saving time they
+  // differ (Berlin: +01:00 in January, +02:00 in July). Recomputed whenever the time changes.
   function fillTimeZone(form) {
     var offset = form.querySelector("[data-time-zone-offset]");
-    if (offset && !offset.value) {
-      offset.value = utcOffset(new Date());
+    var local = form.querySelector("[data-performed-local]");
+    if (!offset) {
+      return;
+    }
+    var hint = form.querySelector("[data-time-zone-hint]");
+    function update() {
+      var when = local ? typedLocal(local.value) : null;
+      if (when) {
+        offset.value = utcOffset(when);
+        if (hint) {
+          hint.textContent = "Time zone UTC" + offset.value + " (your browser's, on that date).";
+        }
+      } else if (!offset.value) {
+        offset.value = utcOffset(new Date());
+      }
+    }
+    // A stored time keeps the offset it was saved with until the clinician changes it.
+    if (!(local && local.value && offset.value)) {
+      update();
+    }
+    if (local) {
+      // On the input itself, so the offset is set before the form's autosave reads it.
+      local.addEventListener("input", update);
+      local.addEventListener("change", update);
     }
   }
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from plugin.report import wording
 from plugin.study.model import (
+    SHORT_TEXT_MAX_CHARACTERS,
     ComplicationCode,
     ContrastLeak,
     PainResponse,
@@ -26,6 +27,7 @@ __all__ = [
     "COMPLICATION_CHOICES",
     "LEVEL_FIELDS",
     "LEVEL_FIELDS_BY_NAME",
+    "NUMBER_MAX_CHARACTERS",
     "STUDY_FIELD_LABELS",
     "Choice",
     "EntryField",
@@ -41,6 +43,10 @@ class FieldKind(StrEnum):
     CHOICE = "choice"  # radio buttons or a select
     TEXT = "text"  # one line
     LONG_TEXT = "long-text"  # several lines
+
+
+#: Far more than any measurement needs ("-1234.5678"); a longer number is a slip of the hand.
+NUMBER_MAX_CHARACTERS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,16 @@ class EntryField:
     @property
     def numeric(self) -> bool:
         return self.kind in (FieldKind.DECIMAL, FieldKind.WHOLE)
+
+    @property
+    def max_length(self) -> int | None:
+        """The input's `maxlength`: what the study holds, so the browser stops the typing
+        before the server has to refuse it (a choice has none)."""
+        if self.numeric:
+            return NUMBER_MAX_CHARACTERS
+        if self.kind in (FieldKind.TEXT, FieldKind.LONG_TEXT):
+            return SHORT_TEXT_MAX_CHARACTERS
+        return None
 
 
 def _choices(values: type[StrEnum], words: dict[str, str] | None = None) -> tuple[Choice, ...]:

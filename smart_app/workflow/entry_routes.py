@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from plugin.errors import Problem
+from plugin.study.model import SHORT_TEXT_MAX_CHARACTERS
 from smart_app.dependencies import (
+    ServicesDep,
     SessionDep,
     csrf_protect,
     same_patient_form,
@@ -27,11 +29,16 @@ from smart_app.pages import render
 from smart_app.session import LiveSession
 from smart_app.workflow.draft_saving import StudyNotSavedError, page_editor, save_draft
 from smart_app.workflow.entry_fields import COMPLICATION_CHOICES
-from smart_app.workflow.entry_view import disc_entries, panel_view, study_fields
+from smart_app.workflow.entry_view import (
+    disc_entries,
+    injected_levels,
+    panel_view,
+    study_fields,
+)
 from smart_app.workflow.field_targets import field_messages, field_target, summary_items
 from smart_app.workflow.form_fields import form_fields
 from smart_app.workflow.level_form import apply_level_form
-from smart_app.workflow.page_frame import Step, page_frame
+from smart_app.workflow.page_frame import Step, candidacy_reminder, page_frame
 from smart_app.workflow.services import WorkflowDep
 from smart_app.workflow.study_access import OwnedDraftDep, revision_of
 from smart_app.workflow.study_check import StudyCheck, check_study
@@ -49,6 +56,11 @@ STALE_NOTICE = (
     "shown below but not saved: save again to keep them (they replace the other window's), "
     "or reload the page to see the other window's version."
 )
+
+
+def _now(services: ServicesDep) -> datetime:
+    """The app's clock: a procedure cannot have been performed after it."""
+    return datetime.fromtimestamp(services.clock(), UTC)
 
 
 def saved_words(draft: Draft) -> str:
@@ -70,6 +82,7 @@ def _panel_context(document: dict[str, Any], check: StudyCheck) -> dict[str, Any
 async def _levels_page(
     request: Request,
     *,
+    services: ServicesDep,
     workflow: WorkflowDep,
     draft: Draft,
     client: FhirClient,
@@ -82,9 +95,10 @@ async def _levels_page(
 ) -> Response:
     root = request.scope.get("root_path", "")
     urls = study_urls(root, draft.id)
-    check = check_study(document, workflow.library)
+    check = check_study(document, workflow.library, now=_now(services))
     problems = _entry_problems(check, document)
     frame = await page_frame(client, live)
+    record = await workflow.candidacy.get(draft.id)
     if draft.state is DraftState.SIGNED and notice is None:
         notice = "This study was signed. Saving a change starts an amendment of the signed report."
     return render(
@@ -98,9 +112,13 @@ async def _levels_page(
             "summary_problems": summary_items(problems, document, Step.LEVELS, urls),
             "messages": field_messages(problems, document, Step.LEVELS),
             "notice": notice,
+            "candidacy": candidacy_reminder(
+                record.assessment if record is not None else None, injected_levels(document)
+            ),
             "discs": disc_entries(document, check),
             "study": study_fields(document),
             "complication_choices": COMPLICATION_CHOICES,
+            "text_max_length": SHORT_TEXT_MAX_CHARACTERS,
             "revision": revision,
             # This render is its own editor: its later saves may replace its earlier ones,
             # never another window's (DraftStore.save). The page's script counts its saves.
@@ -118,6 +136,7 @@ async def _levels_page(
 @entry_router.get(_LEVELS_PATH)
 async def levels_page(
     request: Request,
+    services: ServicesDep,
     workflow: WorkflowDep,
     draft: OwnedDraftDep,
     client: ClientDep,
@@ -125,6 +144,7 @@ async def levels_page(
 ) -> Response:
     return await _levels_page(
         request,
+        services=services,
         workflow=workflow,
         draft=draft,
         client=client,
@@ -138,6 +158,7 @@ async def levels_page(
 @entry_router.post(_LEVELS_PATH)
 async def save_levels(
     request: Request,
+    services: ServicesDep,
     workflow: WorkflowDep,
     client: ClientDep,
     live: PatientFormDep,
@@ -158,6 +179,7 @@ async def save_levels(
     except StaleDraftError as stale:
         return await _levels_page(
             request,
+            services=services,
             workflow=workflow,
             draft=draft,
             client=client,
@@ -168,6 +190,21 @@ async def save_levels(
             notice=STALE_NOTICE,
             status_code=409,
         )
+    except StudyNotSavedError as refused:
+        # Too large to store: the form again with every value as typed, and why.
+        return await _levels_page(
+            request,
+            services=services,
+            workflow=workflow,
+            draft=draft,
+            client=client,
+            live=live,
+            document=document,
+            revision=draft.revision,
+            saved_text="Not saved.",
+            notice=refused.clinician,
+            status_code=refused.status_code,
+        )
     root = request.scope.get("root_path", "")
     page = "preview" if form.get("action") == "preview" else "levels"
     return RedirectResponse(study_url(root, saved.id, page), status_code=303)
@@ -176,6 +213,7 @@ async def save_levels(
 @entry_router.post(_LEVELS_PATH + "/autosave")
 async def autosave_levels(
     request: Request,
+    services: ServicesDep,
     workflow: WorkflowDep,
     live: PatientFormDep,
     draft: OwnedDraftDep,
@@ -196,7 +234,7 @@ async def autosave_levels(
         return JSONResponse({"conflict": STALE_NOTICE, "revision": stale.current}, status_code=409)
     except StudyNotSavedError as refused:
         return JSONResponse({"error": refused.clinician}, status_code=refused.status_code)
-    check = check_study(saved.study, workflow.library)
+    check = check_study(saved.study, workflow.library, now=_now(services))
     problems = _entry_problems(check, saved.study)
     environment = request.app.state.pages
     panel = environment.get_template("workflow/interpretation_panel.html").render(

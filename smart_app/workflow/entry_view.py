@@ -31,6 +31,7 @@ __all__ = [
     "PanelView",
     "StudyFields",
     "disc_entries",
+    "injected_levels",
     "panel_view",
     "study_fields",
 ]
@@ -62,6 +63,11 @@ class DiscEntry:
 
 def _levels(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [lv for lv in document.get("levels") or [] if isinstance(lv, Mapping)]
+
+
+def injected_levels(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The discs the study is set up to inject."""
+    return tuple(str(lv.get("level")) for lv in _levels(document))
 
 
 def _order_key(level: Mapping[str, Any]) -> tuple[int, int]:

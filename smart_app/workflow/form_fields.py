@@ -6,17 +6,16 @@ import re
 
 from starlette.requests import Request
 
-__all__ = ["MAX_FORM_FIELDS", "form_count", "form_fields"]
+from smart_app.posted_forms import posted_form
 
-#: Far more than the largest form (every disc of the spine, every field) posts.
-MAX_FORM_FIELDS = 2000
+__all__ = ["form_count", "form_fields"]
 
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
 _COUNT = re.compile(r"[0-9]{1,9}")
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    form = await request.form(max_fields=MAX_FORM_FIELDS)
+    form = await posted_form(request)
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 

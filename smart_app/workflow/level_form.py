@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from plugin.study.model import ComplicationCode
 from smart_app.workflow.entry_fields import (
     COMPLICATION_CHOICES,
     LEVEL_FIELDS,
+    NUMBER_MAX_CHARACTERS,
     EntryField,
     FieldKind,
     level_field_id,
@@ -56,13 +58,19 @@ def level_marker(level: str) -> str:
     return level_field_id(level, "present")
 
 
+# A plain decimal number: optional sign, digits, at most one decimal point. `\d` takes any
+# script's digits ("１２" reads as 12); Python's float() would also take "1_8", "1e1", "inf"
+# and "nan", which a clinician never means — those are kept as typed, for validation to name.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_PLAIN_WHOLE = re.compile(r"[+-]?\d{1,6}")
+
+
 def _number(text: str) -> float | None:
     # A decimal comma is what many keyboards give for `inputmode="decimal"`.
     candidate = text.replace(",", ".", 1) if "," in text and "." not in text else text
-    try:
-        value = float(candidate)
-    except ValueError:
+    if not _PLAIN_DECIMAL.fullmatch(candidate):
         return None
+    value = float(candidate)
     return value if math.isfinite(value) else None
 
 
@@ -72,11 +80,13 @@ def typed_value(field: EntryField, raw: str) -> Any:
     text = raw.strip()
     if not text:
         return None
+    if len(text) > NUMBER_MAX_CHARACTERS and (field.numeric or field.integer_codes):
+        return text  # no measurement is this long: kept for validation to name
     if field.kind is FieldKind.DECIMAL:
         number = _number(text)
         return text if number is None else number
     if field.kind is FieldKind.WHOLE or field.integer_codes:
-        if re.fullmatch(r"[+-]?\d{1,6}", text):
+        if _PLAIN_WHOLE.fullmatch(text):
             return int(text)
         number = _number(text)
         return text if number is None else number  # 7.5 → "must be a whole number (got 7.5)"
@@ -123,9 +133,20 @@ def _performed(form: Mapping[str, str]) -> str | None:
     offset = form.get(PERFORMED_OFFSET_FIELD, "").strip()
     if not _LOCAL.match(local):
         return local  # kept for validation to name
-    seconds = "" if local.count(":") == 2 else ":00"
     # Without the browser's offset (no JavaScript) the time is taken as UTC, and the page says so.
-    return f"{local}{seconds}{offset if _OFFSET.match(offset) else '+00:00'}"
+    zone = offset if _OFFSET.match(offset) else "+00:00"
+    if not _is_calendar_time(local):
+        return f"{local}{zone}"  # 2026-13-45T10:00: kept as typed (no seconds added)
+    seconds = "" if local.count(":") == 2 else ":00"
+    return f"{local}{seconds}{zone}"
+
+
+def _is_calendar_time(local: str) -> bool:
+    try:
+        datetime.fromisoformat(local)
+    except ValueError:
+        return False
+    return True
 
 
 def _complications(form: Mapping[str, str]) -> list[dict[str, str]]:

@@ -1,6 +1,7 @@
 """What every workflow page shows around its content — the patient banner (when the EHR asks
-for it), who is signed in, the EHR's style, the step the clinician is at — and the form fields
-every form carries (CSRF token, patient).
+for it), who is signed in, the EHR's style, the step the clinician is at, the candidacy
+assessment the study cites (on the study's pages) — and the form fields every form carries
+(CSRF token, patient).
 
 A banner that cannot be read (a refused or failed Patient read, a session that can no longer
 reach the EHR) is replaced by a warning: the study pages work from the server-side draft, so
@@ -9,17 +10,29 @@ a lost connection to the EHR never keeps the clinician from the values they type
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from plugin.candidacy.assessment import Assessment, Outcome, SafetyKind
+from plugin.candidacy.policy import PayerNote, Severity
+from plugin.study.levels import Region, is_disc_level, level_index
 from smart_app.banner import PatientBanner, patient_banner
 from smart_app.errors import PatientMismatchError, SmartError
 from smart_app.fhir_client import FhirClient
 from smart_app.fhir_errors import FhirError
 from smart_app.session import LiveSession
 
-__all__ = ["STEPS", "PageFrame", "Step", "page_frame"]
+__all__ = [
+    "STEPS",
+    "CandidacyReminder",
+    "PageFrame",
+    "Step",
+    "candidacy_reminder",
+    "fused_levels",
+    "page_frame",
+]
 
 
 class Step(StrEnum):
@@ -100,4 +113,88 @@ async def page_frame(client: FhirClient, live: LiveSession) -> PageFrame:
         csrf_token=session.csrf_token.get_secret_value(),
         patient_id=session.patient,
         has_style=bool(session.style),
+    )
+
+
+_OUTCOME_WORDS = {
+    Outcome.CANDIDATE: "candidate",
+    Outcome.NOT_CANDIDATE: "not a candidate",
+    Outcome.NEEDS_REVIEW: "needs review",
+}
+_SEVERITY_WORDS = {Severity.CONTRAINDICATION: "Contraindication", Severity.ACTION: "Action needed"}
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyReminder:
+    """The candidacy assessment the study cites, repeated where the procedure is decided:
+    it informs, it never blocks (the physician decides)."""
+
+    assessed_on: str
+    outcome: str  # "not a candidate"
+    attention: bool  # anything but "candidate": shown as a warning
+    summary: str
+    safety: tuple[str, ...]  # open items (contraindications, actions), each in one line
+    fused_injected: tuple[str, ...]  # a disc set up to be injected that the chart says is fused
+    payer_notes: tuple[str, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What to look at again before signing."""
+        outcome = (
+            (f"The candidacy assessment of {self.assessed_on} says: {self.summary}",)
+            if self.attention
+            else ()
+        )
+        return (*outcome, *self.fused_injected, *self.safety)
+
+
+def fused_levels(assessment: Assessment) -> dict[str, str]:
+    """Disc → the title of the safety item that records it as fused (the fused levels are
+    the value of the item's first evidence, the fusion record: "L4-L5, L5-S1")."""
+    fused: dict[str, str] = {}
+    for item in assessment.safety:
+        if item.kind is not SafetyKind.PRIOR_FUSION or not item.evidence:
+            continue
+        for level in (item.evidence[0].value or "").split(","):
+            if is_disc_level(level.strip()):
+                fused.setdefault(level.strip(), item.title)
+    return fused
+
+
+def candidacy_reminder(
+    assessment: Assessment | None,
+    injected: Iterable[str],
+    *,
+    region: Region | None = None,
+    payer_notes: Iterable[PayerNote] = (),
+) -> CandidacyReminder | None:
+    """The reminder for a study injecting `injected`. Payer notes (the policy's, which say
+    the regions they are about) only for the study's `region`, when known: a note about
+    cervical discography means nothing to a lumbar study."""
+    if assessment is None:
+        return None
+    safety = tuple(
+        f"{_SEVERITY_WORDS[item.severity]}: {item.title}."
+        + (f" {item.action}" if item.action else "")
+        for item in assessment.safety
+        if item.severity in _SEVERITY_WORDS
+    )
+    fused = fused_levels(assessment)
+    chosen = sorted({level for level in injected if level in fused}, key=level_index)
+    fused_injected = tuple(
+        f"{level} is set up to be injected, but the candidacy assessment records it as fused "
+        f"({fused[level]}): a fused disc cannot be injected."
+        for level in chosen
+    )
+    notes = tuple(
+        note.text for note in payer_notes if region is not None and region in note.regions
+    )
+    return CandidacyReminder(
+        assessed_on=assessment.today.isoformat(),
+        outcome=_OUTCOME_WORDS[assessment.outcome],
+        attention=assessment.outcome is not Outcome.CANDIDATE,
+        summary=assessment.summary,
+        safety=safety,
+        fused_injected=fused_injected,
+        payer_notes=notes,
     )

@@ -4,6 +4,7 @@ its own that allows only its inline styles (no script, no other resource)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -12,17 +13,26 @@ from starlette.responses import HTMLResponse, Response
 
 from plugin.errors import InputProblemError, Problem
 from plugin.report.rendered import RenderedReport
-from smart_app.dependencies import ServicesDep, SessionDep, csrf_protect, session_fhir_client
+from plugin.study.validation import performed_problems
+from smart_app.dependencies import (
+    ServicesDep,
+    SessionDep,
+    csrf_protect,
+    get_services,
+    session_fhir_client,
+)
 from smart_app.drafts import Draft, DraftState
 from smart_app.fhir_client import FhirClient
 from smart_app.pages import render
 from smart_app.security import frame_ancestor_origins
 from smart_app.session import LiveSession
-from smart_app.workflow.field_targets import summary_items
-from smart_app.workflow.page_frame import Step, page_frame
+from smart_app.workflow.entry_view import injected_levels
+from smart_app.workflow.field_targets import field_target, summary_items
+from smart_app.workflow.page_frame import Step, candidacy_reminder, page_frame
 from smart_app.workflow.report_preview import preview_issued, preview_report
 from smart_app.workflow.services import WorkflowDep, WorkflowServices
 from smart_app.workflow.study_access import OwnedDraftDep
+from smart_app.workflow.study_check import check_study
 from smart_app.workflow.study_urls import study_url, study_urls
 from smart_app.workflow.write_back_permission import write_permission
 
@@ -76,7 +86,18 @@ async def preview_page_response(
     """The preview page; also what a refused signing shows again, with its reasons."""
     root = request.scope.get("root_path", "")
     urls = study_urls(root, draft.id)
-    problems = tuple(draft.problems) + extra_problems
+    now = datetime.fromtimestamp(get_services(request).clock(), UTC)
+    problems = _with_calendar_problems(tuple(draft.problems) + extra_problems, draft, now)
+    check = check_study(draft.study, workflow.library, now=now)
+    record = await workflow.candidacy.get(draft.id)
+    reminder = candidacy_reminder(
+        record.assessment if record is not None else None, injected_levels(draft.study)
+    )
+    # Warnings inform, they do not block: repeated beside the button, where the physician decides.
+    sign_warnings = [
+        *(reminder.warnings if reminder is not None else ()),
+        *(f"{field_target(w.field, draft.study).label}: {w.message}" for w in check.warnings),
+    ]
     permission = write_permission(live.session)
     reasons: list[str] = []
     if not permission.allowed:
@@ -95,6 +116,8 @@ async def preview_page_response(
             "step_links": {step.value: url for step, url in urls.items()},
             "summary_problems": summary_items(problems, draft.study, Step.PREVIEW, urls),
             "notice": notice,
+            "candidacy": reminder,
+            "sign_warnings": sign_warnings,
             "messages": messages or {},
             "report_ready": not problems,
             "html_url": f"{study_url(root, draft.id, 'preview.html')}?revision={draft.revision}",
@@ -107,6 +130,16 @@ async def preview_page_response(
         },
         status_code=status_code,
     )
+
+
+def _with_calendar_problems(
+    problems: tuple[Problem, ...], draft: Draft, now: datetime
+) -> tuple[Problem, ...]:
+    """The draft's problems plus a procedure date after `now` (the draft store checks the
+    study without a clock; the date is judged against the time the page is shown)."""
+    known = {(p.field, p.rule) for p in problems}
+    late = performed_problems(draft.study.get("performed"), now=now)
+    return problems + tuple(p for p in late if (p.field, p.rule) not in known)
 
 
 @report_router.get(PREVIEW_PATH)

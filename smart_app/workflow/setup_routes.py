@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from plugin.errors import Problem
 from plugin.study.levels import DISC_LEVELS, Region, region_of
+from plugin.study.model import SHORT_TEXT_MAX_CHARACTERS
 from smart_app.dependencies import (
     SessionDep,
     csrf_protect,
@@ -23,16 +24,17 @@ from smart_app.fhir_client import FhirClient
 from smart_app.pages import render
 from smart_app.session import LiveSession
 from smart_app.workflow.blinded_order import order_locked
-from smart_app.workflow.draft_saving import save_draft
+from smart_app.workflow.draft_saving import StudyNotSavedError, save_draft
 from smart_app.workflow.field_targets import field_messages, field_target, summary_items
 from smart_app.workflow.form_fields import form_fields
-from smart_app.workflow.page_frame import Step, page_frame
+from smart_app.workflow.page_frame import CandidacyReminder, Step, candidacy_reminder, page_frame
 from smart_app.workflow.services import WorkflowDep
 from smart_app.workflow.setup_form import (
     REGION_FIELD,
     TECHNIQUE_FIELDS,
     SetupResult,
     apply_setup,
+    control_field,
     inject_field,
     redraw_order,
     setup_form_values,
@@ -88,6 +90,24 @@ async def _prefilled(workflow: WorkflowDep, draft: Draft, values: dict[str, str]
         values[inject_field(level)] = "on"
 
 
+async def _reminder(
+    workflow: WorkflowDep, draft: Draft, values: Mapping[str, str]
+) -> CandidacyReminder | None:
+    """The cited assessment against the discs ticked on this form (saved or not yet)."""
+    record = await workflow.candidacy.get(draft.id)
+    raw_region = values.get(REGION_FIELD, "")
+    return candidacy_reminder(
+        record.assessment if record is not None else None,
+        [
+            level
+            for level in DISC_LEVELS
+            if values.get(inject_field(level)) or values.get(control_field(level))
+        ],
+        region=Region(raw_region) if raw_region in {r.value for r in Region} else None,
+        payer_notes=workflow.policy.payer_notes,
+    )
+
+
 async def _setup_page(
     request: Request,
     *,
@@ -117,6 +137,7 @@ async def _setup_page(
             "step_links": {step.value: url for step, url in urls.items()},
             "summary_problems": summary_items(problems, document, Step.SETUP, urls),
             "messages": field_messages(problems, document, Step.SETUP),
+            "candidacy": await _reminder(workflow, draft, values),
             "notice": notice,
             "values": values,
             "regions": (Region.LUMBAR, Region.CERVICAL, Region.THORACIC),
@@ -131,6 +152,7 @@ async def _setup_page(
                 for region in Region
             },
             "technique_fields": TECHNIQUE_FIELDS,
+            "text_max_length": SHORT_TEXT_MAX_CHARACTERS,
             "order": _order_rows(document),
             "order_locked": order_locked(
                 [lv for lv in document.get("levels") or [] if isinstance(lv, Mapping)]
@@ -208,7 +230,25 @@ async def save_setup(
             notice=STALE_NOTICE,
             status_code=409,
         )
-    if result.problems:
+    except StudyNotSavedError as refused:
+        # Too large to store: the form again with every choice as typed, and why.
+        return await _setup_page(
+            request,
+            workflow=workflow,
+            draft=draft,
+            client=client,
+            live=live,
+            document=result.document,
+            values=form,
+            problems=result.problems,
+            revision=draft.revision,
+            notice=refused.clinician,
+            status_code=refused.status_code,
+        )
+    # This page's own inputs that the study refuses (a 3000-character indication) are
+    # corrected here, before moving on to the results.
+    problems = result.problems or _setup_problems(saved, workflow)
+    if problems:
         return await _setup_page(
             request,
             workflow=workflow,
@@ -217,7 +257,7 @@ async def save_setup(
             live=live,
             document=saved.study,
             values=form,
-            problems=result.problems,
+            problems=problems,
             revision=saved.revision,
             status_code=422,
         )

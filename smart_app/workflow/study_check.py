@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -88,6 +89,7 @@ def _partial_interpretation(
     problems: tuple[Problem, ...],
     ready: list[int],
     library: RuleSetLibrary | None,
+    now: datetime | None,
 ) -> tuple[StudyInterpretation | None, list[int]]:
     """Interpret the ready discs; drop any that still fail together (a duplicate, say)."""
     levels = _levels(document)
@@ -99,7 +101,7 @@ def _partial_interpretation(
     while kept:
         candidate = {**base, "levels": [levels[i] for i in kept]}
         try:
-            study = parse_study(candidate).study
+            study = parse_study(candidate, now=now).study
         except StudyInvalidError as exc:
             failing = {_level_index(p.field) for p in exc.problems}
             if None in failing:
@@ -113,13 +115,19 @@ def _partial_interpretation(
     return None, []
 
 
-def check_study(document: Mapping[str, Any], library: RuleSetLibrary | None = None) -> StudyCheck:
+def check_study(
+    document: Mapping[str, Any],
+    library: RuleSetLibrary | None = None,
+    *,
+    now: datetime | None = None,
+) -> StudyCheck:
     """Validate the document and interpret as much of it as is complete and valid, with the
-    site's rule sets (`library`; the shipped ones by default)."""
+    site's rule sets (`library`; the shipped ones by default); `now` refuses a procedure
+    performed later than now."""
     levels = _levels(document)
     names = [str(lv.get("level")) if isinstance(lv, Mapping) else "" for lv in levels]
     try:
-        validated = parse_study(document)
+        validated = parse_study(document, now=now)
     except StudyInvalidError as exc:
         problems = tuple(exc.problems)
     else:
@@ -140,7 +148,7 @@ def check_study(document: Mapping[str, Any], library: RuleSetLibrary | None = No
     with_problems = {_level_index(p.field) for p in problems}
     started = {i for i, lv in enumerate(levels) if isinstance(lv, Mapping) and has_results(lv)}
     ready = [i for i in range(len(levels)) if i in started and i not in with_problems]
-    interpretation, interpreted = _partial_interpretation(document, problems, ready, library)
+    interpretation, interpreted = _partial_interpretation(document, problems, ready, library, now)
     states = []
     for index, name in enumerate(names):
         result = None

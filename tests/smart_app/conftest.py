@@ -19,7 +19,7 @@ from smart_app.settings import EhrRegistration, Settings
 from tests.smart_app.fake_ehr import CLIENT_ID, CLIENT_SECRET, FHIR_BASE, FakeEhr
 
 APP_URL = "http://127.0.0.1:8000"
-START = 1_750_000_000.0  # a fixed "now"
+START = 1_795_600_000.0  # a fixed "now" (2026-11-25T09:46:40Z, after the example studies)
 
 
 class FakeClock:

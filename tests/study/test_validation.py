@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -309,3 +310,54 @@ def test_json_round_trip_of_a_valid_study_is_stable() -> None:
     dumped = validated.study.model_dump(mode="json", exclude_none=True)
     again = parse_study(json.loads(json.dumps(dumped)))
     assert again.study == validated.study
+
+
+NOW = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("performed", "rule"),
+    [
+        ("2031-01-01T10:00:00+01:00", "performed-in-future"),
+        ("2026-12-07T15:10:00+01:00", "performed-in-future"),  # 14:10 UTC: beyond the skew
+        ("1900-01-01T10:00:00+00:00", "performed-too-early"),
+        ("1949-12-31T23:00:00+00:00", "performed-too-early"),
+    ],
+)
+def test_a_performed_date_in_the_future_or_long_past_is_refused(performed: str, rule: str) -> None:
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study({"levels": [level(), control()], "performed": performed}, now=NOW)
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.rule) == ("performed", rule)
+    assert performed in problem.message  # names what was typed, and the rule
+    assert ("later than now" if rule == "performed-in-future" else "1950-01-01") in problem.message
+
+
+@pytest.mark.parametrize(
+    "performed",
+    [
+        "2026-12-07T15:04:00+01:00",  # 14:04 UTC: within a few minutes of clock skew
+        "2026-07-01T10:00:00+02:00",
+        "1950-01-01T00:00:00+00:00",
+    ],
+)
+def test_a_performed_date_between_1950_and_now_is_accepted(performed: str) -> None:
+    study = parse_study({"levels": [level(), control()], "performed": performed}, now=NOW).study
+    assert study.performed is not None
+
+
+def test_without_now_only_the_earliest_date_is_checked() -> None:
+    """Validation reads no clock: a caller that gives no "now" gets no future check."""
+    assert parse_study({"levels": [level(), control()], "performed": "2031-01-01T10:00:00Z"})
+    assert problems_of({"levels": [level(), control()], "performed": "1900-01-01T10:00:00Z"}) == [
+        ("performed", "performed-too-early")
+    ]
+
+
+def test_a_future_date_is_reported_with_the_other_problems() -> None:
+    document = {"levels": [level(pain_intensity=12), control()], "performed": "2031-01-01T10:00Z"}
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study(document, now=NOW)
+    rules = {(p.field, p.rule) for p in caught.value.problems}
+    assert ("performed", "performed-in-future") in rules
+    assert ("levels[0].pain_intensity", "range") in rules

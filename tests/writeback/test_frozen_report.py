@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -79,3 +80,13 @@ def test_a_study_that_cannot_be_signed_reports_every_problem() -> None:
     with pytest.raises(StudyInvalidError) as refused:
         freeze_study(study, issued=ISSUED, document_type="18748-4", library=library())
     assert [p.field for p in refused.value.problems] == ["patient"]
+
+
+def test_a_procedure_dated_after_the_signature_cannot_be_signed() -> None:
+    study = lumbar_study()
+    study["performed"] = (ISSUED + timedelta(days=1)).isoformat()
+    with pytest.raises(StudyInvalidError) as refused:
+        freeze_study(study, issued=ISSUED, document_type="18748-4", library=library())
+    assert [(p.field, p.rule) for p in refused.value.problems] == [
+        ("performed", "performed-in-future")
+    ]

@@ -29,7 +29,7 @@ async def test_signing_freezes_the_report_and_queues_it(outbox: Outbox) -> None:
     assert report.content_hash == hashlib.sha256(report.bundle_json.encode()).hexdigest()
     assert report.content_hash == signed.content_hash
     bundle = json.loads(report.bundle_json)
-    assert bundle["entry"][4]["resource"]["issued"] == "2025-06-15T15:06:40Z"  # the clock
+    assert bundle["entry"][4]["resource"]["issued"] == "2026-11-25T09:46:40Z"  # the clock
     assert row.report_id == report.id and row.state == "queued"
     assert SESSION_ID.encode() not in (row.session_ref or b"")  # sealed, not in clear
     assert outbox.refs.open(row.session_ref) == SESSION_ID

@@ -321,3 +321,104 @@ async def test_bad_editor_or_sequence_values_are_taken_as_absent(sandbox: Sandbo
         assert saved.status_code == 200, values
         draft = await browser.draft()
         assert draft.revision == current + 1 and draft.editor is None, values
+
+
+async def test_a_procedure_date_in_the_future_is_refused_and_kept_as_typed(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    page = await save(
+        browser,
+        RESULTS,
+        **{"performed-local": "2031-01-01T10:00", "performed-offset": "+01:00"},
+    )
+    text = page_text(page)
+    assert "Date and time of the procedure: Cannot be later than now" in text
+    assert 'href="#performed-local"' in page.text
+    assert input_value(page, "performed-local") == "2031-01-01T10:00:00"  # kept
+    assert re.search(r'id="performed-local"[^>]*aria-invalid="true"', page.text)
+    # The preview names the problem and offers no signing.
+    preview = await browser.get(f"{browser.study_url}/preview")
+    assert "Cannot be later than now" in page_text(preview)
+    assert re.search(r"<button type=\"submit\" disabled", preview.text)
+
+
+async def test_a_procedure_date_before_1950_is_refused(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    page = await save(browser, RESULTS, **{"performed-local": "1900-01-01T10:00"})
+    assert "Date and time of the procedure: Must be on or after 1950-01-01" in page_text(page)
+    assert input_value(page, "performed-local") == "1900-01-01T10:00:00"
+
+
+async def test_odd_numbers_are_refused_and_shown_back_exactly_as_typed(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    typed = {"opening_pressure_psi": "1_8", "peak_pressure_psi": "1e308", "pain_intensity": "1e1"}
+    page = await save(browser, {"L4-L5": typed})
+    text = page_text(page)
+    assert "L4-L5 · Opening pressure: Must be a number (got '1_8')" in text
+    assert "L4-L5 · Peak pressure: Must be a number (got '1e308')" in text
+    assert "L4-L5 · Pain intensity: Must be a whole number (got '1e1')" in text
+    for field, value in typed.items():
+        assert input_value(page, f"lv-L4-L5-{field}") == value
+
+
+async def test_inputs_carry_their_length_limit(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    page = browser.page
+    assert page is not None
+    assert re.search(r'id="lv-L4-L5-opening_pressure_psi"[^>]* maxlength="20"', page.text)
+    assert re.search(r'id="lv-L4-L5-pain_location"[^>]* maxlength="2000"', page.text)
+    assert re.search(r'<textarea id="lv-L4-L5-comment"[^>]* maxlength="2000"', page.text)
+    assert re.search(r'<textarea id="post_discogram_ct"[^>]* maxlength="2000"', page.text)
+    # A number longer than any measurement is refused, not read.
+    saved = await save(browser, {"L4-L5": {"peak_pressure_psi": "1" * 25}})
+    assert "L4-L5 · Peak pressure: Must be a number" in page_text(saved)
+    assert input_value(saved, "lv-L4-L5-peak_pressure_psi") == "1" * 25
+
+
+async def test_a_study_too_large_to_store_shows_the_form_again(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    huge = "x" * 600_000
+    response = await browser.post(
+        f"{browser.study_url}/levels",
+        level_fields(
+            browser,
+            {
+                "L4-L5": {"comment": huge, "pain_location": "Left buttock"},
+                "L5-S1": {"comment": huge},
+            },
+            action="save",
+        ),
+    )
+    assert response.status_code == 422
+    assert "The study was not saved" in page_text(response)
+    assert input_value(response, "lv-L4-L5-pain_location") == "Left buttock"  # kept
+    assert input_value(response, "performed-local") == "2026-11-20T09:30:00"
+
+
+async def test_one_field_of_megabytes_shows_the_form_again_with_the_rule(
+    sandbox: Sandbox,
+) -> None:
+    # Above Starlette's default 1 MB per field: once a bare JSON 400 that lost every value.
+    browser = await results_page(sandbox)
+    response = await browser.post(
+        f"{browser.study_url}/levels",
+        level_fields(
+            browser,
+            {"L4-L5": {"comment": "x" * 1_500_000, "pain_location": "Left buttock"}},
+            action="save",
+        ),
+    )
+    assert response.status_code == 422
+    assert "The study was not saved" in page_text(response)
+    assert input_value(response, "lv-L4-L5-pain_location") == "Left buttock"
+
+
+async def test_a_post_beyond_any_form_gets_the_error_page(sandbox: Sandbox) -> None:
+    browser = await results_page(sandbox)
+    response = await browser.post(
+        f"{browser.study_url}/levels",
+        level_fields(browser, {"L4-L5": {"comment": "x" * 5_000_000}}, action="save"),
+    )
+    assert response.status_code == 413
+    assert "The form was too large" in page_text(response)

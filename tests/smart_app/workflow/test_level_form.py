@@ -27,6 +27,20 @@ from smart_app.workflow.level_form import (
         ("dallas_grade", "4", 4),
         ("pain_response", "concordant", "concordant"),
         ("pain_location", "  left buttock ", "left buttock"),
+        # Plain decimal numbers only: what Python's float() and int() also read is kept as
+        # typed, for validation to name ("must be a number (got '1_8')").
+        ("opening_pressure_psi", "1_8", "1_8"),
+        ("opening_pressure_psi", "1e1", "1e1"),
+        ("opening_pressure_psi", "1e308", "1e308"),
+        ("opening_pressure_psi", "inf", "inf"),
+        ("opening_pressure_psi", "-Infinity", "-Infinity"),
+        ("opening_pressure_psi", "1.2.3", "1.2.3"),
+        ("opening_pressure_psi", ".5", 0.5),
+        ("opening_pressure_psi", "-3", -3.0),  # the model names the range
+        ("opening_pressure_psi", "１２.５", 12.5),  # full-width digits: still digits
+        ("pain_intensity", "1e1", "1e1"),
+        ("pain_intensity", "1_0", "1_0"),
+        ("pain_intensity", "７", 7),
     ],
 )
 def test_typed_values(field: str, raw: str, value: object) -> None:
@@ -84,3 +98,14 @@ def test_study_fields_time_zone_and_complications() -> None:
     assert odd["performed"] == "yesterday" and performed_parts("yesterday") == ("yesterday", "")
     cleared = apply_level_form(updated, {"study-fields": "1"})
     assert "performed" not in cleared and "complications" not in cleared
+
+
+def test_an_impossible_calendar_date_is_shown_back_as_typed() -> None:
+    form = {
+        "study-fields": "1",
+        "performed-local": "2026-13-45T10:00",
+        "performed-offset": "+01:00",
+    }
+    updated = apply_level_form({"levels": []}, form)
+    assert updated["performed"] == "2026-13-45T10:00+01:00"  # no seconds added
+    assert performed_parts(updated["performed"]) == ("2026-13-45T10:00", "+01:00")

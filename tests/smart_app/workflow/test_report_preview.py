@@ -19,8 +19,8 @@ EXAMPLE = json.loads(
 
 
 def test_the_preview_is_the_signed_reports_note_but_for_the_time_of_issue() -> None:
-    issued = preview_issued(1_795_000_000.75)
-    assert issued == datetime(2026, 11, 18, 11, 6, 40, tzinfo=UTC)
+    issued = preview_issued(1_795_600_000.75)  # after the example study was performed
+    assert issued == datetime(2026, 11, 25, 9, 46, 40, tzinfo=UTC)
     rendered = preview_report(
         EXAMPLE, issued=issued, candidacy_summary="Candidate.", library=default_rule_sets()
     )

@@ -1,18 +1,25 @@
 """The report preview: the exact HTML render_report makes for the draft, served under its own
 policy; the PDF; nothing shown while the study has problems."""
 
+import html
 import re
+
+import httpx
 
 from plugin.interpretation.engine import interpret_study
 from plugin.report.render import render_report
 from plugin.study.validation import parse_study
 from smart_app.workflow.report_preview import preview_issued
 from tests.smart_app.workflow.conftest import (
+    ATTEST_BOTH,
+    BASE,
     Browser,
     Sandbox,
     enter_results,
+    level_fields,
     page_text,
     set_up_three_levels,
+    setup_fields,
     start_study,
 )
 
@@ -68,3 +75,46 @@ async def test_a_study_with_problems_shows_them_instead_of_a_report(sandbox: San
     assert re.search(r"<button type=\"submit\" disabled[^>]*>Sign and send", page.text)
     html = await browser.http.get(f"{browser.study_url}/preview.html")
     assert html.status_code == 409 and "pain_response" in html.text
+
+
+def sign_warnings(page: httpx.Response) -> str:
+    match = re.search(r'<div class="warning-box sign-warnings".*?</div>', page.text, re.S)
+    assert match is not None, "no warnings beside the sign button"
+    return page_text_of(match.group(0))
+
+
+def page_text_of(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+
+async def test_the_studys_warnings_stand_beside_the_sign_button_without_blocking_it(
+    sandbox: Sandbox,
+) -> None:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    await set_up_three_levels(browser)
+    page = await enter_results(browser, **{"lv-L4-L5-peak_pressure_psi": "5000"})
+    assert str(page.url).endswith("/preview")
+    text = sign_warnings(page)
+    assert "L4-L5 · Peak pressure: 5000 psi is above 100 psi; please check" in text
+    sign = page.text.split('id="sign-title"', 1)[1]
+    assert sign.index("sign-warnings") < sign.index('<button type="submit">Sign and send')
+    assert re.search(r'<button type="submit">Sign and send', page.text)  # not disabled
+    assert re.search(r'id="confirm"[^>]*aria-describedby="confirm-error sign-warnings"', page.text)
+
+
+async def test_a_contraindication_stands_beside_the_sign_button(sandbox: Sandbox) -> None:
+    browser = await sandbox.launch("pregnant")
+    response = await browser.post(
+        "/app/candidacy", {**browser.form(action="continue", **ATTEST_BOTH), "patient": "pregnant"}
+    )
+    page = await browser.follow(response)
+    browser.study_url = str(page.url).removesuffix("/setup").replace(BASE, "")
+    fields = {**setup_fields(browser, action="continue"), "patient": "pregnant"}
+    page = await browser.follow(await browser.post(f"{browser.study_url}/setup", fields))
+    results = {**level_fields(browser, action="preview"), "patient": "pregnant"}
+    page = await browser.follow(await browser.post(f"{browser.study_url}/levels", results))
+    text = sign_warnings(page)
+    assert "The candidacy assessment of " in text and "Not a candidate: Pregnant" in text
+    assert "Contraindication: Pregnant. Not a candidate while pregnant." in text
+    assert re.search(r'<button type="submit">Sign and send', page.text)  # the physician decides

@@ -172,3 +172,52 @@ async def test_a_new_study_starts_from_the_order_the_candidacy_was_assessed_for(
     checked = set(re.findall(r'id="(inject-[^"]+)" name="[^"]+" value="on" checked', page.text))
     assert checked == {"inject-L4-L5", "inject-L5-S1"}
     assert (await browser.draft()).study["levels"] == []  # offered, not yet chosen
+
+
+async def test_too_long_text_stays_on_setup_with_the_message_at_its_field(
+    sandbox: Sandbox,
+) -> None:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    indication, sedation = "i" * 3000, "s" * 2500
+    fields = setup_fields(
+        browser,
+        action="continue",
+        **{"indication-text": indication, "technique-sedation": sedation},
+    )
+    response = await browser.post(f"{browser.study_url}/setup", fields)
+    assert response.status_code == 422  # not on to the results page
+    text = page_text(response)
+    assert "Indication: Is too long (at most 2000 characters)" in text
+    assert "Sedation: Is too long (at most 2000 characters)" in text
+    assert 'href="#indication-text"' in response.text
+    assert f">{indication}</textarea>" in response.text  # kept as typed
+    assert input_value(response, "technique-sedation") == sedation
+    assert re.search(r'<textarea id="indication-text"[^>]* maxlength="2000"', response.text)
+    assert re.search(r'id="technique-sedation"[^>]* maxlength="2000"', response.text)
+    # Corrected, it moves on.
+    fields = setup_fields(
+        browser,
+        action="continue",
+        revision=input_value(response, "revision"),
+        **{"indication-text": "Axial pain", "technique-sedation": "none"},
+    )
+    response = await browser.post(f"{browser.study_url}/setup", fields)
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/levels")
+
+
+async def test_a_study_too_large_to_store_shows_the_form_again(sandbox: Sandbox) -> None:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    huge = "x" * 600_000
+    fields = setup_fields(
+        browser,
+        action="continue",
+        **{"indication-text": huge, "technique-approach": huge, "technique-manometer": "Merit"},
+    )
+    response = await browser.post(f"{browser.study_url}/setup", fields)
+    assert response.status_code == 422
+    assert "The study was not saved" in page_text(response)
+    assert input_value(response, "technique-manometer") == "Merit"  # the other values kept
+    assert 'id="inject-L4-L5" name="inject-L4-L5" value="on" checked' in response.text
