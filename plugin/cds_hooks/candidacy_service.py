@@ -184,6 +184,7 @@ class _Pending:
 
 
 def _as_prefetch_problems(problems: Sequence[Problem]) -> list[Problem]:
-    # The chart names a record by its reference, not by where it came in the request: the
-    # issue points at the prefetch as a whole and says which record in its message.
-    return [Problem("prefetch", p.rule, str(p)) for p in problems]
+    # The chart's paths index the merged list of every key's records, which the client
+    # cannot map back to its request: the issue points at the prefetch as a whole, and its
+    # message names the record (Type/id) and the element.
+    return [Problem("prefetch", p.rule, p.message) for p in problems]

@@ -142,3 +142,20 @@ async def test_a_wrong_patient_id_is_one_issue_not_one_per_record(clock: Clock) 
     with pytest.raises(CdsRequestInvalidError) as caught:
         await service(clock).answer(sign, hook_call(prefetch=wrong))
     assert [p.field for p in caught.value.problems] == ["prefetch.patient.id"]
+
+
+async def test_an_unreadable_record_is_named_by_reference_not_by_a_merged_index(
+    clock: Clock,
+) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = prefetch(clock)
+    entries = body["procedures"]["entry"]
+    entries[-1]["resource"]["status"] = 5
+    named = f"Procedure/{entries[-1]['resource']['id']}: status"
+    with pytest.raises(CdsRequestInvalidError) as caught:
+        await service(clock).answer(sign, hook_call(prefetch=body))
+    [problem] = caught.value.problems
+    assert problem.field == "prefetch"
+    assert problem.message.startswith(named)
+    assert "[" not in problem.message.split(":")[0]  # no index into our own merged list
