@@ -27,7 +27,7 @@ from typing import Any
 
 from plugin.candidacy.elements import repeating
 from plugin.candidacy.partial_dates import parse_partial_date
-from plugin.candidacy.record_status import is_void, unreadable_status
+from plugin.candidacy.record_status import STATUS_BEYOND_STATUS, is_void, unreadable_status
 from plugin.errors import InputProblemError, Problem
 
 __all__ = [
@@ -190,10 +190,14 @@ def chart_from_resources(
             continue
         if kind not in CHART_RESOURCE_TYPES:
             continue
-        unreadable = unreadable_status(resource, kind)
-        if unreadable is not None:
-            problems.append(_unreadable_problem(resource, _path(where, index, wrapped), unreadable))
-            continue
+        # Most records (thousands of Observations) have a string status and nothing else
+        # deciding whether they count: they skip the full check.
+        if type(resource.get("status")) is not str or kind in STATUS_BEYOND_STATUS:
+            unreadable = unreadable_status(resource, kind)
+            if unreadable is not None:
+                path = _path(where, index, wrapped)
+                problems.append(_unreadable_problem(resource, path, unreadable))
+                continue
         if is_void(resource, kind):
             continue
         rid = resource.get("id")

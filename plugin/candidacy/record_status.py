@@ -18,7 +18,14 @@ from typing import Any
 
 from plugin.candidacy.value_sets import codings
 
-__all__ = ["clinical_status", "is_current", "is_void", "status", "unreadable_status"]
+__all__ = [
+    "STATUS_BEYOND_STATUS",
+    "clinical_status",
+    "is_current",
+    "is_void",
+    "status",
+    "unreadable_status",
+]
 
 #: Resource status values meaning "did not happen" or "recorded in error".
 _VOID_STATUS: dict[str, frozenset[str]] = {
@@ -44,6 +51,10 @@ _NOT_CURRENT = frozenset({"inactive", "remission", "resolved"})
 #: Resource types whose `intent` decides whether a record counts (a "proposal" does not).
 _INTENT_READ = frozenset({"MedicationRequest"})
 _CODED_STATUS = ("clinicalStatus", "verificationStatus")
+
+#: Types whose records count or not by more than a `status` string (`unreadable_status` must
+#: read them whatever their status); for the others a string status is readable as it is.
+STATUS_BEYOND_STATUS = frozenset({*_INTENT_READ, "Condition", "AllergyIntolerance"})
 
 
 def status(resource: Mapping[str, Any]) -> str | None:
