@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -149,6 +150,8 @@ class Settings(BaseSettings):
     ehr: list[EhrRegistration] = Field(default_factory=list)
     cds_client: list[CdsClientRegistration] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The site's IANA time zone: the calendar day candidacy is assessed on.
+    timezone: str = "UTC"
 
     _check_public_url = field_validator("public_url")(classmethod(lambda cls, v: _public_url(v)))
 
@@ -178,6 +181,21 @@ class Settings(BaseSettings):
                 )
             clients.add(client.iss)
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"not an IANA time zone name (got {value!r}; e.g. America/Chicago)"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def cookie_secure(self) -> bool:

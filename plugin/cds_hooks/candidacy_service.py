@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, tzinfo
 from typing import Any
 
 import httpx
@@ -36,14 +36,10 @@ from plugin.cds_hooks.garbage_collection import collection_paused
 from plugin.cds_hooks.hook_request import HookRequest, parse_hook_request, parse_json_body
 from plugin.cds_hooks.system_actions import candidacy_update
 from plugin.errors import Problem
-from smart_app.clock import Clock, system_clock
+from smart_app.clock import Clock, site_day, system_clock
 from smart_app.fhir_client import RetryPolicy
 
-__all__ = ["CandidacyService", "today_utc"]
-
-
-def today_utc(clock: Clock) -> date:
-    return datetime.fromtimestamp(clock(), UTC).date()
+__all__ = ["CandidacyService"]
 
 
 @dataclass(slots=True)
@@ -54,6 +50,7 @@ class CandidacyService:
     launch_url: str
     http: httpx.AsyncClient
     clock: Clock = system_clock
+    zone: tzinfo = UTC  # the site's: the day assessed on is the site's calendar day
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy.for_cds)
     allow_plain_http_loopback: bool = False
     new_uuid: Callable[[], str] | None = None
@@ -77,7 +74,7 @@ class CandidacyService:
             prepared.call,
             self.http,
             policy=self.retry_policy,
-            today=today_utc(self.clock),
+            today=site_day(self.clock, self.zone),
         )
         return self._respond(prepared, in_query_order(self.queries, answers))
 
@@ -91,7 +88,7 @@ class CandidacyService:
             answered.prepared.call,
             self.http,
             policy=self.retry_policy,
-            today=today_utc(self.clock),
+            today=site_day(self.clock, self.zone),
         )
         with collection_paused():
             return self._respond(answered.prepared, in_query_order(self.queries, answered.answers))
@@ -131,7 +128,7 @@ class CandidacyService:
 
     def _respond(self, prepared: _Prepared, resources: list[Mapping[str, Any]]) -> dict[str, Any]:
         chart = self._chart(resources)
-        today = today_utc(self.clock)
+        today = site_day(self.clock, self.zone)
         known = [a.id for a in self.policy.attestations]
         cards = list(prepared.cards)
         actions: list[dict[str, Any]] = []

@@ -114,6 +114,7 @@ def build_runtime(
             launch_url=f"{settings.public_url}/launch",
             http=http,
             clock=clock,
+            zone=settings.zone,
             allow_plain_http_loopback=development,
             queries=queries,
         ),

@@ -8,7 +8,7 @@ saved assessment is the one the report's indication cites."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +20,7 @@ from plugin.candidacy.engine import assess_candidacy
 from plugin.candidacy.order import order_in_chart
 from plugin.errors import InputProblemError
 from smart_app.banner import human_name
+from smart_app.clock import site_day
 from smart_app.dependencies import (
     ServicesDep,
     SessionDep,
@@ -77,7 +78,7 @@ PatientFormDep = Annotated[LiveSession, Depends(same_patient_form)]
 
 
 def _today(services: ServicesDep) -> date:
-    return datetime.fromtimestamp(services.clock(), UTC).date()
+    return site_day(services.clock, services.settings.zone)
 
 
 async def _assess(

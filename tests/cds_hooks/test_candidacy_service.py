@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from plugin.candidacy import default_policy
-from plugin.cds_hooks.candidacy_service import CandidacyService, today_utc
+from plugin.cds_hooks.candidacy_service import CandidacyService
 from plugin.cds_hooks.discovery import service_by_id
 from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.cds_hooks.invariants import response_problems
+from smart_app.clock import site_day
 from tests.cds_hooks.charts import sandbox_chart
 from tests.cds_hooks.conftest import (
     FHIR_SERVER,
@@ -38,7 +39,7 @@ def service(clock: Clock) -> CandidacyService:
 
 
 def prefetch(clock: Clock) -> dict[str, Any]:
-    chart = sandbox_chart("pregnant", today_utc(clock), as_patient=PATIENT_ID)
+    chart = sandbox_chart("pregnant", site_day(clock), as_patient=PATIENT_ID)
     cds = service(clock)
     return FakeFhirServer(FHIR_SERVER, chart).prefetch(cds.queries, PATIENT_ID)
 
@@ -78,7 +79,7 @@ async def test_uuids_come_from_the_injected_source(clock: Clock) -> None:
 
 
 def _sandbox_prefetch(clock: Clock, patient: str) -> dict[str, Any]:
-    chart = sandbox_chart(patient, today_utc(clock), as_patient=PATIENT_ID)
+    chart = sandbox_chart(patient, site_day(clock), as_patient=PATIENT_ID)
     return FakeFhirServer(FHIR_SERVER, chart).prefetch(service(clock).queries, PATIENT_ID)
 
 
@@ -95,7 +96,7 @@ async def test_the_raw_body_is_answered_as_its_decoded_json(clock: Clock) -> Non
 async def test_a_raw_body_needing_the_fhir_server_is_fetched_then_assessed(clock: Clock) -> None:
     sign = service_by_id(SIGN)
     assert sign is not None
-    chart = sandbox_chart("pregnant", today_utc(clock), as_patient=PATIENT_ID)
+    chart = sandbox_chart("pregnant", site_day(clock), as_patient=PATIENT_ID)
     fake = FakeFhirServer(FHIR_SERVER, chart, page_size=5)
     prefetch = fake.prefetch(service(clock).queries, PATIENT_ID)
     partial = {k: v for k, v in prefetch.items() if k not in ("labResults", "conditions")}
@@ -125,7 +126,7 @@ async def test_another_patients_chart_with_a_null_patient_is_400_not_assessed(
     # Review repro: a pregnant patient's chart, "patient": null, sent for pt-1's order.
     sign = service_by_id(SIGN)
     assert sign is not None
-    chart = sandbox_chart("pregnant", today_utc(clock))
+    chart = sandbox_chart("pregnant", site_day(clock))
     other = FakeFhirServer(FHIR_SERVER, chart).prefetch(service(clock).queries, "pregnant")
     other["patient"] = None
     with pytest.raises(CdsRequestInvalidError) as caught:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +19,8 @@ from plugin.cds_hooks.candidacy_service import CandidacyService
 from plugin.cds_hooks.chart_queries import chart_queries
 from plugin.cds_hooks.extension import CANDIDACY_EXTENSION_URL
 from plugin.cds_hooks.invariants import response_problems
+from plugin.cds_hooks.router import build_runtime
+from smart_app.settings import Settings
 from tests.cds_hooks.charts import sandbox_chart
 from tests.cds_hooks.conftest import (
     FHIR_SERVER,
@@ -330,3 +334,11 @@ async def test_other_methods_are_405_with_allow_outcome_and_cors(
     assert response.headers["allow"] == allow
     assert response.headers["access-control-allow-origin"] == "*"
     assert outcome_issues(response)[0]["code"] == "not-supported"
+
+
+async def test_the_services_assess_on_the_sites_calendar_day(tmp_path: Path) -> None:
+    runtime = build_runtime(Settings(data_dir=tmp_path, timezone="America/Chicago"))
+    try:
+        assert runtime.service.zone == ZoneInfo("America/Chicago")
+    finally:
+        await runtime.aclose()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -50,3 +51,12 @@ def test_a_cds_client_iss_registered_twice_is_refused(tmp_path: Path) -> None:
     ):
         Settings(cds_client=registrations)
     assert len(Settings(cds_client=registrations[:1]).cds_client) == 1
+
+
+def test_the_site_timezone_is_an_iana_name() -> None:
+    assert Settings().zone == ZoneInfo("UTC")
+    assert Settings(timezone="America/Chicago").zone == ZoneInfo("America/Chicago")
+    with pytest.raises(ValidationError, match="not an IANA time zone name"):
+        Settings(timezone="Central Time")
+    with pytest.raises(ValidationError, match="not an IANA time zone name"):
+        Settings(timezone="../../etc/passwd")
