@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from plugin.candidacy.order import Order
 from plugin.candidacy.policy import PolicyRef, Severity
 from plugin.candidacy.value_sets import CodeRef
+from plugin.study.levels import Region
 from plugin.terminology import standard_code
 
 __all__ = [
@@ -129,6 +130,8 @@ class PayerNoteItem(BaseModel):
     id: str
     text: str
     citation: str | None = None
+    # The regions it is about: an order naming no region gets every note, each labelled.
+    regions: tuple[Region, ...] = ()
 
 
 class OutcomeReason(BaseModel):

@@ -66,7 +66,7 @@ def assess_candidacy(
     safety = safety_items(context)
     outcome, reasons, summary = decide_outcome(policy.outcome, criteria, safety)
     notes = tuple(
-        PayerNoteItem(id=note.id, text=note.text, citation=note.citation)
+        PayerNoteItem(id=note.id, text=note.text, citation=note.citation, regions=note.regions)
         for note in policy.payer_notes
         if order.region is None or order.region in note.regions
     )

@@ -458,3 +458,13 @@ def test_candidacy(row: Case) -> None:
     assert (assessment.outcome, statuses, needing) == (row.outcome, row.criteria, row.safety), (
         assessment.summary
     )
+
+
+def test_payer_notes_name_their_regions_and_follow_the_orders_region() -> None:
+    unplaced = assess(good_lumbar_chart(), order=None, attest=BOTH)
+    assert {note.id: note.regions for note in unplaced.payer_notes} == {
+        "bcbs-nd-cervical-thoracic": (Region.CERVICAL, Region.THORACIC),
+        "wa-lni-low-back": (Region.LUMBAR,),
+    }
+    lumbar = assess(good_lumbar_chart(), order=Order(region=Region.LUMBAR), attest=BOTH)
+    assert [note.id for note in lumbar.payer_notes] == ["wa-lni-low-back"]

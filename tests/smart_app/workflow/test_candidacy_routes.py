@@ -36,6 +36,9 @@ async def test_the_candidacy_page_comes_first_with_outcome_evidence_and_attestat
     assert "Unknown Treatment decision hinges on the result" in text
     assert "Met Persistent axial pain" in text
     assert "Condition/lumbar-candidate-cond-01" in text  # evidence, by reference
+    # The sandbox order names no region: each payer note says which studies it is about.
+    assert "Payer information (cervical and thoracic studies): BCBS North Dakota" in text
+    assert "Payer information (lumbar studies): Washington State" in text
     assert 'name="attest-imaging-inconclusive"' in browser.page.text  # type: ignore[union-attr]
     assert "Parts of the chart were not read" not in text
 
