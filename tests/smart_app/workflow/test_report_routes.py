@@ -53,6 +53,9 @@ async def test_the_preview_is_exactly_the_reports_html_for_the_draft(sandbox: Sa
     )
     assert response.text == expected.html
     assert "Candidacy assessment" in response.text and record.summary[:40] in response.text
+    # Every link stays in the app's frame: a new top-level window would lack the session
+    # cookie, which inside an EHR iframe is partitioned under the EHR's site.
+    assert "target=" not in page.text
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "style-src 'unsafe-inline'" in policy
     assert "script-src" not in policy and "frame-ancestors 'self'" in policy
