@@ -22,6 +22,7 @@ from smart_app.routes import router
 from smart_app.security import SecurityHeadersMiddleware, frame_ancestor_origins
 from smart_app.services import build_services
 from smart_app.settings import Settings
+from smart_app.windows import WindowMiddleware
 from smart_app.workflow import build_workflow_services, workflow_router
 
 __all__ = ["create_app"]
@@ -64,6 +65,7 @@ def create_app(
     app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="smart-static")
     app.add_exception_handler(SmartError, error_page)
     app.add_exception_handler(FhirError, error_page)
+    app.add_middleware(WindowMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=frame_ancestor_origins(settings))
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -17,9 +17,10 @@ from fastapi import Depends, Request
 from smart_app.errors import CsrfError, PatientMismatchError, SessionMissingError
 from smart_app.fhir_client import FhirClient
 from smart_app.posted_forms import posted_form
-from smart_app.security import CSRF_FIELD, CSRF_HEADER, check_csrf, session_cookie_name
+from smart_app.security import CSRF_FIELD, CSRF_HEADER, check_csrf
 from smart_app.services import SmartServices
 from smart_app.session import LiveSession
+from smart_app.window_sessions import window_session
 
 __all__ = [
     "PATIENT_FIELD",
@@ -48,10 +49,7 @@ async def _session_or_none(request: Request, services: SmartServices) -> LiveSes
     cached: LiveSession | None = getattr(request.state, "smart_session", None)
     if cached is not None:
         return cached
-    session_id = request.cookies.get(session_cookie_name(services.settings.cookie_secure))
-    if not session_id:
-        return None
-    live = await services.sessions.get(session_id)
+    live = await window_session(request, services)
     if live is not None:
         request.state.smart_session = live
     return live

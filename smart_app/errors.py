@@ -11,7 +11,9 @@ engineer (the protocol detail, with the OAuth / SMART wire code where there is o
         ├── TokenEndpointError        – the token request failed (502)
         ├── TokenResponseError        – the token response is unusable (502)
         ├── IdTokenError              – the id_token failed validation (502)
-        ├── SessionMissingError       – no (live) session for this browser (401)
+        ├── SessionMissingError       – no (live) session for this window (401)
+        ├── WindowUnknownError        – no window handle and several windows open (409)
+        ├── WindowLimitError          – the window was signed out for a newer one (401)
         ├── SessionExpiredError       – the access token expired and cannot be refreshed (401)
         ├── PatientMismatchError      – a request names another patient than the token's (409)
         ├── UnidentifiedUserError     – the EHR did not say who signed in: no drafts (403)
@@ -38,6 +40,8 @@ __all__ = [
     "TokenResponseError",
     "UnidentifiedUserError",
     "UnknownIssuerError",
+    "WindowLimitError",
+    "WindowUnknownError",
 ]
 
 
@@ -139,3 +143,35 @@ class FormTooLargeError(SmartError):
 
     status_code = 413
     title = "The form was too large"
+
+
+class WindowUnknownError(SmartError):
+    """A page asked for without its window's handle while the browser has several app windows
+    open: showing any one of their patients could be the wrong patient, so none is shown."""
+
+    status_code = 409
+    title = "This window's patient is not known"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app is open for more than one patient in this browser, and this page does not "
+            "say which of them it belongs to, so it shows none. Nothing was saved or changed. "
+            "Open the app again from the patient's chart in the EHR.",
+            "request without a window handle while the browser holds several live session "
+            "cookies; the app does not guess which window it came from",
+        )
+
+
+class WindowLimitError(SmartError):
+    """The window's session was ended when the browser opened more app windows than allowed."""
+
+    status_code = 401
+    title = "This window was signed out"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This window was signed out because the app was opened for more than {limit} "
+            "patients in this browser, and this window was the oldest. What was saved before "
+            "then is kept. Open the app again from the patient's chart in the EHR to continue.",
+            f"the window's session was ended to keep at most {limit} app windows per browser",
+        )

@@ -1,7 +1,7 @@
 """The app's endpoints: chooser, `/launch`, `/callback`, the patient page `/app`, its style
 sheet, sign-out, and the JWK Set. The only redirects go to a registered EHR's authorization
-endpoint (from discovery) or to our own fixed `/app`: nothing a request carries picks a
-redirect target."""
+endpoint (from discovery) or to our own fixed candidacy page in the new window: nothing a
+request carries picks a redirect target."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ from smart_app.pages import render
 from smart_app.security import expired_launch_cookie, expired_session_cookie, session_cookie
 from smart_app.session import LiveSession
 from smart_app.style import style_sheet
+from smart_app.window_sessions import make_room_for_window
+from smart_app.windows import new_window_handle, request_window, window_root
 from smart_app.workflow.study_urls import CANDIDACY_PATH
 
 __all__ = ["JWKS_CACHE_CONTROL", "router"]
@@ -96,12 +98,16 @@ async def callback(
     if live is not None:
         # Signed reports that waited for this user to sign in again are sent now.
         await request.app.state.outbox.resume_for_session(session_id, live.session)
+    # Each launch is a window of its own, beside the browser's other windows (other patients).
+    await make_room_for_window(request, services)
+    handle = new_window_handle()
     # The candidacy page comes first after a launch (it links on to a study in progress).
     response = RedirectResponse(
-        f"{request.scope.get('root_path', '')}{CANDIDACY_PATH}", status_code=303
+        f"{request_window(request).app_root}{window_root(handle)}{CANDIDACY_PATH}",
+        status_code=303,
     )
     secure = services.settings.cookie_secure
-    response.headers.append("set-cookie", session_cookie(session_id, secure=secure))
+    response.headers.append("set-cookie", session_cookie(session_id, handle, secure=secure))
     if state is not None:  # always set here: complete_launch refuses a missing state
         response.headers.append("set-cookie", expired_launch_cookie(state, secure=secure))
     return response
@@ -177,8 +183,12 @@ async def sign_out(
     await services.sessions.end(live.id)
     log.info("session signed out for EHR %s", live.session.ehr_name)
     response = render(request, "signed_out.html", {"ehr_name": live.session.ehr_name})
+    # Only this window's cookie: the browser's other windows stay signed in.
     response.headers.append(
-        "set-cookie", expired_session_cookie(secure=services.settings.cookie_secure)
+        "set-cookie",
+        expired_session_cookie(
+            request_window(request).session_handle, secure=services.settings.cookie_secure
+        ),
     )
     return response
 

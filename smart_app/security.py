@@ -1,8 +1,12 @@
 """Browser-facing protections: the session cookie, CSRF, and the security headers.
 
-- Session cookie: an opaque random id; `HttpOnly`, `Path=/`, and — except in development on
-  http://localhost — `Secure; SameSite=None; Partitioned` so it survives inside the EHR's
-  iframe (third-party context; `Partitioned` = CHIPS) under the `__Host-` prefix.
+- Session cookies: one per app window (one per launch), named after the window's handle
+  (`__Host-discogram-session-<handle>`), each holding its session's opaque random id;
+  `HttpOnly`, `Path=/`, and — except in development on http://localhost — `Secure;
+  SameSite=None; Partitioned` so they survive inside the EHR's iframe (third-party context;
+  `Partitioned` = CHIPS) under the `__Host-` prefix. The handle is in the window's URLs; the
+  session id only ever in the cookie. A cookie without a handle in its name is from before
+  windows had handles.
 - Launch cookie: one per launch (named after its `state`), holding a random value whose hash
   the launch record keeps, so only the browser that started a launch can finish it at
   /callback (SMART: `state` tied to the user's session). Same attributes as the session cookie,
@@ -19,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -32,6 +37,7 @@ from smart_app.settings import Settings
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "WINDOW_LIMIT_VALUE",
     "SecurityHeadersMiddleware",
     "check_csrf",
     "content_security_policy",
@@ -41,16 +47,45 @@ __all__ = [
     "launch_cookie",
     "launch_cookie_name",
     "session_cookie",
+    "session_cookie_handles",
     "session_cookie_name",
+    "window_limit_cookie",
 ]
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-def session_cookie_name(secure: bool) -> str:
+_SESSION_COOKIE = "discogram-session"
+_HANDLE = re.compile(r"[A-Za-z0-9_-]{22}")
+#: The value left in a window's cookie when the window was signed out to make room for a newer
+#: one (not a session id: those are 43 characters), so its next page can say so.
+WINDOW_LIMIT_VALUE = "signed-out-window-limit"
+#: How long that note is kept: it only has to outlive a clinician's pause.
+_WINDOW_LIMIT_SECONDS = 3600
+
+
+def _session_cookie_base(secure: bool) -> str:
     # `__Host-` makes browsers insist on Secure, Path=/ and no Domain: no subdomain can plant it.
-    return "__Host-discogram-session" if secure else "discogram-session"
+    return f"__Host-{_SESSION_COOKIE}" if secure else _SESSION_COOKIE
+
+
+def session_cookie_name(handle: str | None, *, secure: bool) -> str:
+    """The session cookie of the window `handle` (None: the one cookie of before handles)."""
+    base = _session_cookie_base(secure)
+    return base if handle is None else f"{base}-{handle}"
+
+
+def session_cookie_handles(cookies: Mapping[str, str], *, secure: bool) -> dict[str | None, str]:
+    """The browser's session cookies by window handle (None: a cookie of before handles)."""
+    base = _session_cookie_base(secure)
+    found: dict[str | None, str] = {}
+    for name, value in cookies.items():
+        if name == base:
+            found[None] = value
+        elif name.startswith(f"{base}-") and _HANDLE.fullmatch(name[len(base) + 1 :]):
+            found[name[len(base) + 1 :]] = value
+    return found
 
 
 def _set_cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> str:
@@ -61,12 +96,22 @@ def _set_cookie(name: str, value: str, *, secure: bool, max_age: int | None = No
     return f"{name}={value}; Path=/; HttpOnly{lifetime}; {attributes}"
 
 
-def session_cookie(session_id: str, *, secure: bool) -> str:
-    return _set_cookie(session_cookie_name(secure), session_id, secure=secure)
+def session_cookie(session_id: str, handle: str | None, *, secure: bool) -> str:
+    return _set_cookie(session_cookie_name(handle, secure=secure), session_id, secure=secure)
 
 
-def expired_session_cookie(*, secure: bool) -> str:
-    return _set_cookie(session_cookie_name(secure), "", secure=secure, max_age=0)
+def expired_session_cookie(handle: str | None, *, secure: bool) -> str:
+    return _set_cookie(session_cookie_name(handle, secure=secure), "", secure=secure, max_age=0)
+
+
+def window_limit_cookie(handle: str | None, *, secure: bool) -> str:
+    """Replaces the session cookie of a window signed out for a newer one (no session id)."""
+    return _set_cookie(
+        session_cookie_name(handle, secure=secure),
+        WINDOW_LIMIT_VALUE,
+        secure=secure,
+        max_age=_WINDOW_LIMIT_SECONDS,
+    )
 
 
 def launch_cookie_name(state: str, *, secure: bool) -> str:

@@ -67,6 +67,7 @@ class LiveSession:
     id: str
     session: SmartSession
     version: int
+    expires_at: float  # also orders a browser's windows by age (every session lives as long)
 
 
 class SessionService:
@@ -89,7 +90,9 @@ class SessionService:
         stored = await self._store.load(session_id, now=self._clock())
         if stored is None:
             return None
-        return LiveSession(session_id, SmartSession.from_state(stored.state), stored.version)
+        return LiveSession(
+            session_id, SmartSession.from_state(stored.state), stored.version, stored.expires_at
+        )
 
     async def update(self, live: LiveSession, session: SmartSession) -> bool:
         return await self._store.replace(

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from joserfc.jwk import RSAKey
 
 from smart_app.app import create_app
+from smart_app.security import session_cookie_handles
 from smart_app.settings import EhrRegistration, Settings
 from tests.smart_app.fake_ehr import CLIENT_ID, CLIENT_SECRET, FHIR_BASE, FakeEhr
 
@@ -113,6 +114,12 @@ async def app(make_app: Callable[..., FastAPI], router: respx.MockRouter) -> Fas
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with browser(app) as http:
         yield http
+
+
+def session_id_of(client: httpx.AsyncClient, *, secure: bool = False) -> str:
+    """The session id in the browser's one app window's cookie."""
+    (only,) = session_cookie_handles(dict(client.cookies.items()), secure=secure).values()
+    return only
 
 
 def query_of(url: str) -> dict[str, str]:

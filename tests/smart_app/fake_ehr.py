@@ -81,6 +81,8 @@ class FakeEhr:
     id_token_key: RSAKey | None = None  # None: the server key
     fhir_user: str = f"{FHIR_BASE}/Practitioner/{PRACTITIONER_ID}"
     patient_resource_id: str = PATIENT_ID
+    #: further patients the EHR holds: a read of one of them answers with that patient
+    other_patients: set[str] = field(default_factory=set)
     grants: dict[str, Grant] = field(default_factory=dict)
     refresh_tokens: dict[str, tuple[Grant, bool]] = field(default_factory=dict)
     access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at
@@ -275,11 +277,12 @@ class FakeEhr:
     def _patient(self, request: httpx.Request) -> httpx.Response:
         if not self._authorised(request):
             return httpx.Response(401, json=_outcome("login", "token expired"))
+        requested = request.url.path.rsplit("/", 1)[-1]
         return httpx.Response(
             200,
             json={
                 "resourceType": "Patient",
-                "id": self.patient_resource_id,
+                "id": requested if requested in self.other_patients else self.patient_resource_id,
                 "name": [{"use": "official", "family": "Testperson", "given": ["Ada", "Q."]}],
                 "birthDate": "1971-04-09",
                 "gender": "female",

@@ -1,5 +1,7 @@
 """The SMART failure paths at the redirect back from the EHR."""
 
+import re
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -275,7 +277,7 @@ async def test_secure_app_sets_a_secure_partitioned_host_cookie(
     cookie, cleared = response.headers.get_list("set-cookie")
     assert cleared.startswith("__Host-discogram-launch-") and "Max-Age=0" in cleared
     name, _, attributes = cookie.partition("; ")
-    assert name.startswith("__Host-discogram-session=")
+    assert re.fullmatch(r"__Host-discogram-session-[A-Za-z0-9_-]{22}=.*", name)
     assert len(name.split("=", 1)[1]) >= 43  # 256-bit opaque id
     assert set(attributes.split("; ")) == {
         "Path=/",
@@ -299,4 +301,5 @@ async def test_no_request_value_can_choose_where_the_app_redirects(
     params = ehr.authorize(launch.headers["location"]) | hostile
     response = await client.get("/callback", params=params)
     assert response.status_code == 303
-    assert response.headers["location"] == "/app/candidacy"
+    # The app's own candidacy page, in the new window (a fresh random handle).
+    assert re.fullmatch(r"/w/[A-Za-z0-9_-]{22}/app/candidacy", response.headers["location"])

@@ -13,7 +13,13 @@ from fastapi import FastAPI
 
 from smart_app.keys import generate_private_key
 from smart_app.settings import Settings
-from tests.smart_app.conftest import FakeClock, browser, complete_launch, registration
+from tests.smart_app.conftest import (
+    FakeClock,
+    browser,
+    complete_launch,
+    registration,
+    session_id_of,
+)
 from tests.smart_app.fake_ehr import PATIENT_ID, STYLE_URL, FakeEhr
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -23,6 +29,11 @@ def text(response: httpx.Response) -> str:
     """The page's visible words, tags dropped and whitespace collapsed."""
     words = re.sub(r"<[^>]+>", " ", response.text)
     return html.unescape(re.sub(r"\s+", " ", words))
+
+
+def window_of(callback: httpx.Response) -> str:
+    """The window a launch opened (`/w/<handle>`), from the callback's redirect."""
+    return callback.headers["location"].removesuffix("/app/candidacy")
 
 
 def form_value(response: httpx.Response, name: str) -> str:
@@ -143,22 +154,22 @@ async def test_a_form_for_another_patient_than_the_sessions_is_refused(
     client: httpx.AsyncClient, ehr: FakeEhr
 ) -> None:
     # The page of patient A is open; the app is then launched again for patient B in the
-    # same browser; the old page's form must not act on B's session.
-    await complete_launch(client, ehr)
-    old_page = await client.get("/app")
+    # same browser; A's page's patient, posted to B's window, must not act on B's session.
+    window_a = window_of(await complete_launch(client, ehr))
+    old_page = await client.get(f"{window_a}/app")
     csrf, shown = form_value(old_page, "csrf_token"), form_value(old_page, "patient")
     assert shown == PATIENT_ID
     ehr.token_patient = ehr.patient_resource_id = "pat-other-22"
-    await complete_launch(client, ehr)
-    new_page = await client.get("/app")
+    window_b = window_of(await complete_launch(client, ehr))
+    new_page = await client.get(f"{window_b}/app")
     response = await client.post(
-        "/app/sign-out",
+        f"{window_b}/app/sign-out",
         data={"csrf_token": form_value(new_page, "csrf_token"), "patient": shown},
     )
     assert response.status_code == 409
     assert "different patient" in text(response)
     assert csrf != form_value(new_page, "csrf_token")
-    still = await client.get("/app")
+    still = await client.get(f"{window_b}/app")
     assert still.status_code == 200  # nothing was done
 
 
@@ -285,7 +296,7 @@ async def test_logs_of_a_full_launch_hold_no_token_code_or_patient_id(
     await client.get("/app")
     assert len(ehr.issued) == 2
     secrets = [params["code"], params["state"], "L-secret-launch", PATIENT_ID]
-    secrets += ehr.token_requests[0]["code_verifier"], client.cookies.get("discogram-session", "")
+    secrets += ehr.token_requests[0]["code_verifier"], session_id_of(client)
     for issued in ehr.issued:
         secrets += [
             v for k, v in issued.items() if k in ("access_token", "refresh_token", "id_token")

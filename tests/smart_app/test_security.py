@@ -3,32 +3,59 @@ import pytest
 from plugin.errors import ConfigurationError
 from smart_app.errors import CsrfError
 from smart_app.security import (
+    WINDOW_LIMIT_VALUE,
     check_csrf,
     content_security_policy,
     expired_session_cookie,
     frame_ancestor_origins,
     session_cookie,
+    session_cookie_handles,
+    window_limit_cookie,
 )
 from tests.smart_app.conftest import registration
 
+HANDLE = "AbCdEfGhIjKlMnOpQrSt_-"  # a window handle's shape: 22 URL-safe characters
+
 
 def test_secure_session_cookie_attributes() -> None:
-    assert session_cookie("abc", secure=True) == (
-        "__Host-discogram-session=abc; Path=/; HttpOnly; Secure; SameSite=None; Partitioned"
+    assert session_cookie("abc", HANDLE, secure=True) == (
+        f"__Host-discogram-session-{HANDLE}=abc; Path=/; HttpOnly; Secure; SameSite=None; "
+        "Partitioned"
     )
 
 
 def test_development_cookie_is_lax_without_secure() -> None:
     assert (
-        session_cookie("abc", secure=False)
-        == "discogram-session=abc; Path=/; HttpOnly; SameSite=Lax"
+        session_cookie("abc", HANDLE, secure=False)
+        == f"discogram-session-{HANDLE}=abc; Path=/; HttpOnly; SameSite=Lax"
     )
 
 
 def test_expired_cookie_clears_the_same_name() -> None:
-    assert expired_session_cookie(secure=True).startswith(
-        "__Host-discogram-session=; Path=/; HttpOnly; Max-Age=0"
+    assert expired_session_cookie(HANDLE, secure=True).startswith(
+        f"__Host-discogram-session-{HANDLE}=; Path=/; HttpOnly; Max-Age=0"
     )
+    assert expired_session_cookie(None, secure=False).startswith(
+        "discogram-session=; Path=/; HttpOnly; Max-Age=0"
+    )
+
+
+def test_window_limit_cookie_keeps_no_session_and_expires_by_itself() -> None:
+    cookie = window_limit_cookie(HANDLE, secure=True)
+    assert cookie.startswith(f"__Host-discogram-session-{HANDLE}={WINDOW_LIMIT_VALUE}; ")
+    assert "Max-Age=3600" in cookie and "Partitioned" in cookie
+
+
+def test_session_cookies_are_found_by_window_and_others_ignored() -> None:
+    cookies = {
+        f"__Host-discogram-session-{HANDLE}": "one",
+        "__Host-discogram-session": "old",
+        f"discogram-session-{HANDLE}": "not secure",  # the other mode's name
+        "__Host-discogram-session-short": "no handle",
+        "__Host-discogram-launch-abc": "a launch",
+    }
+    assert session_cookie_handles(cookies, secure=True) == {HANDLE: "one", None: "old"}
+    assert session_cookie_handles(cookies, secure=False) == {HANDLE: "not secure"}
 
 
 def test_csrf_compare() -> None:

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from smart_app.errors import SessionExpiredError, SessionMissingError
 from smart_app.fhir_errors import TokenRefreshUnavailableError
-from smart_app.security import session_cookie_name
 from smart_app.services import SmartServices
 from smart_app.session import SessionService
 from smart_app.store import Database
@@ -19,7 +18,7 @@ from smart_app.token_source import (
     REFRESH_MARGIN_SECONDS,
     SessionTokenSource,
 )
-from tests.smart_app.conftest import FakeClock, complete_launch
+from tests.smart_app.conftest import FakeClock, complete_launch, session_id_of
 from tests.smart_app.fake_ehr import FakeEhr
 
 
@@ -28,7 +27,7 @@ async def launched(
 ) -> tuple[SmartServices, str]:
     response = await complete_launch(client, ehr)
     assert response.status_code == 303
-    session_id = client.cookies[session_cookie_name(False)]
+    session_id = session_id_of(client)
     return app.state.smart, session_id
 
 

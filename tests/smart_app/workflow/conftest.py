@@ -23,12 +23,13 @@ from plugin.sandbox.app import create_sandbox_with_app, sandbox_of
 from plugin.sandbox.instance import SandboxEhr
 from smart_app.app import create_app
 from smart_app.drafts import Draft, DraftOwner
-from smart_app.security import session_cookie_name
+from smart_app.security import session_cookie_handles, session_cookie_name
 
 BASE = "http://127.0.0.1:8000"
 PATIENT = "lumbar-candidate"
 USER = "spine-proceduralist"
 LEVEL_NAMES = ("L3-L4", "L4-L5", "L5-S1")
+WINDOW_PREFIX = re.compile(r"/w/([A-Za-z0-9_-]{22})(?=/)")
 
 
 class Clock:
@@ -64,12 +65,34 @@ class Browser:
     sandbox: SandboxEhr
     app: FastAPI
     page: httpx.Response | None = None
-    study_url: str | None = None  # /app/studies/<draft id>
+    study_url: str | None = None  # /w/<window handle>/app/studies/<draft id>
+    handle: str | None = None  # the app window of the last launch in this browser
+    patient: str = PATIENT  # whom the window's pages show (the forms' `patient`)
     history: list[httpx.Response] = field(default_factory=list)
 
     async def get(self, url: str) -> httpx.Response:
         self.page = await self.http.get(url)
         return self.page
+
+    @property
+    def root(self) -> str:
+        """The address prefix of the page's window (`/w/<handle>`), as its links carry it."""
+        assert self.page is not None
+        match = WINDOW_PREFIX.match(self.page.url.path)
+        return match.group(0) if match else ""
+
+    def address(self, path: str) -> str:
+        """`path` (perhaps another window's address) as a page of this browser's last launch's
+        window links to it: the same page, this window's handle."""
+        bare = WINDOW_PREFIX.sub("", path, count=1) if WINDOW_PREFIX.match(path) else path
+        return bare if self.handle is None else f"/w/{self.handle}{bare}"
+
+    def session_id(self) -> str:
+        """The session id of the last launch's window (from its cookie)."""
+        if self.handle is not None:
+            return self.http.cookies[session_cookie_name(self.handle, secure=False)]
+        (only,) = session_cookie_handles(dict(self.http.cookies.items()), secure=False).values()
+        return only
 
     @property
     def csrf(self) -> str:
@@ -78,7 +101,7 @@ class Browser:
 
     def form(self, **fields: str) -> dict[str, str]:
         """Fields with the CSRF token and the patient of the page the window shows."""
-        return {"csrf_token": self.csrf, "patient": PATIENT, **fields}
+        return {"csrf_token": self.csrf, "patient": self.patient, **fields}
 
     async def post(self, url: str, data: dict[str, str], **kw: Any) -> httpx.Response:
         response = await self.http.post(url, data=data, **kw)
@@ -96,7 +119,7 @@ class Browser:
     async def owner(self) -> DraftOwner:
         """Whose drafts this window's session makes (EHR, patient, user)."""
         services = self.app.state.smart
-        live = await services.sessions.get(self.http.cookies[session_cookie_name(False)])
+        live = await services.sessions.get(self.session_id())
         assert live is not None
         return DraftOwner.of_session(live.session)
 
@@ -125,6 +148,12 @@ class Sandbox:
         self.browsers.append(browser)
         return browser
 
+    def window_beside(self, browser: Browser, patient: str) -> Browser:
+        """Another window of the same browser (its cookie store), to launch `patient` in."""
+        window = Browser(browser.http, self.ehr, self.hosted, patient=patient)
+        self.browsers.append(window)
+        return window
+
     async def launch(self, patient: str = PATIENT, browser: Browser | None = None) -> Browser:
         """An EHR launch in a window (a new one by default); ends on the candidacy page."""
         window = browser or self.window()
@@ -139,6 +168,8 @@ class Sandbox:
         assert response.status_code == 200, page_text(response)[:600]
         assert str(response.url).endswith("/app/candidacy")
         window.page = response
+        handle = WINDOW_PREFIX.match(response.url.path)
+        window.handle = handle.group(1) if handle else None
         return window
 
     async def write_to_chart(self) -> None:
@@ -207,7 +238,7 @@ ATTEST_BOTH = {"attest-imaging-inconclusive": "yes", "attest-decision-hinges": "
 async def start_study(browser: Browser, **attestations: str) -> httpx.Response:
     """Attest on the candidacy page and continue to the setup page of a (new) study."""
     response = await browser.post(
-        "/app/candidacy",
+        f"{browser.root}/app/candidacy",
         browser.form(action="continue", **(attestations or ATTEST_BOTH)),
     )
     page = await browser.follow(response)

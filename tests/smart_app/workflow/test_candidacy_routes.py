@@ -155,7 +155,8 @@ async def test_after_a_relaunch_the_signed_study_is_listed_and_can_be_amended(
     assert "Your studies for this patient" in text
     assert "Signed (version 1) — Discs L3-L4, L4-L5, L5-S1" in text
     assert "Version 1: In the chart. See every version and where it was written" in text
-    assert f'href="/app/studies/{draft_id}/status"' in again.page.text  # type: ignore[union-attr]
+    status_link = f'href="{again.root}/app/studies/{draft_id}/status"'
+    assert status_link in again.page.text  # type: ignore[union-attr]
     assert "No study is in progress for this patient: saving starts a new one." in text
     # The patient page leads there too.
     assert 'href="/app/candidacy"' in (await again.get("/app")).text

@@ -149,7 +149,7 @@ async def test_the_draft_resumes_after_a_new_launch(sandbox: Sandbox) -> None:
 async def test_another_patients_session_cannot_open_the_study(sandbox: Sandbox) -> None:
     browser = await results_page(sandbox)
     other = await sandbox.launch("on-apixaban")
-    response = await other.get(f"{browser.study_url}/levels")
+    response = await other.get(other.address(f"{browser.study_url}/levels"))
     assert response.status_code == 404
     response = await other.get("/app/studies/not-a-draft-id/levels")
     assert response.status_code == 404
@@ -249,8 +249,8 @@ async def test_another_windows_page_is_still_told_of_the_conflict(sandbox: Sandb
     browser = await results_page(sandbox)
     mine = typed(browser, "Central", 1)
     other = await sandbox.launch()  # another window: same user, same patient
-    await other.get(f"{browser.study_url}/levels")
-    other.study_url = browser.study_url
+    other.study_url = other.address(browser.study_url)  # type: ignore[arg-type]
+    await other.get(f"{other.study_url}/levels")
     theirs = typed(other, "Left buttock", 5)
     assert theirs["editor"] != mine["editor"]
     assert (await autosave(other, theirs)).status_code == 200

@@ -28,8 +28,9 @@ async def test_banner_style_and_steps_on_every_page(make_sandbox: SandboxFactory
         assert response.status_code == 200, page
         assert 'class="patient-banner"' in response.text
         assert "Lumbar-Candidate Testpatient" in response.text
-        assert '<link rel="stylesheet" href="/app/style.css">' in response.text
-        assert '<script src="/app/static/workflow.js" defer></script>' in response.text
+        root = browser.root  # the window's own addresses
+        assert f'<link rel="stylesheet" href="{root}/app/style.css">' in response.text
+        assert f'<script src="{root}/app/static/workflow.js" defer></script>' in response.text
         assert 'aria-current="step"' in response.text
         assert "<script>" not in response.text  # no inline script: the CSP forbids it
 

@@ -74,7 +74,7 @@ async def test_a_study_with_problems_shows_them_instead_of_a_report(sandbox: San
     text = page_text(page)
     assert "The report cannot be shown yet" in text and "<iframe" not in page.text
     assert "L4-L5 · Pain response: Required for a completed level" in text
-    assert re.search(r'href="/app/studies/[^"]+/levels#lv-L4-L5-pain_response"', page.text)
+    assert re.search(r'href="/w/[^/"]+/app/studies/[^"]+/levels#lv-L4-L5-pain_response"', page.text)
     assert re.search(r"<button type=\"submit\" disabled[^>]*>Sign and send", page.text)
     html = await browser.http.get(f"{browser.study_url}/preview.html")
     assert html.status_code == 409 and "pain_response" in html.text

@@ -18,7 +18,6 @@ from plugin.sandbox.behaviour import (
     SandboxRequest,
 )
 from smart_app.outbox import ItemState, VersionHistory
-from smart_app.security import session_cookie_name
 from tests.smart_app.workflow.conftest import (
     PATIENT,
     RESULTS,
@@ -206,7 +205,7 @@ async def test_a_lost_answer_waits_for_a_launch_for_its_own_patient(sandbox: San
     await browser.follow(await sign(browser))
     (signed,) = await history(sandbox, browser)
     await sandbox.write_to_chart()  # filed, but the answer was lost
-    await sandbox.hosted.state.smart.sessions.end(browser.http.cookies[session_cookie_name(False)])
+    await sandbox.hosted.state.smart.sessions.end(browser.session_id())
     sandbox.clock.advance(3600)
     await sandbox.write_to_chart()  # no session: waits for sign-in
     sandbox.clock.advance(-3600)  # the sandbox checks client assertions on this clock
@@ -215,6 +214,8 @@ async def test_a_lost_answer_waits_for_a_launch_for_its_own_patient(sandbox: San
     item = await sandbox.hosted.state.outbox.store.item(signed.item.id)
     assert item.state is ItemState.WAITING_FOR_SIGN_IN
     await sandbox.launch(PATIENT, browser)
+    # The study, as the new window's pages link to it.
+    browser.study_url = browser.address(browser.study_url)  # type: ignore[arg-type]
     await sandbox.write_to_chart()  # reconciliation with this patient's token finds it
     page = await browser.get(f"{browser.study_url}/status")
     assert "Version 1 is in the chart" in page_text(page)
@@ -227,8 +228,10 @@ async def test_send_again_writes_with_the_current_session(sandbox: Sandbox) -> N
     await browser.follow(await sign(browser))
     await sandbox.write_to_chart()
     # The session the report was signed in ends; the clinician opens the chart again.
-    await sandbox.hosted.state.smart.sessions.end(browser.http.cookies[session_cookie_name(False)])
+    await sandbox.hosted.state.smart.sessions.end(browser.session_id())
     await sandbox.launch(PATIENT, browser)
+    # The study, as the new window's pages link to it.
+    browser.study_url = browser.address(browser.study_url)  # type: ignore[arg-type]
     sandbox.ehr.behaviour = SandboxBehaviour()
     page = await browser.get(f"{browser.study_url}/status")
     await browser.post(f"{browser.study_url}/retry", browser.form(item=input_value(page, "item")))

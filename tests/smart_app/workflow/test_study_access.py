@@ -8,7 +8,6 @@ import pytest
 from plugin.cli.sandbox import SANDBOX_CLIENT_ID
 from smart_app.drafts import UNIDENTIFIED_USER, Draft, DraftOwner, DraftState, StaleDraftError
 from smart_app.drafts.errors import RevisionMissingError
-from smart_app.security import session_cookie_name
 from smart_app.session import LiveSession
 from smart_app.workflow.study_access import revision_of
 from smart_app.workflow.study_urls import CANDIDACY_PATH
@@ -20,10 +19,14 @@ from tests.smart_app.workflow.conftest import (
     Sandbox,
     SandboxFactory,
     enter_results,
+    input_value,
+    level_fields,
     page_text,
     set_up_three_levels,
     start_study,
 )
+
+OTHER_PATIENT = "cervical-candidate"
 
 DRAFT = Draft(
     id="d1",
@@ -89,9 +92,9 @@ async def unidentified_launch(sandbox: Sandbox) -> tuple[Browser, LiveSession]:
     while response.url.path != "/callback" or response.status_code != 303:
         assert response.status_code in (302, 303), page_text(response)[:600]
         response = await window.http.get(response.headers["location"])
-    assert response.headers["location"] == CANDIDACY_PATH  # the launch itself completes
+    assert response.headers["location"].endswith(CANDIDACY_PATH)  # the launch completes
     services = sandbox.hosted.state.smart
-    live = await services.sessions.get(window.http.cookies[session_cookie_name(False)])
+    live = await services.sessions.get(window.session_id())
     assert live is not None and live.session.fhir_user is None
     return window, live
 
@@ -142,3 +145,54 @@ async def test_a_user_the_ehr_did_not_identify_still_sees_the_candidacy_check(
     assert "Outcome:" in text
     assert "did not tell the app who is signed in" in text
     assert "Save the assessment" not in text  # nothing offered that would be refused
+
+
+async def test_two_patients_in_one_browser_each_window_saves_and_signs_its_own(
+    sandbox: Sandbox,
+) -> None:
+    # An EHR keeping two patients open, its embedded browser sharing one cookie store.
+    first = await sandbox.launch()
+    await start_study(first)
+    await set_up_three_levels(first)
+    second = await sandbox.launch(OTHER_PATIENT, sandbox.window_beside(first, OTHER_PATIENT))
+    await start_study(second)
+    await set_up_three_levels(second)
+
+    # The first window's results page goes on saving as typed, then previews and signs.
+    saved = await first.http.post(
+        f"{first.study_url}/levels/autosave",
+        data=level_fields(first),
+        headers={"X-CSRF-Token": first.csrf, "Accept": "application/json"},
+    )
+    assert saved.status_code == 200, saved.text[:600]
+    await first.get(f"{first.study_url}/levels")  # the page, at the saved revision
+    for window in (first, second):
+        preview = await enter_results(window)
+        assert preview.status_code == 200
+        assert f'name="patient" value="{window.patient}"' in preview.text
+        signed = await window.follow(
+            await window.post(
+                f"{window.study_url}/sign",
+                window.form(revision=input_value(preview, "revision"), confirm="yes"),
+            )
+        )
+        assert signed.status_code == 200
+        assert "Version 1" in page_text(signed)
+    assert (await first.draft()).owner.patient_id == PATIENT
+    assert (await second.draft()).owner.patient_id == OTHER_PATIENT
+    assert (await first.draft()).signed_version == (await second.draft()).signed_version == 1
+    assert first.handle is not None and second.handle not in (None, first.handle)
+
+
+async def test_without_its_window_a_page_of_two_open_patients_shows_neither(
+    sandbox: Sandbox,
+) -> None:
+    first = await sandbox.launch()
+    await start_study(first)
+    second = await sandbox.launch(OTHER_PATIENT, sandbox.window_beside(first, OTHER_PATIENT))
+    bare = first.study_url.removeprefix(first.root)  # type: ignore[union-attr]
+    page = await first.get(f"{bare}/setup")
+    assert page.status_code == 409
+    assert "this window's patient is not known" in page_text(page).lower()
+    assert "Testpatient" not in page.text  # no patient's banner
+    assert (await second.get(f"{second.root}/app/candidacy")).status_code == 200
