@@ -97,8 +97,13 @@ class Database:
                 engine = create_async_engine(self.url, connect_args=connect_args)
                 if self._quick_commits and backend == "sqlite":
                     sqlite_quick_commits(engine.sync_engine)
-                async with _migration_lock(), engine.begin() as connection:
-                    await connection.run_sync(_upgrade)
+                try:
+                    async with _migration_lock(), engine.begin() as connection:
+                        await connection.run_sync(_upgrade)
+                except BaseException:
+                    # Not kept: its pooled connection would otherwise be left to the GC.
+                    await engine.dispose()
+                    raise
                 self._engine = engine
                 self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         return self._sessions

@@ -147,8 +147,13 @@ AppFactory = Callable[..., Any]
 
 @pytest.fixture
 async def make_app(
-    settings: Settings, client_keys: ClientKeysForTests, clock: Clock
+    settings: Settings,
+    client_keys: ClientKeysForTests,
+    clock: Clock,
+    sqlite_connections_closed: None,
 ) -> AsyncIterator[AppFactory]:
+    """Builds CDS apps; after the test closes them, as the app's shutdown does, and then checks
+    that closing left no SQLite connection open (`sqlite_connections_closed`)."""
     opened: list[CdsApp] = []
 
     async def make(transport: httpx.AsyncBaseTransport | None = None, **kw: Any) -> CdsApp:

@@ -10,7 +10,7 @@ from plugin.cds_hooks.feedback_store import FeedbackStore
 from tests.cds_hooks.test_feedback import CARD, accepted
 
 
-async def test_recording_is_idempotent(database_url: str) -> None:
+async def test_recording_is_idempotent(database_url: str, sqlite_connections_closed: None) -> None:
     store = FeedbackStore(database_url)
     items = parse_feedback(
         {"feedback": [accepted(), accepted(outcomeTimestamp="2026-11-23T14:31:00Z")]}
@@ -34,7 +34,9 @@ async def test_recording_is_idempotent(database_url: str) -> None:
         await store.dispose()
 
 
-async def test_the_product_migrations_create_the_table(database_url: str) -> None:
+async def test_the_product_migrations_create_the_table(
+    database_url: str, sqlite_connections_closed: None
+) -> None:
     store = FeedbackStore(database_url)
     try:
         sessions = await store.ready()
@@ -46,7 +48,7 @@ async def test_the_product_migrations_create_the_table(database_url: str) -> Non
         await store.dispose()
 
 
-async def test_sqlite_folder_is_created(tmp_path: Path) -> None:
+async def test_sqlite_folder_is_created(tmp_path: Path, sqlite_connections_closed: None) -> None:
     store = FeedbackStore(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'f.sqlite3'}")
     try:
         await store.ready()

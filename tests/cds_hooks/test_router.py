@@ -336,7 +336,9 @@ async def test_other_methods_are_405_with_allow_outcome_and_cors(
     assert outcome_issues(response)[0]["code"] == "not-supported"
 
 
-async def test_the_services_assess_on_the_sites_calendar_day(tmp_path: Path) -> None:
+async def test_the_services_assess_on_the_sites_calendar_day(
+    tmp_path: Path, sqlite_connections_closed: None
+) -> None:
     runtime = build_runtime(Settings(data_dir=tmp_path, timezone="America/Chicago"))
     try:
         assert runtime.service.zone == ZoneInfo("America/Chicago")

@@ -63,7 +63,8 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def ehr(signing_key: Path) -> AsyncIterator[Ehr]:
+async def ehr(signing_key: Path, sqlite_connections_closed: None) -> AsyncIterator[Ehr]:
+    # Requests `sqlite_connections_closed` so that its check runs after this closes the EHR.
     app = create_sandbox_app(
         SandboxConfig(base_url=SANDBOX, signing_key_file=signing_key, clients=[CLIENT])
     )

@@ -28,7 +28,9 @@ async def stored(url: str) -> dict[str, float]:
 
 
 @pytest.fixture
-async def stores(database_url: str) -> AsyncIterator[list[TokenIdStore]]:
+async def stores(
+    database_url: str, sqlite_connections_closed: None
+) -> AsyncIterator[list[TokenIdStore]]:
     """Two stores on one database, as two worker processes have."""
     made = [TokenIdStore(database_url), TokenIdStore(database_url)]
     yield made
@@ -173,7 +175,11 @@ async def test_a_database_failure_refuses_and_names_no_token_id(
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-async def test_an_unreachable_database_refuses(tmp_path: Any) -> None:
+async def test_an_unreachable_database_refuses(
+    tmp_path: Any, sqlite_connections_closed: None
+) -> None:
+    # The failed connection closes its thread after the refusal: `sqlite_connections_closed`
+    # waits for it while the test's event loop is still open.
     store = TokenIdStore(f"sqlite+aiosqlite:///{tmp_path}")  # a folder, not a database file
     try:
         with pytest.raises(ReplayCheckUnavailableError) as caught:

@@ -78,7 +78,10 @@ async def test_one_click_on_the_ehr_page_opens_the_app_for_the_patient(tmp_path:
                 follow_redirects=True,
             )
     assert app_page.status_code == 200
-    assert str(app_page.url).startswith("http://127.0.0.1:8000/app")
+    # The launch opens an app window of its own: its pages carry the window's handle.
+    assert re.fullmatch(
+        r"http://127\.0\.0\.1:8000/w/[A-Za-z0-9_-]{22}/app/candidacy", str(app_page.url)
+    )
     assert "Lumbar-Candidate" in app_page.text
 
 

@@ -1,6 +1,7 @@
 """Refresh before expiry, after a 401, single use of refresh tokens."""
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -164,18 +165,32 @@ async def test_a_401_from_the_ehr_renews_the_token_and_retries(
     assert ehr.token_requests[-1]["grant_type"] == "refresh_token"
 
 
-def another_worker(services: SmartServices, clock: FakeClock) -> SessionService:
-    """The sessions as a second worker process sees them: the same database, its own
-    connections and its own per-session locks."""
-    store = SessionStore(
-        Database(services.settings.database_url),
-        TokenCipher.from_key_file(secret_key_path(services.settings)),
-    )
-    return SessionService(store, clock)
+WorkerFactory = Callable[[SmartServices, FakeClock], SessionService]
+
+
+@pytest.fixture
+async def another_worker() -> AsyncIterator[WorkerFactory]:
+    """Makes the sessions as a second worker process sees them: the same database, its own
+    connections and its own per-session locks. Their databases are closed after the test."""
+    databases: list[Database] = []
+
+    def make(services: SmartServices, clock: FakeClock) -> SessionService:
+        database = Database(services.settings.database_url)
+        databases.append(database)
+        cipher = TokenCipher.from_key_file(secret_key_path(services.settings))
+        return SessionService(SessionStore(database, cipher), clock)
+
+    yield make
+    for database in databases:
+        await database.dispose()
 
 
 async def test_workers_refreshing_one_session_at_once_spend_the_refresh_token_once(
-    client: httpx.AsyncClient, ehr: FakeEhr, app: FastAPI, clock: FakeClock
+    client: httpx.AsyncClient,
+    ehr: FakeEhr,
+    app: FastAPI,
+    clock: FakeClock,
+    another_worker: WorkerFactory,
 ) -> None:
     services, session_id = await launched(client, ehr, app)
     clock.advance(ehr.expires_in + 5)
@@ -191,7 +206,11 @@ async def test_workers_refreshing_one_session_at_once_spend_the_refresh_token_on
 
 
 async def test_a_claim_left_by_a_worker_that_died_lapses(
-    client: httpx.AsyncClient, ehr: FakeEhr, app: FastAPI, clock: FakeClock
+    client: httpx.AsyncClient,
+    ehr: FakeEhr,
+    app: FastAPI,
+    clock: FakeClock,
+    another_worker: WorkerFactory,
 ) -> None:
     services, session_id = await launched(client, ehr, app)
     clock.advance(ehr.expires_in + 5)
