@@ -176,7 +176,10 @@ async def save_levels(
             study=document,
             editor=page_editor(form),
         )
-    except StaleDraftError as stale:
+    except (StaleDraftError, StudyNotSavedError) as refused:
+        # The form again with every value as typed, and why: another window saved first, or
+        # the study is too large to store.
+        stale = isinstance(refused, StaleDraftError)
         return await _levels_page(
             request,
             services=services,
@@ -185,25 +188,10 @@ async def save_levels(
             client=client,
             live=live,
             document=document,
-            revision=stale.current,
+            revision=refused.current if isinstance(refused, StaleDraftError) else draft.revision,
             saved_text="Not saved.",
-            notice=STALE_NOTICE,
-            status_code=409,
-        )
-    except StudyNotSavedError as refused:
-        # Too large to store: the form again with every value as typed, and why.
-        return await _levels_page(
-            request,
-            services=services,
-            workflow=workflow,
-            draft=draft,
-            client=client,
-            live=live,
-            document=document,
-            revision=draft.revision,
-            saved_text="Not saved.",
-            notice=refused.clinician,
-            status_code=refused.status_code,
+            notice=STALE_NOTICE if stale else refused.clinician,
+            status_code=409 if stale else refused.status_code,
         )
     root = request.scope.get("root_path", "")
     page = "preview" if form.get("action") == "preview" else "levels"

@@ -216,7 +216,10 @@ async def save_setup(
             revision=revision_of(form, draft),
             study=result.document,
         )
-    except StaleDraftError as stale:
+    except (StaleDraftError, StudyNotSavedError) as refused:
+        # The form again with every choice as typed, and why: another window saved first, or
+        # the study is too large to store.
+        stale = isinstance(refused, StaleDraftError)
         return await _setup_page(
             request,
             workflow=workflow,
@@ -226,24 +229,9 @@ async def save_setup(
             document=result.document,
             values=form,
             problems=result.problems,
-            revision=stale.current,
-            notice=STALE_NOTICE,
-            status_code=409,
-        )
-    except StudyNotSavedError as refused:
-        # Too large to store: the form again with every choice as typed, and why.
-        return await _setup_page(
-            request,
-            workflow=workflow,
-            draft=draft,
-            client=client,
-            live=live,
-            document=result.document,
-            values=form,
-            problems=result.problems,
-            revision=draft.revision,
-            notice=refused.clinician,
-            status_code=refused.status_code,
+            revision=refused.current if isinstance(refused, StaleDraftError) else draft.revision,
+            notice=STALE_NOTICE if stale else refused.clinician,
+            status_code=409 if stale else refused.status_code,
         )
     # This page's own inputs that the study refuses (a 3000-character indication) are
     # corrected here, before moving on to the results.

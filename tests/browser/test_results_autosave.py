@@ -4,22 +4,15 @@ the page's revision and its next count, whatever became of the one under way."""
 
 from __future__ import annotations
 
-import json
-import re
-import sqlite3
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import RunningSandbox
+from tests.browser.study_pages import results_page, stored_location
 
 pytestmark = pytest.mark.browser
-
-PATIENT = "lumbar-candidate"
-LEVELS = ("L3-L4", "L4-L5", "L5-S1")
 
 
 @pytest.fixture
@@ -29,47 +22,6 @@ def page(chromium: Browser) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def results_page(page: Page, base_url: str) -> FrameLocator:
-    """Launch the lumbar candidate in the EHR, attest, set up three discs: the results page."""
-    page.goto(f"{base_url}/ehr")
-    page.locator("tr", has_text=PATIENT).get_by_role("button").click()
-    app = page.frame_locator("iframe.app-frame")
-    app.get_by_label("Imaging does not explain the patient's pain.").check()
-    app.get_by_label(re.compile("the decision depends on the discography result")).check()
-    app.get_by_role("button", name="Save the assessment and set up the study").click()
-    app.get_by_label("Lumbar", exact=True).check()
-    for level in LEVELS:
-        app.get_by_label(f"Inject {level}", exact=True).check()
-    app.get_by_label("L3-L4 is a control").check()
-    app.get_by_role("button", name="Save and record results").click()
-    expect(app.get_by_role("heading", name="Results")).to_be_visible()
-    return app
-
-
-def stored_location(
-    database: Path, level: str, *, unlike: str | None = None, seconds: float = 10
-) -> str | None:
-    """Where the pain was felt at `level` in the study's stored draft, once it has one (other
-    than `unlike`), or what it has after `seconds`."""
-    deadline = time.monotonic() + seconds
-    found = None
-    while time.monotonic() < deadline:
-        with sqlite3.connect(database) as db:
-            (study_json,) = db.execute("select study_json from study_drafts").fetchone()
-        found = next(
-            (
-                lv.get("pain_location")
-                for lv in json.loads(study_json)["levels"]
-                if lv["level"] == level
-            ),
-            None,
-        )
-        if found and found != unlike:
-            return str(found)
-        time.sleep(0.1)
-    return found
 
 
 def sequence_of(app: FrameLocator) -> int:
