@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from plugin.candidacy.assessment import Assessment, CriterionStatus, Outcome
+from plugin.candidacy.assessment import Assessment
 from plugin.candidacy.chart import chart_from_resources
 from plugin.candidacy.engine import assess_candidacy
 from plugin.candidacy.order import order_in_chart
@@ -40,6 +40,7 @@ from smart_app.workflow.candidacy_attesters import (
 from smart_app.workflow.candidacy_citation import cite_assessment
 from smart_app.workflow.candidacy_records import CandidacyRecord
 from smart_app.workflow.candidacy_studies import study_entries
+from smart_app.workflow.candidacy_words import CRITERION_WORDS, OUTCOME_WORDS, SEVERITY_WORDS
 from smart_app.workflow.chart_reading import ChartGap, read_chart
 from smart_app.workflow.draft_order import OrderFound, draft_order_reference, read_draft_order
 from smart_app.workflow.draft_saving import save_draft
@@ -55,22 +56,6 @@ __all__ = ["ATTESTATION_FIELD_PREFIX", "candidacy_router"]
 log = logging.getLogger(__name__)
 
 ATTESTATION_FIELD_PREFIX = "attest-"
-
-OUTCOME_WORDS = {
-    Outcome.CANDIDATE.value: "candidate",
-    Outcome.NOT_CANDIDATE.value: "not a candidate",
-    Outcome.NEEDS_REVIEW.value: "needs review",
-}
-CRITERION_WORDS = {
-    CriterionStatus.MET.value: "Met",
-    CriterionStatus.NOT_MET.value: "Not met",
-    CriterionStatus.UNKNOWN.value: "Unknown",
-}
-SEVERITY_WORDS = {
-    "contraindication": "Contraindication",
-    "action": "Action needed",
-    "info": "For information",
-}
 
 candidacy_router = APIRouter(dependencies=[Depends(csrf_protect)])
 ClientDep = Annotated[FhirClient, Depends(session_fhir_client)]

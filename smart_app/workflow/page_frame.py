@@ -23,6 +23,7 @@ from smart_app.errors import PatientMismatchError, SmartError
 from smart_app.fhir_client import FhirClient
 from smart_app.fhir_errors import FhirError
 from smart_app.session import LiveSession
+from smart_app.workflow.candidacy_words import OUTCOME_WORDS, SEVERITY_WORDS
 
 __all__ = [
     "STEPS",
@@ -116,14 +117,6 @@ async def page_frame(client: FhirClient, live: LiveSession) -> PageFrame:
     )
 
 
-_OUTCOME_WORDS = {
-    Outcome.CANDIDATE: "candidate",
-    Outcome.NOT_CANDIDATE: "not a candidate",
-    Outcome.NEEDS_REVIEW: "needs review",
-}
-_SEVERITY_WORDS = {Severity.CONTRAINDICATION: "Contraindication", Severity.ACTION: "Action needed"}
-
-
 @dataclass(frozen=True, slots=True)
 class CandidacyReminder:
     """The candidacy assessment the study cites, repeated where the procedure is decided:
@@ -174,10 +167,10 @@ def candidacy_reminder(
     if assessment is None:
         return None
     safety = tuple(
-        f"{_SEVERITY_WORDS[item.severity]}: {item.title}."
+        f"{SEVERITY_WORDS[item.severity]}: {item.title}."
         + (f" {item.action}" if item.action else "")
         for item in assessment.safety
-        if item.severity in _SEVERITY_WORDS
+        if item.severity is not Severity.INFO
     )
     fused = fused_levels(assessment)
     chosen = sorted({level for level in injected if level in fused}, key=level_index)
@@ -191,7 +184,7 @@ def candidacy_reminder(
     )
     return CandidacyReminder(
         assessed_on=assessment.today.isoformat(),
-        outcome=_OUTCOME_WORDS[assessment.outcome],
+        outcome=OUTCOME_WORDS[assessment.outcome],
         attention=assessment.outcome is not Outcome.CANDIDATE,
         summary=assessment.summary,
         safety=safety,

@@ -36,6 +36,7 @@ from plugin.cds_hooks.garbage_collection import collection_paused
 from plugin.cds_hooks.hook_request import parse_json_body
 from plugin.cds_hooks.prefetch import read_prefetch
 from plugin.cds_hooks.router import create_cds_app
+from plugin.cds_hooks.same_patient import prefetch_problems
 from plugin.sandbox.synthetic_patients import synthetic_resources
 from plugin.terminology import system_url
 from smart_app.settings import CdsClientRegistration, Settings
@@ -256,8 +257,11 @@ def stages(body: bytes, today: date, rounds: int = 20) -> None:
         started = time.perf_counter()
         data = parse_json_body(body)
         started = timed("decode JSON", started)
-        resources = [r for q in queries for r in read_prefetch(q, data["prefetch"]).resources or ()]
+        answers = {q.key: read_prefetch(q, data["prefetch"]).resources or () for q in queries}
         started = timed("read prefetch", started)
+        prefetch_problems(data["prefetch"], answers, PATIENT)
+        started = timed("same-patient check", started)
+        resources = [r for q in queries for r in answers[q.key]]
         chart = chart_from_resources(resources)
         started = timed("build chart", started)
         assessment = assess_candidacy(chart, today=today, order=order, policy=policy)

@@ -10,7 +10,7 @@ import pytest
 from plugin.cli.sandbox import SANDBOX_CLIENT_ID
 from plugin.sandbox.synthetic_patients import Scenario, scenarios
 from smart_app.drafts import DraftState
-from smart_app.workflow.candidacy_routes import OUTCOME_WORDS
+from smart_app.workflow.candidacy_words import OUTCOME_WORDS
 from tests.smart_app.workflow.conftest import (
     ATTEST_BOTH,
     PATIENT,
