@@ -11,6 +11,8 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 from plugin.candidacy.chart import Chart
 from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import main_concept_elements, main_concepts
@@ -45,43 +47,72 @@ class _ConceptIndex:
         by_code: dict[tuple[str, str], list[int]] = {}
         words: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
         elements = main_concept_elements(resource_type)
+        # A long chart repeats the same concept JSON thousands of times (one lab, one code):
+        # each distinct serialization is read once.
+        read: dict[bytes, _ConceptKeys] = {}
         for position, resource in enumerate(resources):
             for element in elements:
                 value = resource.get(element)
                 if not value:
                     continue
-                # As main_concepts, codings and concept_texts read a record, in one pass with
-                # the fewest lookups: a chart may hold thousands of Observations.
-                for concept in value if isinstance(value, list) else (value,):
-                    if type(concept) is not dict and not isinstance(concept, Mapping):
-                        continue
-                    text = concept.get("text")
-                    texts: tuple[str, ...] = (text,) if type(text) is str else ()
-                    systems: tuple[str, ...] = ()
-                    for coding in repeating(concept.get("coding")):
-                        if type(coding) is not dict and not isinstance(coding, Mapping):
-                            continue
-                        system = coding.get("system")
-                        if type(system) is str:
-                            systems += (system,)
-                            code = coding.get("code")
-                            if type(code) is str:
-                                hits = by_code.get((system, code))
-                                if hits is None:
-                                    by_code[(system, code)] = [position]
-                                elif hits[-1] != position:
-                                    hits.append(position)
-                        display = coding.get("display")
-                        if type(display) is str:
-                            texts += (display,)
-                    if texts:
-                        key = (texts, systems)
-                        grouped = words.get(key)
-                        if grouped is None:
-                            words[key] = [position]
-                        elif grouped[-1] != position:
-                            grouped.append(position)
+                keys = None
+                try:
+                    serialized = orjson.dumps(value)
+                except TypeError:  # not plain JSON (a Mapping type, a huge integer)
+                    serialized = None
+                if serialized is not None:
+                    keys = read.get(serialized)
+                if keys is None:
+                    keys = _concept_keys(value)
+                    if serialized is not None:
+                        read[serialized] = keys
+                codes, texts = keys
+                for key in codes:
+                    hits = by_code.get(key)
+                    if hits is None:
+                        by_code[key] = [position]
+                    elif hits[-1] != position:
+                        hits.append(position)
+                for group in texts:
+                    grouped = words.get(group)
+                    if grouped is None:
+                        words[group] = [position]
+                    elif grouped[-1] != position:
+                        grouped.append(position)
         return cls(resources, by_code, words)
+
+
+#: A main-concept element's (system, code) pairs and its (texts, systems) word groups.
+_ConceptKeys = tuple[
+    tuple[tuple[str, str], ...], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+]
+
+
+def _concept_keys(value: Any) -> _ConceptKeys:
+    """As main_concepts, codings and concept_texts read a record's main concept element."""
+    codes: list[tuple[str, str]] = []
+    groups: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for concept in value if isinstance(value, list) else (value,):
+        if type(concept) is not dict and not isinstance(concept, Mapping):
+            continue
+        text = concept.get("text")
+        texts: tuple[str, ...] = (text,) if type(text) is str else ()
+        systems: tuple[str, ...] = ()
+        for coding in repeating(concept.get("coding")):
+            if type(coding) is not dict and not isinstance(coding, Mapping):
+                continue
+            system = coding.get("system")
+            if type(system) is str:
+                systems += (system,)
+                code = coding.get("code")
+                if type(code) is str:
+                    codes.append((system, code))
+            display = coding.get("display")
+            if type(display) is str:
+                texts += (display,)
+        if texts:
+            groups.append((texts, systems))
+    return tuple(codes), tuple(groups)
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,22 @@ def test_concepts_and_body_sites_of_the_wrong_type_read_as_absent() -> None:
     assert context.texts_of(condition) == ["Low back pain"]
     assert context.regions_of(condition) == frozenset({Region.LUMBAR})  # from its words
     assert context.matching("Observation", POLICY.labs[0].value_set) == []
+
+
+def test_a_concept_that_is_not_plain_json_is_still_read() -> None:
+    # The index reads each distinct concept once, keyed by its JSON; a concept JSON cannot
+    # carry (here an integer beyond 64 bits, as a decoder may give) is read all the same.
+    egfr = {"system": LOINC, "code": "98979-8"}
+    odd = {"coding": [egfr], "extension": [{"url": "urn:x", "valueInteger": 10**40}]}
+    plain = {"coding": [egfr]}
+    resources = [
+        patient(),
+        *(
+            {"resourceType": "Observation", "id": f"o{i}", "status": "final", "code": code}
+            for i, code in enumerate([odd, plain, odd])
+        ),
+    ]
+    chart = chart_from_resources(resources)
+    context = AssessmentContext(chart, Order(), POLICY, frozenset(), TODAY)
+    found = context.matching("Observation", POLICY.labs[0].value_set)
+    assert [r["id"] for r in found] == ["o0", "o1", "o2"]
