@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
 from smart_app.banner import fhir_user_target
@@ -56,10 +56,17 @@ class GivenAttestation:
     id: str  # the policy's attestation id
     attester: Attester
     given_at: float  # seconds since the Unix epoch
+    # The calendar day it was given at the site (ISO), fixed when given: the report and the
+    # page show the site's day, not UTC's. Records saved without one read the UTC day.
+    given_on: str = ""
 
-    @property
-    def given_on(self) -> str:
-        return datetime.fromtimestamp(self.given_at, UTC).date().isoformat()
+    def __post_init__(self) -> None:
+        if not self.given_on:
+            object.__setattr__(self, "given_on", _day(self.given_at, UTC))
+
+
+def _day(moment: float, zone: tzinfo) -> str:
+    return datetime.fromtimestamp(moment, zone).date().isoformat()
 
 
 def role_words(practitioner_role: Mapping[str, Any]) -> str | None:
@@ -98,12 +105,15 @@ def given_attestations(
     attester: Attester,
     now: float,
     earlier: Sequence[GivenAttestation] = (),
+    zone: tzinfo = UTC,
 ) -> tuple[GivenAttestation, ...]:
-    """The attestations `ids` as given by `attester` now — except those the same person had
-    already given: saving again does not move when they were given."""
+    """The attestations `ids` as given by `attester` now, on the site's day in `zone` —
+    except those the same person had already given: saving again does not move when they
+    were given."""
     same = attester.reference
     before = {given.id: given for given in earlier if given.attester.reference == same}
-    return tuple(before.get(i) or GivenAttestation(i, attester, now) for i in ids)
+    today = _day(now, zone)
+    return tuple(before.get(i) or GivenAttestation(i, attester, now, today) for i in ids)
 
 
 def attestations_to_json(given: Iterable[GivenAttestation]) -> list[dict[str, Any]]:
@@ -114,6 +124,7 @@ def attestations_to_json(given: Iterable[GivenAttestation]) -> list[dict[str, An
             "name": g.attester.name,
             "role": g.attester.role,
             "given_at": g.given_at,
+            "given_on": g.given_on,
         }
         for g in given
     ]
@@ -125,6 +136,7 @@ def attestations_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[GivenAtt
             id=str(item["id"]),
             attester=Attester(item.get("reference"), item.get("name"), item.get("role")),
             given_at=float(item["given_at"]),
+            given_on=str(item.get("given_on") or ""),
         )
         for item in items
     )

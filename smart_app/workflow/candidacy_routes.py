@@ -257,6 +257,7 @@ async def save_candidacy(
         await attester_of(client, live.session),
         services.clock(),
         _earlier(record),
+        services.settings.zone,
     )
     draft = await _save_citing(
         workflow, owner, live, draft, assessment, gaps, attested, patient_name

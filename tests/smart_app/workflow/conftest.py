@@ -204,14 +204,17 @@ async def make_sandbox(tmp_path: Path, id_token_key: bytes) -> AsyncIterator[San
         (data_dir / "sandbox-id-token-key.pem").write_bytes(id_token_key)
         return prepare_sandbox(data_dir, 8000)
 
-    async def make(**config_changes: Any) -> Sandbox:
+    async def make(
+        settings_changes: dict[str, Any] | None = None, **config_changes: Any
+    ) -> Sandbox:
         setup = prepare(tmp_path / f"sandbox-{len(made)}")
         config = setup.config.model_copy(
             update={"auto_consent": True, "database_file": None, **config_changes}
         )
+        settings = setup.settings.model_copy(update=settings_changes or {})
         clock = Clock(time.time())  # the sandbox checks client assertions on its own clock
         app = create_sandbox_with_app(
-            config, lambda transport: create_app(setup.settings, transport=transport, clock=clock)
+            config, lambda transport: create_app(settings, transport=transport, clock=clock)
         )
         sandbox = Sandbox(app, sandbox_of(app), clock)
         made.append(sandbox)

@@ -1,7 +1,9 @@
 """Who gave the candidacy attestations: the signed-in user by name, their role only when the
 EHR states one (a PractitionerRole `fhirUser`), and when each was given."""
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
@@ -116,3 +118,20 @@ def test_given_attestations_survive_storage() -> None:
     )
     assert attestations_from_json(attestations_to_json(given)) == given
     assert given[0].given_on == "1970-01-01"
+
+
+def test_an_attestation_is_dated_by_the_sites_calendar_day() -> None:
+    # 23:30 UTC on 20 November is already the 21st in Tokyo and still the 20th in Denver.
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC).timestamp()
+    ada = Attester("Practitioner/ada", "Ada")
+    (tokyo,) = given_attestations(["decision-hinges"], ada, late, zone=ZoneInfo("Asia/Tokyo"))
+    (denver,) = given_attestations(["decision-hinges"], ada, late, zone=ZoneInfo("America/Denver"))
+    assert (tokyo.given_on, denver.given_on) == ("2026-11-21", "2026-11-20")
+    # The day is kept as given: a later reading does not recount it in another zone.
+    assert attestations_from_json(attestations_to_json([tokyo]))[0].given_on == "2026-11-21"
+
+
+def test_an_attestation_stored_without_its_day_reads_the_utc_day() -> None:
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC).timestamp()
+    stored = {"id": "decision-hinges", "reference": None, "name": None, "given_at": late}
+    assert attestations_from_json([stored])[0].given_on == "2026-11-20"

@@ -4,6 +4,7 @@ the patient's studies listed, to continue, to check in the chart, or to amend.""
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -245,6 +246,25 @@ async def test_the_report_names_who_attested_a_therapist_is_not_the_physician(
     assert {g.attester.reference for g in record.attested} == {
         f"{sandbox.ehr.config.fhir_base}/Practitioner/physical-therapist"
     }
+
+
+async def test_attestations_are_dated_by_the_sites_day(make_sandbox: SandboxFactory) -> None:
+    # A site whose calendar day differs from UTC's at this moment: Pago Pago (UTC-11) before
+    # 11:00 UTC, Kiritimati (UTC+14) from 10:00 UTC.
+    now = datetime.now(UTC)
+    zone = "Pacific/Pago_Pago" if now.hour < 11 else "Pacific/Kiritimati"
+    sandbox = await make_sandbox(settings_changes={"timezone": zone})
+    browser = await launch_as(sandbox, "egfr-25", "physical-therapist")
+    response = await browser.post(
+        "/app/candidacy",
+        {"csrf_token": browser.csrf, "patient": "egfr-25", "action": "save", **ATTEST_BOTH},
+    )
+    page = page_text(await browser.follow(response))
+    site_day = datetime.fromtimestamp(sandbox.clock(), ZoneInfo(zone)).date()
+    utc_day = datetime.fromtimestamp(sandbox.clock(), UTC).date()
+    assert site_day != utc_day
+    assert f"(Physical therapist) on {site_day.isoformat()}." in page
+    assert f"on {utc_day.isoformat()}." not in page
 
 
 async def test_the_report_preview_cites_who_attested(sandbox: Sandbox) -> None:
