@@ -1,7 +1,7 @@
 """One CDS Hooks call of a candidacy service, from the body to the response object: check the
 call, find the discography drafts (none → ``{"cards": []}`` without reading the chart), gather
 the chart (prefetch, else fhirServer, else 412), assess each order with the candidacy engine
-and build its card and systemAction.
+and build its card (one per study: see `_respond`) and systemActions.
 
 A call whose prefetch holds the whole chart — the common case, and a body of megabytes for a
 long chart — is answered from its raw bytes in one synchronous pass with the cyclic garbage
@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from plugin.candidacy.assessment import Assessment
 from plugin.candidacy.chart import Chart, ChartInvalidError, chart_from_resources
 from plugin.candidacy.engine import assess_candidacy
 from plugin.candidacy.order import Order, OrderInvalidError, order_from_service_request
@@ -130,20 +131,32 @@ class CandidacyService:
         chart = self._chart(resources)
         today = site_day(self.clock, self.zone)
         known = [a.id for a in self.policy.attestations]
-        cards = list(prepared.cards)
-        actions: list[dict[str, Any]] = []
+        # Drafts for the same region and levels with the same attestations — the injection and
+        # the imaging codes of one study (CPT 62290 and 72295) — are one assessment and one
+        # card; each draft still gets its own systemAction, in draftOrders order.
+        studies: dict[tuple[Any, ...], _Study] = {}
+        assessed: list[tuple[Mapping[str, Any], Assessment]] = []
         for draft, order in prepared.orders:
-            assessment = assess_candidacy(
-                chart,
-                today=today,
-                order=order,
-                attestations=attestations_on(draft, known),
-                policy=self.policy,
+            attested = attestations_on(draft, known)
+            key = (order.region, order.levels, attested)
+            study = studies.get(key)
+            if study is None:
+                assessment = assess_candidacy(
+                    chart, today=today, order=order, attestations=attested, policy=self.policy
+                )
+                study = studies[key] = _Study(assessment)
+            study.drafts.append(draft)
+            assessed.append((draft, study.assessment))
+        cards = list(prepared.cards)
+        for study in studies.values():
+            cards.append(
+                candidacy_card(study.assessment, study.drafts, prepared.setting, **self._uuid_kw())
             )
-            cards.append(candidacy_card(assessment, draft, prepared.setting, **self._uuid_kw()))
-            action = candidacy_update(assessment, draft)
-            if action is not None:
-                actions.append(action)
+        actions = [
+            action
+            for draft, assessment in assessed
+            if (action := candidacy_update(assessment, draft)) is not None
+        ]
         response: dict[str, Any] = {"cards": cards}
         if actions:
             response["systemActions"] = actions
@@ -169,6 +182,14 @@ class _Prepared:
     setting: CardSetting
     orders: list[tuple[Mapping[str, Any], Order]] = field(default_factory=list)
     cards: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Study:
+    """One assessment and the drafts in focus that it covers."""
+
+    assessment: Assessment
+    drafts: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

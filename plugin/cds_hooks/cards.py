@@ -1,17 +1,19 @@
 """Cards for a discography order (CDS Hooks 2.0 §Card Attributes), pure.
 
-One card per discography order in focus: `info` for a candidate, `warning` when the patient
-needs review or a safety item needs action, `critical` when not a candidate or a safety item is
-a contraindication. Each card has a real uuid4 (feedback names it), a summary under 140
-characters, Markdown detail, its source, override reasons on warning and critical cards, a SMART
-link that opens the app on this patient with `appContext` naming the draft order, and — when a
-test must be ordered first — suggestions to order it with `selectionBehavior` "any".
+One card per study in focus: the drafts for one region and levels (the injection and the imaging
+codes of one discography, CPT 62290 and 72295) share a card. `info` for a candidate, `warning`
+when the patient needs review or a safety item needs action, `critical` when not a candidate or
+a safety item is a contraindication. Each card has a real uuid4 (feedback names it), a summary
+under 140 characters, Markdown detail naming the draft orders, its source, override reasons on
+warning and critical cards, a SMART link that opens the app on this patient with `appContext`
+naming the (first) draft order, and — when a test must be ordered first — suggestions to order
+it with `selectionBehavior` "any".
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,18 +85,20 @@ def _app_link(setting: CardSetting, draft: Mapping[str, Any]) -> dict[str, Any]:
 
 def candidacy_card(
     assessment: Assessment,
-    draft: Mapping[str, Any],
+    drafts: Sequence[Mapping[str, Any]],
     setting: CardSetting,
     *,
     new_uuid: NewUuid = _uuid4,
 ) -> dict[str, Any]:
+    """The card of one assessment, covering the draft orders `drafts` (at least one)."""
     indicator = indicator_of(assessment)
     policy = assessment.policy
+    references = [r for r in map(draft_reference, drafts) if r is not None]
     card: dict[str, Any] = {
         "uuid": new_uuid(),
         "summary": candidacy_summary(assessment),
         "indicator": indicator,
-        "detail": candidacy_detail(assessment, draft_reference(draft)),
+        "detail": candidacy_detail(assessment, ", ".join(references) or None),
         "source": _source(fitted(f"Discography candidacy ({policy.id} {policy.version})", 100)),
     }
     suggestions = order_suggestions(assessment, setting.call.context, new_uuid=new_uuid)
@@ -103,7 +107,7 @@ def candidacy_card(
         card["selectionBehavior"] = SELECTION_BEHAVIOR
     if indicator != "info":
         card["overrideReasons"] = override_reason_codings()
-    card["links"] = [_app_link(setting, draft)]
+    card["links"] = [_app_link(setting, drafts[0])]
     return card
 
 

@@ -42,7 +42,8 @@ SERVICES: tuple[CdsService, ...] = (
             "against the discography candidacy policy: persistent axial pain, failed "
             "conservative care, imaging, the treatment decision, infection and stenosis, and "
             "the pre-procedure safety items (labs, drugs to hold, allergies, pregnancy, prior "
-            "fusion). Returns one card per selected discography order; none for other orders."
+            "fusion). Returns one card per selected discography study (its injection and imaging "
+            "orders together); none for other orders."
         ),
     ),
     CdsService(

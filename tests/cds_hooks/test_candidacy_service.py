@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import re
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from plugin.candidacy import default_policy
 from plugin.cds_hooks.candidacy_service import CandidacyService
 from plugin.cds_hooks.discovery import service_by_id
 from plugin.cds_hooks.errors import CdsRequestInvalidError
+from plugin.cds_hooks.extension import CANDIDACY_EXTENSION_URL
 from plugin.cds_hooks.invariants import response_problems
 from smart_app.clock import site_day
 from tests.cds_hooks.charts import sandbox_chart
@@ -53,6 +55,47 @@ async def test_one_card_per_discography_order_and_none_for_others(clock: Clock) 
     assert [c["indicator"] for c in body["cards"]] == ["critical", "critical"]
     assert [a["resource"]["id"] for a in body["systemActions"]] == ["a", "b"]
     assert "(ServiceRequest/b)" in body["cards"][1]["detail"]  # says which order it is about
+
+
+async def test_the_injection_and_imaging_orders_of_one_study_share_a_card(clock: Clock) -> None:
+    # One lumbar discography is often ordered as two drafts: the injection (CPT 62290) and the
+    # supervision and interpretation (CPT 72295). One card, naming both; one update for each.
+    drafts = [discography_order("inject"), discography_order("image", cpt="72295")]
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(drafts=drafts, prefetch=prefetch(clock)))
+    assert response_problems(body) == []
+    (card,) = body["cards"]
+    assert "(ServiceRequest/inject, ServiceRequest/image)" in card["detail"]
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["inject", "image"]
+    assert (
+        body["systemActions"][0]["resource"]["extension"]
+        == (body["systemActions"][1]["resource"]["extension"])
+    )
+
+
+async def test_drafts_with_other_levels_or_attestations_get_cards_of_their_own(
+    clock: Clock,
+) -> None:
+    attested = [
+        {
+            "url": CANDIDACY_EXTENSION_URL,
+            "extension": [{"url": "attestation", "valueCode": "imaging-inconclusive"}],
+        }
+    ]
+    drafts = [
+        discography_order("a"),
+        discography_order("b", levels=("L3-L4",)),
+        discography_order("c", extension=attested),
+        discography_order("d", cpt="72295"),
+    ]
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(drafts=drafts, prefetch=prefetch(clock)))
+    assert response_problems(body) == []
+    named = [re.findall(r"ServiceRequest/(\w)", card["detail"]) for card in body["cards"]]
+    assert named == [["a", "d"], ["b"], ["c"]]
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["a", "b", "c", "d"]
 
 
 async def test_order_select_answers_for_the_selected_order_only(clock: Clock) -> None:

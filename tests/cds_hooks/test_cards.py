@@ -28,7 +28,7 @@ def setting(body: dict[str, Any] | None = None) -> CardSetting:
 
 
 def card_for(assessment: Assessment, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    return candidacy_card(assessment, discography_order(), setting(body))
+    return candidacy_card(assessment, [discography_order()], setting(body))
 
 
 @pytest.mark.parametrize("patient", [s.patient_id for s in scenarios()])
