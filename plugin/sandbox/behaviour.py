@@ -111,4 +111,7 @@ class SandboxBehaviour(BaseModel):
     #: Body of a successful create or update when the client sends no `Prefer` header:
     #: Epic answers with an empty body unless asked for the representation.
     default_return: Literal["representation", "minimal"] = "representation"
+    #: Report resource versions (meta.versionId, ETag, `_history` locations) and honour
+    #: `If-Match`. Off: no version anywhere and If-Match ignored, as some EHRs do.
+    versions: bool = True
     fault: FaultHook | None = None

@@ -98,6 +98,9 @@ class KnownReference(BaseModel):
     resource_type: str
     id: str
     version: str | None = None
+    # What the earlier version wrote, kept only when the EHR reported no version: an update
+    # then cannot use If-Match, and checks the chart's copy against this instead.
+    written: dict[str, Any] | None = None
 
     @property
     def reference(self) -> str:
@@ -202,7 +205,12 @@ def build_plan(
         notes=tuple(dict.fromkeys((*decision.notes, *builder.notes))),
         steps=tuple(steps),
         known={
-            token: KnownReference(resource_type=k.resource_type, id=k.id, version=k.version)
+            token: KnownReference(
+                resource_type=k.resource_type,
+                id=k.id,
+                version=k.version,
+                written=dict(k.body) if k.version is None and k.body is not None else None,
+            )
             for token, k in builder.previous.items()
         },
     )

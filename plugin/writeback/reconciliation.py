@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["TransactionFinding", "content_matches", "transaction_finding"]
+__all__ = [
+    "TransactionFinding",
+    "content_matches",
+    "transaction_finding",
+    "unchanged_since_written",
+]
 
 # Elements a server fills or rewrites on its own.
 _SERVER_OWNED = frozenset({"id", "meta", "text"})
@@ -43,6 +48,26 @@ def content_matches(server_copy: Mapping[str, Any], sent: Mapping[str, Any]) -> 
         {k: v for k, v in server_copy.items() if k not in _SERVER_OWNED},
         {k: v for k, v in sent.items() if k not in _SERVER_OWNED},
     )
+
+
+def unchanged_since_written(server_copy: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
+    """Whether the server's copy still holds what we last wrote, references aside: on an EHR
+    that reports no versions (no `If-Match`), this is how an update tells that someone changed
+    the resource in the chart meanwhile. References are left out — what we wrote may name
+    resources by placeholders, resolved by the server or sent later by a linking update — and
+    with them any element that held nothing else; the clinical content (codes, values, status,
+    text) is compared."""
+    return content_matches(_without_references(server_copy), _without_references(written))
+
+
+def _without_references(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        kept = {k: _without_references(v) for k, v in value.items() if k != "reference"}
+        return {k: v for k, v in kept.items() if v != {} and v != []}
+    if isinstance(value, list):
+        items = [_without_references(item) for item in value]
+        return [item for item in items if item != {} and item != []]
+    return value
 
 
 def _contains(have: Any, want: Any) -> bool:

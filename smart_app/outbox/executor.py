@@ -21,6 +21,7 @@ from plugin.writeback.reconciliation import (
     TransactionFinding,
     content_matches,
     transaction_finding,
+    unchanged_since_written,
 )
 from plugin.writeback.references import (
     PLACEHOLDER_PREFIX,
@@ -135,6 +136,11 @@ class PlanExecutor:
         server_id, version = self._target(step)
         body = self._prepared(step)
         body["id"] = server_id
+        if version is None:
+            guarded = await self._unversioned_guard(step, server_id, body)
+            if isinstance(guarded, _Applied):
+                return
+            version = guarded
         await self._ledger.intend([step])
         try:
             result = await self._client.update(body, if_match=version)
@@ -142,14 +148,44 @@ class PlanExecutor:
             # The version moved on: our own earlier attempt (answer lost), or someone else.
             current = await self._client.read(step.resource_type, server_id)
             if not content_matches(current, body):
-                raise ChangedInChartError(
-                    f"The {step.role.value} ({step.resource_type}) was changed in the EHR since "
-                    "this report last wrote it; the app did not overwrite that change. Review "
-                    "it in the chart, then sign the report again."
-                ) from None
+                raise ChangedInChartError(_changed_in_chart(step)) from None
             await self._ledger.record(step, LedgerState.UPDATED, server_id, _version_of(current))
             return
         await self._ledger.record(step, LedgerState.UPDATED, result.id or server_id, result.version)
+
+    async def _unversioned_guard(
+        self, step: WriteStep, server_id: str, body: Mapping[str, Any]
+    ) -> str | _Applied | None:
+        """Before an update of a resource whose version the EHR never reported: read it. If it
+        already holds `body`, our earlier attempt was applied (recorded; `_APPLIED`). If it no
+        longer holds what the app last wrote, someone changed it: ChangedInChartError, nothing
+        is overwritten. Otherwise the version the read reports, for `If-Match` (None on an
+        EHR that keeps no versions: the update then follows this check unconditioned)."""
+        current = await self._client.read(step.resource_type, server_id)
+        version = _version_of(current)
+        if content_matches(current, body):
+            await self._ledger.record(step, LedgerState.UPDATED, server_id, version)
+            return _APPLIED
+        written = self._last_written(step)
+        if written is not None and not unchanged_since_written(current, written):
+            raise ChangedInChartError(_changed_in_chart(step))
+        if version is None and _UNVERSIONED_NOTE not in self.notes:
+            self.notes.append(_UNVERSIONED_NOTE)
+        return version
+
+    def _last_written(self, step: WriteStep) -> Mapping[str, Any] | None:
+        """The body the app last wrote for the resource `step` updates: an earlier step of
+        this plan (its create, a linking update), else what an earlier version sent."""
+        earlier = None
+        for other in self._plan.steps:
+            if other.key == step.key:
+                break
+            if other.token == step.token and self._ledger.done(other.key):
+                earlier = other
+        if earlier is not None:
+            return earlier.body
+        known = self._plan.known.get(step.token)
+        return known.written if known is not None else None
 
     # -- the full strategy ------------------------------------------------------------------
 
@@ -171,8 +207,26 @@ class PlanExecutor:
                 )
                 await self._run_steps(self._plan.steps)
                 return
+        versions: dict[str, str | None] = {}
+        for step in [s for s in pending if s.action is StepAction.UPDATE]:
+            server_id, version = self._target(step)
+            if version is None:
+                body = self._prepared(step)
+                body["id"] = server_id
+                guarded = await self._unversioned_guard(step, server_id, body)
+                if isinstance(guarded, _Applied):
+                    continue
+                version = guarded
+            versions[step.key] = version
+        pending = [s for s in pending if not self._ledger.done(s.key)]
+        if not pending:
+            return
         await self._ledger.intend(pending)
-        bundle = transaction_bundle(pending, self._resolved(), self._target)
+
+        def target(step: WriteStep) -> tuple[str, str | None]:
+            return self._target(step)[0], versions.get(step.key)
+
+        bundle = transaction_bundle(pending, self._resolved(), target)
         response = await self._client.transaction(bundle, retry_safe=False)
         for step, outcome in zip(pending, transaction_outcomes(response, pending), strict=True):
             if outcome.id is None:
@@ -242,6 +296,26 @@ class PlanExecutor:
         body = rewrite_references(step.body, resolved)
         unresolved = frozenset(p for p in placeholders_in(body) if p.startswith(PLACEHOLDER_PREFIX))
         return strip_references(body, unresolved) if unresolved else body
+
+
+class _Applied:
+    """The update was already in the chart (an earlier attempt whose answer was lost)."""
+
+
+_APPLIED = _Applied()
+_UNVERSIONED_NOTE = (
+    "This EHR reports no resource versions: before each update the app read the resource and "
+    "checked that it still held what the app had written, so no change made in the chart was "
+    "overwritten"
+)
+
+
+def _changed_in_chart(step: WriteStep) -> str:
+    return (
+        f"The {step.role.value} ({step.resource_type}) was changed in the EHR since this "
+        "report last wrote it; the app did not overwrite that change. Review it in the chart, "
+        "then sign the report again."
+    )
 
 
 def _version_of(resource: Mapping[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ from plugin.writeback.reconciliation import (
     TransactionFinding,
     content_matches,
     transaction_finding,
+    unchanged_since_written,
 )
 
 
@@ -50,3 +51,37 @@ def test_the_servers_additions_do_not_hide_our_write() -> None:
 )
 def test_anything_we_sent_that_differs_is_a_change(server: dict[str, object]) -> None:
     assert not content_matches(server, SENT)
+
+
+_WRITTEN = {
+    "resourceType": "Observation",
+    "status": "final",
+    "valueQuantity": {"value": 60, "unit": "psi"},
+    "partOf": [{"reference": "urn:uuid:procedure"}],
+    "subject": {"reference": "Patient/p1", "display": "Test Patient"},
+}
+
+
+def test_a_copy_with_references_resolved_or_not_yet_linked_is_unchanged() -> None:
+    resolved = {
+        **_WRITTEN,
+        "id": "o1",
+        "meta": {"lastUpdated": "2026-12-07T10:00:00Z"},
+        "partOf": [{"reference": "Procedure/pr1"}],
+        "subject": {"reference": "Patient/p1", "display": "Test Patient"},
+    }
+    assert unchanged_since_written(resolved, _WRITTEN)
+    not_linked = {k: v for k, v in resolved.items() if k != "partOf"}
+    assert unchanged_since_written(not_linked, _WRITTEN)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "entered-in-error"},
+        {"valueQuantity": {"value": 65, "unit": "psi"}},
+        {"subject": {"reference": "Patient/p1", "display": "Someone Else"}},
+    ],
+)
+def test_a_copy_someone_edited_is_changed(change: dict[str, object]) -> None:
+    assert not unchanged_since_written({**_WRITTEN, **change}, _WRITTEN)

@@ -64,11 +64,13 @@ def _resource(resource_type: str, behaviour: SandboxBehaviour) -> dict[str, Any]
     interactions = ["read", "vread", "history-instance", "search-type", "update"]
     if creatable:
         interactions.insert(4, "create")
+    if not behaviour.versions:
+        interactions = [i for i in interactions if i not in ("vread", "history-instance")]
     entry: dict[str, Any] = {
         "type": resource_type,
         "interaction": [{"code": code} for code in interactions],
-        "versioning": "versioned-update",
-        "readHistory": True,
+        "versioning": "versioned-update" if behaviour.versions else "no-version",
+        "readHistory": behaviour.versions,
         "updateCreate": creatable,
         "conditionalCreate": creatable and behaviour.conditional_create,
         "conditionalUpdate": False,

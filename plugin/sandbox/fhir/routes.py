@@ -40,6 +40,49 @@ def fhir_json(body: Any, status: int = 200, headers: dict[str, str] | None = Non
     )
 
 
+def _without_versions(response: Response) -> Response:
+    """The response of a server that keeps no versions: no ETag, no versionId, no `_history`
+    in locations."""
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower() not in ("etag", "content-length")
+    }
+    if "location" in headers:
+        headers["location"] = headers["location"].split("/_history/")[0]
+    body = response.body
+    if body:
+        data = json.loads(bytes(body))
+        _strip_versions(data)
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return Response(body, status_code=response.status_code, headers=headers)
+
+
+def _strip_versions(value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _strip_versions(item)
+        return
+    if not isinstance(value, dict):
+        return
+    meta = value.get("meta")
+    if isinstance(meta, dict):
+        meta.pop("versionId", None)
+    value.pop("etag", None)  # a Bundle entry's response
+    location = value.get("location")
+    if isinstance(location, str):
+        value["location"] = location.split("/_history/")[0]
+    for item in value.values():
+        _strip_versions(item)
+
+
+def _drop_if_match(bundle: Any) -> None:
+    """A transaction's `ifMatch` preconditions, ignored by a server that keeps no versions."""
+    entries = bundle.get("entry") if isinstance(bundle, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        request = entry.get("request") if isinstance(entry, dict) else None
+        if isinstance(request, dict):
+            request.pop("ifMatch", None)
+
+
 def _error_response(error: FhirError) -> Response:
     return fhir_json(error.outcome(), error.status, error.headers)
 
@@ -85,9 +128,10 @@ def fhir_router(sandbox: SandboxEhr) -> APIRouter:
     async def serve(info: SandboxRequest, work: Callable[[], Awaitable[Response]]) -> Response:
         async def guarded() -> Response:
             try:
-                return await work()
+                response = await work()
             except FhirError as error:
                 return _error_response(error)
+            return response if sandbox.behaviour.versions else _without_versions(response)
 
         return await serve_with_faults(sandbox.behaviour.fault, info, guarded)
 
@@ -174,6 +218,8 @@ def fhir_router(sandbox: SandboxEhr) -> APIRouter:
                 raise FhirError.single(
                     400, "not-supported", "this server does not accept transaction Bundles"
                 )
+            if not sandbox.behaviour.versions:
+                _drop_if_match(body)
             results = await run_transaction(sandbox.fhir, access, body)
             preference = _prefer(request).get("return", sandbox.behaviour.default_return)
             bundle = transaction_response_bundle(
@@ -261,7 +307,11 @@ def fhir_router(sandbox: SandboxEhr) -> APIRouter:
         async def work() -> Response:
             access = access_of(request)
             result = await sandbox.fhir.update(
-                access, resource_type, resource_id, body, request.headers.get("if-match")
+                access,
+                resource_type,
+                resource_id,
+                body,
+                request.headers.get("if-match") if sandbox.behaviour.versions else None,
             )
             return resource_response(request, result)
 

@@ -47,3 +47,13 @@ def test_behaviour_switches_show_in_the_statement() -> None:
     assert resources["Observation"]["conditionalCreate"] is False
     assert {"code": "create"} not in resources["DiagnosticReport"]["interaction"]
     assert resources["DiagnosticReport"]["updateCreate"] is False
+
+
+def test_a_sandbox_without_versions_says_so() -> None:
+    statement = capability_statement(CONFIG, SandboxBehaviour(versions=False), "2026-01-01")
+    CapabilityStatement.model_validate(statement)
+    observation = {r["type"]: r for r in statement["rest"][0]["resource"]}["Observation"]
+    assert (observation["versioning"], observation["readHistory"]) == ("no-version", False)
+    assert {i["code"] for i in observation["interaction"]} == {
+        "read", "search-type", "create", "update",
+    }  # fmt: skip

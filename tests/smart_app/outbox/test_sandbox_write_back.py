@@ -12,7 +12,7 @@ from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
 from smart_app.outbox import ItemState
 from tests.faults.checks import assert_in_chart_once
 from tests.faults.conftest import RigFactory
-from tests.faults.harness import PATIENT, WriteBackRig
+from tests.faults.harness import PATIENT, Break, WriteBackRig
 from tests.writeback.studies import lumbar_study
 
 NON_LATIN = 'Low back <script>alert("x")</script> — «боль» 腰痛'
@@ -195,3 +195,92 @@ async def test_a_note_without_a_visit_fails_with_what_to_do(make: RigFactory) ->
     assert item.state is ItemState.FAILED
     assert item.last_error is not None and "add the encounter" in item.last_error
     assert await rig.our_resources() == {}
+
+
+# -- an EHR that reports no resource versions (no ETag, no meta.versionId) ------------------
+
+
+async def edit_in_the_ehr(rig: WriteBackRig, resource: dict[str, object]) -> None:
+    """Someone changes a resource in the chart, outside the app."""
+    edit = rig.ehr.issue_access_token("discogram-app", "user/*.cruds", patient=PATIENT).token
+    async with httpx.AsyncClient(
+        transport=rig.transport.inner, base_url="http://127.0.0.1:8000"
+    ) as http:
+        response = await http.put(
+            f"/fhir/{resource['resourceType']}/{resource['id']}",
+            json=resource,
+            headers={"Authorization": f"Bearer {edit}"},
+        )
+    assert response.status_code == 200
+    assert "etag" not in response.headers
+
+
+@pytest.mark.parametrize("strategy", ["full", "per-resource"])
+async def test_without_versions_an_amendment_still_never_overwrites_a_change(
+    make: RigFactory, strategy: str
+) -> None:
+    # No If-Match is possible: the app reads the resource first and finds it changed.
+    rig = await make(strategy=strategy)
+    rig.behave(strategy, versions=False)
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    assert (await rig.item(first.item_id)).state is ItemState.WRITTEN, (
+        await rig.item(first.item_id)
+    ).last_error
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    assert "versionId" not in report.get("meta", {})
+    report["conclusion"] = "Edited in the EHR by someone else"
+    await edit_in_the_ehr(rig, report)
+    second = await amend(rig, post_discogram_ct="Corrected")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.FAILED
+    assert item.last_error is not None and "was changed in the EHR since" in item.last_error
+    (kept,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    assert kept["conclusion"] == "Edited in the EHR by someone else"
+
+
+@pytest.mark.parametrize("strategy", ["full", "per-resource"])
+async def test_without_versions_an_unchanged_chart_is_amended_and_the_page_says_how(
+    make: RigFactory, strategy: str
+) -> None:
+    rig = await make(strategy=strategy)
+    rig.behave(strategy, versions=False)
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    second = await amend(rig, post_discogram_ct="Grade 5 fissure on review (corrected)")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.WRITTEN, item.last_error
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    assert report["status"] == "amended"
+    assert any("reports no resource versions" in note for note in item.notes)
+    counts = await rig.our_resources()
+    assert all(n == 1 for n in counts.values())
+
+
+async def test_without_versions_an_update_whose_answer_was_lost_is_not_taken_for_a_change(
+    make: RigFactory,
+) -> None:
+    # The EHR applied the update, the answer never came: on the retry the read finds the
+    # chart already holding what the app sent — written, not "changed in the EHR".
+    rig = await make(strategy="per-resource")
+    rig.behave("per-resource", versions=False)
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    lost = [0]
+
+    def decide(request: httpx.Request) -> Break | None:
+        if request.method != "PUT" or "/fhir/DiagnosticReport/" not in request.url.path:
+            return None
+        lost[0] += 1
+        return Break.TIMEOUT_AFTER if lost[0] == 1 else None
+
+    rig.transport.decide = decide
+    second = await amend(rig, post_discogram_ct="Grade 5 fissure on review (corrected)")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert lost[0] == 1  # sent once: the retry found it applied
+    assert item.state is ItemState.WRITTEN, item.last_error
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    assert report["status"] == "amended"
