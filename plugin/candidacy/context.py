@@ -67,18 +67,17 @@ class _ConceptIndex:
                     if serialized is not None:
                         read[serialized] = keys
                 codes, texts = keys
-                for key in codes:
-                    hits = by_code.get(key)
-                    if hits is None:
-                        by_code[key] = [position]
-                    elif hits[-1] != position:
-                        hits.append(position)
-                for group in texts:
-                    grouped = words.get(group)
-                    if grouped is None:
-                        words[group] = [position]
-                    elif grouped[-1] != position:
-                        grouped.append(position)
+                indexed: tuple[tuple[dict[Any, list[int]], tuple[Any, ...]], ...] = (
+                    (by_code, codes),
+                    (words, texts),
+                )
+                for index, found in indexed:
+                    for key in found:
+                        hits = index.get(key)
+                        if hits is None:
+                            index[key] = [position]
+                        elif hits[-1] != position:  # a record counts once per key
+                            hits.append(position)
         return cls(resources, by_code, words)
 
 
