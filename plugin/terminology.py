@@ -63,6 +63,14 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
         "concordance, Dallas grade or the discography procedure itself).",
         (
             (
+                "pregnancy-test",
+                "Pregnancy test (hCG)",
+                "A urine or serum test for human chorionic gonadotropin (hCG), ordered to "
+                "establish pregnancy status before discography (fluoroscopy and contrast); its "
+                "result is recorded as pregnancy status (LOINC 82810-3). A product code: the "
+                "cited sources give no LOINC code for an orderable pregnancy test.",
+            ),
+            (
                 "disc-level-result",
                 "Provocative discography level result",
                 "The result of injecting one intervertebral disc during provocative discography.",
@@ -241,11 +249,31 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
                 "Discogenic level identified",
                 "At least one level is positive with a valid control.",
             ),
-            ("no-discogenic-level", "No discogenic level identified", "No level is positive."),
+            (
+                "no-discogenic-level",
+                "No discogenic level identified",
+                "No level is positive, and every level that could be assessed is negative or "
+                "ruled out by its own recorded values: none awaits a control or a missing value.",
+            ),
             (
                 "indeterminate-no-valid-control",
                 "Study indeterminate: no valid control level",
-                "Every concordant level lacks a valid control.",
+                "No level is positive, and every concordant level at high intensity that its own "
+                "recorded values do not rule out lacks a valid negative control.",
+            ),
+            (
+                "indeterminate-data-not-recorded",
+                "Study indeterminate: data not recorded",
+                "No level is positive, the study is not indeterminate for want of a valid "
+                "control, and at least one level could not be judged because a value its rule "
+                "set needs was not recorded (pain response or intensity, pressures, volume at "
+                "pain onset or Dallas grade); with that value it might be positive, so the study "
+                "is not negative.",
+            ),
+            (
+                "indeterminate-no-level-assessable",
+                "Study indeterminate: no level assessable",
+                "No injection of the study was completed, so no level could be assessed.",
             ),
         ),
     ),

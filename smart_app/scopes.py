@@ -38,6 +38,9 @@ READ_TYPES: tuple[str, ...] = (
     "ImagingStudy",
     "DocumentReference",
     "Practitioner",
+    # The signed-in user's role when the EHR names a PractitionerRole as fhirUser: the report
+    # credits the attester with it.
+    "PractitionerRole",
     # Read back only to check the product's own Provenance before filing it again.
     "Provenance",
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from plugin.candidacy.order import Order
 from plugin.candidacy.policy import PolicyRef, Severity
@@ -91,22 +91,32 @@ class CriterionAssessment(BaseModel):
 
 
 class SuggestedOrder(BaseModel):
-    """A test to order, as a code from mappings/standard-codes.json (sent without display)."""
+    """A test to order, as a code from mappings/standard-codes.json or the product's own
+    CodeSystem (sent without display, its name in `text`)."""
 
     model_config = _FROZEN
 
     system: str
     code: str
     text: str
+    #: How a sentence names the order ("Order a pregnancy test"); None: by its text (and then
+    #: left out of the JSON, which stays as it was for every other order).
+    phrase: str | None = Field(default=None, exclude_if=lambda value: value is None)
+
+    @property
+    def in_words(self) -> str:
+        return self.phrase or self.text
 
     @classmethod
-    def of(cls, ref: CodeRef, text: str) -> SuggestedOrder:
-        """The order for a policy code; its text is the name in standard-codes.json, or
-        `text` for a site code cited from elsewhere."""
+    def of(cls, ref: CodeRef, text: str, *, phrase: str | None = None) -> SuggestedOrder:
+        """The order for a policy code; its text is the name in standard-codes.json or the
+        product CodeSystem's display, else `text` (a site code cited from elsewhere)."""
         key = ref.governed_key
         if key is not None and ref.listed():
-            return cls(system=ref.url, code=ref.code, text=standard_code(key, ref.code).name)
-        return cls(system=ref.url, code=ref.code, text=text)
+            text = standard_code(key, ref.code).name
+        else:
+            text = ref.product_display or text
+        return cls(system=ref.url, code=ref.code, text=text, phrase=phrase)
 
 
 class SafetyItem(BaseModel):

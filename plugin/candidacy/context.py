@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -130,12 +130,20 @@ class AssessmentContext:
         return [c for c in self.medication_courses if c.drug_class.id in class_ids]
 
     def active_courses(self, class_ids: tuple[str, ...] | frozenset[str]) -> list[MedicationCourse]:
-        """Courses of these classes the patient may be taking today."""
+        """Courses of these classes the patient may be taking today: current by their dates,
+        or recent with an end the chart does not give."""
         return [
             course
             for course in self.courses_of(class_ids)
-            if (last := course.last_day(self.today)) is not None and last >= self.today
+            if ((last := course.last_day(self.today)) is not None and last >= self.today)
+            or self.recent_with_end_unknown(course)
         ]
+
+    def recent_with_end_unknown(self, course: MedicationCourse) -> bool:
+        """A course whose end the chart does not give and that started within the policy's
+        window: the patient may still be taking the drug, or stopped it only days ago."""
+        since = self.today - timedelta(days=self.policy.end_unknown_recent_days)
+        return course.end_unknown and course.started_since(since)
 
     def texts_of(self, resource: Resource) -> list[str]:
         """What a record says it is, in words: its main concepts, body sites and notes."""

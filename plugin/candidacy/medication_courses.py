@@ -10,7 +10,10 @@ end of its dosage bounds; an active request without one is ongoing (refills and 
 it going), a finished one ends after the dispense's expected supply duration times the fills
 (1 + repeats), else at the end of its validity period. A MedicationStatement's period is its
 `effective[x]`; an active one with no end is ongoing. Without an end, a finished course is one
-day long.
+day long for measuring care, but its end is *unknown* (`end_unknown`): a MedicationRequest
+`completed` means the order was carried out (e.g. dispensed), not that the patient stopped; a
+`stopped` or `unknown` one, or a MedicationStatement `completed` with no end, stopped at a time
+the chart does not give. The safety checks read such a recent course as possibly still taken.
 """
 
 from __future__ import annotations
@@ -45,18 +48,24 @@ class MedicationCourse:
     end: PartialDate | None  # None: ongoing, or a course of unknown length (see `ongoing`)
     ongoing: bool  # the record says the patient is taking it
     estimated_end: bool  # the end was computed from a supply duration
+    end_unknown: bool  # not ongoing, and the record gives no end, supply or validity
 
     @property
     def status(self) -> str | None:
         return status(self.resource)
 
     def last_day(self, today: date) -> date | None:
-        """The last day the drug may have been taken (latest reading); None when undated."""
+        """The last documented day of the course (latest reading); None when undated. For a
+        course whose end is unknown this is its start: the chart documents nothing later."""
         if self.ongoing and (self.end is None or self.end.latest >= today):
             return today
         if self.end is not None:
             return self.end.latest
         return self.start.latest if self.start is not None else None
+
+    def started_since(self, day: date) -> bool:
+        """Whether the course may have started on or after `day` (an undated one may have)."""
+        return self.start is None or self.start.latest >= day
 
 
 def medication_texts(resource: Mapping[str, Any], chart: Chart) -> list[str]:
@@ -102,7 +111,15 @@ def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[Medic
         label = texts[0].strip() if texts else "medication"
         courses.extend(
             MedicationCourse(
-                resource, drug_class, ingredient, label, start, end, ongoing, estimated
+                resource,
+                drug_class,
+                ingredient,
+                label,
+                start,
+                end,
+                ongoing,
+                estimated,
+                not ongoing and end is None,
             )
             for drug_class, ingredient in matches
         )

@@ -407,6 +407,10 @@ class Policy(BaseModel):
     regions: dict[Region, ValueSet]  # terms placing a condition, study or procedure in a region
     criteria: Annotated[tuple[Criterion, ...], Field(min_length=1)]
     drug_classes: tuple[DrugClass, ...]
+    #: A course of a drug with a hold period (or of a clotting-risk class) whose record gives no
+    #: end (finished at a time the chart does not give, or of unknown status) counts as possibly
+    #: still taken when it started within this many days.
+    end_unknown_recent_days: Days
     labs: tuple[Lab, ...]
     lab_requirements: tuple[LabRequirement, ...]
     clotting_risk: ClottingRisk

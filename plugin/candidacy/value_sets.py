@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from plugin.candidacy.elements import repeating
-from plugin.terminology import standard_codes, system_url
+from plugin.terminology import PRODUCT_CODE_SYSTEMS, standard_codes, system_url
 
 __all__ = [
     "GOVERNED_SYSTEMS",
@@ -80,8 +80,9 @@ def concept_texts(concept: Any) -> list[str]:
 
 class CodeRef(BaseModel):
     """A code in a value set. `system` is a short key of mappings/standard-codes.json
-    (``loinc``, ``snomed``, ``cpt``) or a system URL; `source` names the policy citation of a
-    code that is not in standard-codes.json."""
+    (``loinc``, ``snomed``, ``cpt``), the id of one of the product's own CodeSystems
+    (``discography``) or a system URL; `source` names the policy citation of a code that is
+    not in standard-codes.json."""
 
     model_config = _STRICT
 
@@ -94,12 +95,15 @@ class CodeRef(BaseModel):
     def _known_system(cls, value: str) -> str:
         if value in GOVERNED_SYSTEMS or re.match(r"^(https?://|urn:)\S+$", value):
             return value
+        if value in PRODUCT_CODE_SYSTEMS:
+            return value
         try:
             system_url(value)
         except KeyError:
             raise ValueError(
                 f"unknown system {value!r}: use a key of mappings/standard-codes.json "
-                f"({', '.join(GOVERNED_SYSTEMS)}, …) or a system URL"
+                f"({', '.join(GOVERNED_SYSTEMS)}, …), a product CodeSystem id "
+                f"({', '.join(PRODUCT_CODE_SYSTEMS)}) or a system URL"
             ) from None
         return value
 
@@ -107,7 +111,18 @@ class CodeRef(BaseModel):
     def url(self) -> str:
         if "://" in self.system or self.system.startswith("urn:"):
             return self.system
+        if self.system in PRODUCT_CODE_SYSTEMS:
+            return PRODUCT_CODE_SYSTEMS[self.system].url
         return system_url(self.system)
+
+    @property
+    def product_display(self) -> str | None:
+        """The display of a code of the product's own CodeSystems; None for other codes, or
+        a code the CodeSystem does not define."""
+        for system in PRODUCT_CODE_SYSTEMS.values():
+            if self.url == system.url:
+                return next((d for code, d, _ in system.concepts if code == self.code), None)
+        return None
 
     @property
     def governed_key(self) -> str | None:

@@ -1,8 +1,10 @@
 """Card suggestions: draft orders for the tests the assessment says are missing or out of date
-(an INR, an eGFR, a pregnancy status), one suggestion per test, each a `create` action of a
+(an INR, an eGFR, a pregnancy test), one suggestion per test, each a `create` action of a
 ServiceRequest. A test already among the draft orders is not suggested again (hook library:
 consider the other drafts). Codes come from the policy, which takes them from
-mappings/standard-codes.json; they are sent without display, the name going in `code.text`."""
+mappings/standard-codes.json or the product's own CodeSystem; they are sent without display,
+the name going in `code.text`. The label says the order as a sentence does ("Order INR",
+"Order a pregnancy test")."""
 
 from __future__ import annotations
 
@@ -61,13 +63,13 @@ def order_suggestions(
         drafted.add((order.system, order.code))  # one suggestion per test
         suggestions.append(
             {
-                "label": f"Order {order.text}",
+                "label": f"Order {order.in_words}",
                 "uuid": new_uuid(),
                 "isRecommended": True,
                 "actions": [
                     {
                         "type": "create",
-                        "description": f"Order {order.text} before discography ({item.title}).",
+                        "description": f"Order {order.in_words} before discography ({item.title}).",
                         "resource": _service_request(order, item, context),
                     }
                 ],

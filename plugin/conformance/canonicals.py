@@ -20,9 +20,9 @@ __all__ = [
 ]
 
 #: Version of every artefact in the package; bump it (and the date) when a profile changes.
-CONFORMANCE_VERSION = "1.0.0"
+CONFORMANCE_VERSION = "1.1.0"
 #: Publication date of CONFORMANCE_VERSION. Fixed, not "today", so the build is reproducible.
-CONFORMANCE_DATE = "2026-11-23"
+CONFORMANCE_DATE = "2026-12-07"
 PUBLISHER = "Discography plugin"
 
 HL7_STRUCTURE_DEFINITION = "http://hl7.org/fhir/StructureDefinition/"

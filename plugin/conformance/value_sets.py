@@ -2,8 +2,9 @@
 
 One per product CodeSystem (all its codes), the component codes of a level Observation, and
 the few standard-code sets the profiles require: disc SNOMED CT codes, discography LOINC
-study and document codes (from `mappings/standard-codes.json`), and the HL7 interpretation and
-data-absent-reason codes the product writes.
+study and document codes (from `mappings/standard-codes.json`), the HL7 interpretation and
+data-absent-reason codes the product writes, and the statuses it writes
+(`plugin.conformance.statuses`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from plugin.conformance.canonicals import (
 )
 from plugin.conformance.code_systems import computable_name
 from plugin.conformance.level_components import LEVEL_COMPONENTS
+from plugin.conformance.statuses import STATUS_VALUE_SETS
 from plugin.fhir_mapping.coding import DataAbsentReason
 from plugin.fhir_mapping.document_reference import DOCUMENT_TYPES
 from plugin.interpretation.results import FhirInterpretation
@@ -151,5 +153,14 @@ def value_set_resources() -> list[dict[str, Any]]:
             "LOINC document types the report is filed under: diagnostic imaging study or "
             "interventional procedure note.",
             [_loinc(DOCUMENT_TYPE_CODES)],
+        ),
+        *(
+            _value_set(
+                statuses.id,
+                statuses.title,
+                statuses.description,
+                [_listed(statuses.system, [written.code for written in statuses.codes])],
+            )
+            for statuses in STATUS_VALUE_SETS
         ),
     ]

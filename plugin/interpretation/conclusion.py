@@ -3,23 +3,36 @@
 Definitions the conclusion rests on:
 
 * A *concordant level* is a completed level whose response is concordant at the rule set's
-  high intensity (its ``concordant`` and ``intensity`` criteria are met) — the responses that
-  could make a level positive. Concordant pain below that intensity cannot, whatever the
-  controls, so it does not make a study indeterminate.
-* ``valid_control`` is true when some concordant level has at least one valid negative
-  control under its own rule set (its ``controls`` are not empty). In a study with no
-  concordant level it is true when any level had a valid negative control.
-* Code: ``discogenic-level-identified`` when any level is positive (a positive level always
-  has a valid control, so such a study always has ``valid_control``);
-  ``indeterminate-no-valid-control`` when no level is positive and either every concordant
-  level lacks a valid control or no level could be assessed at all (a study of failed
-  injections is not a negative study); otherwise ``no-discogenic-level``.
+  high intensity (its ``concordant`` and ``intensity`` criteria are met). Concordant pain below
+  that intensity cannot make a level positive, whatever the controls.
+* A *candidate level* is a concordant level its own recorded values do not exclude: positive,
+  or indeterminate only for want of a valid control or of a recorded value. A concordant level
+  already negative by a recorded pressure or onset volume (the response is not positive, which
+  clinical.md §2a and §2b decide before any control is sought), or with a recorded Dallas grade
+  below the threshold, cannot be positive whatever the controls, so its lack of a control does
+  not make a study indeterminate.
+* ``valid_control`` is true when some candidate level has at least one valid negative control
+  under its own rule set. In a study with no candidate level it is true when any level had a
+  valid negative control.
+* Code, the first that applies:
+  ``discogenic-level-identified`` when any level is positive (a positive level always has a
+  valid control, so such a study always has ``valid_control``);
+  ``indeterminate-no-level-assessable`` when no injection was completed (a study of failed
+  injections is not a negative study);
+  ``indeterminate-no-valid-control`` when there are candidate levels and none has a valid
+  control;
+  ``indeterminate-data-not-recorded`` when a level could not be judged because a value its rule
+  set needs was not recorded (with that value it might be positive, so the study is not
+  negative);
+  otherwise ``no-discogenic-level``: every assessable level is negative or excluded by its own
+  recorded values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from plugin.interpretation.reasons import REASON_KINDS, ReasonKind
 from plugin.interpretation.results import (
     CriterionStatus,
     LevelCategory,
@@ -31,7 +44,9 @@ from plugin.interpretation.results import (
 from plugin.interpretation.summary import CATEGORY_WORDS, REASON_WORDS
 from plugin.terminology import PRODUCT_CODE_SYSTEMS
 
-__all__ = ["conclude", "is_concordant_level"]
+__all__ = ["conclude", "is_candidate_level", "is_concordant_level", "reason_kind"]
+
+_Code = StudyConclusionCode
 
 
 def is_concordant_level(result: LevelResult) -> bool:
@@ -42,24 +57,59 @@ def is_concordant_level(result: LevelResult) -> bool:
     )
 
 
+def reason_kind(result: LevelResult) -> ReasonKind | None:
+    """What the level's reason means for the study; None for a level without a reason."""
+    if result.reason is None:
+        return None
+    kind = REASON_KINDS.get(result.reason)
+    if kind is None:
+        # Every reason a method gives is listed in REASON_KINDS (a test checks it); an unknown
+        # one must not let a study pass as negative.
+        raise ValueError(f"level reason {result.reason!r} has no kind in REASON_KINDS")
+    return kind
+
+
+def is_candidate_level(result: LevelResult) -> bool:
+    """A concordant level that could be positive: positive, or indeterminate only for want of
+    a valid control or of a recorded value."""
+    if not is_concordant_level(result):
+        return False
+    if result.positive:
+        return True
+    return result.category is LevelCategory.INDETERMINATE and reason_kind(result) in (
+        ReasonKind.NO_CONTROL,
+        ReasonKind.DATA_NOT_RECORDED,
+    )
+
+
 def conclude(results: Sequence[LevelResult]) -> StudyConclusion:
     """The conclusion over the level results (in anatomical order)."""
     positive = [r for r in results if r.positive]
-    concordant = [r for r in results if is_concordant_level(r)]
-    judged = concordant or list(results)
-    valid_control = any(r.controls for r in judged)
-    assessed = any(r.category is not LevelCategory.NOT_ASSESSABLE for r in results)
+    candidates = [r for r in results if is_candidate_level(r)]
+    valid_control = any(r.controls for r in (candidates or results))
+    not_recorded = [r for r in results if _data_not_recorded(r)]
     if positive:
-        code = StudyConclusionCode.DISCOGENIC_LEVEL_IDENTIFIED
-    elif not assessed or (concordant and not valid_control):
-        code = StudyConclusionCode.INDETERMINATE_NO_CONTROL
+        code = _Code.DISCOGENIC_LEVEL_IDENTIFIED
+    elif all(r.category is LevelCategory.NOT_ASSESSABLE for r in results):
+        code = _Code.INDETERMINATE_NO_LEVEL_ASSESSABLE
+    elif candidates and not valid_control:
+        code = _Code.INDETERMINATE_NO_CONTROL
+    elif not_recorded:
+        code = _Code.INDETERMINATE_DATA_NOT_RECORDED
     else:
-        code = StudyConclusionCode.NO_DISCOGENIC_LEVEL
+        code = _Code.NO_DISCOGENIC_LEVEL
     return StudyConclusion(
         code=code,
         positive_levels=tuple(PositiveLevel(level=r.level, category=r.category) for r in positive),
         valid_control=valid_control,
-        text=_text(code, results, positive, concordant, assessed),
+        text=_text(code, results, positive, candidates, not_recorded),
+    )
+
+
+def _data_not_recorded(result: LevelResult) -> bool:
+    return (
+        result.category is LevelCategory.INDETERMINATE
+        and reason_kind(result) is ReasonKind.DATA_NOT_RECORDED
     )
 
 
@@ -67,11 +117,12 @@ def _text(
     code: StudyConclusionCode,
     results: Sequence[LevelResult],
     positive: Sequence[LevelResult],
-    concordant: Sequence[LevelResult],
-    assessed: bool,
+    candidates: Sequence[LevelResult],
+    not_recorded: Sequence[LevelResult],
 ) -> str:
     headline = PRODUCT_CODE_SYSTEMS["study-conclusion"].display(code.value)
     sentences: list[str] = []
+    explained: set[str] = set()  # indeterminate levels whose reason a sentence already gives
     if positive:
         listed = ", ".join(f"{r.level} ({CATEGORY_WORDS[r.category]})" for r in positive)
         plural = "levels" if len(positive) > 1 else "level"
@@ -81,23 +132,31 @@ def _text(
         sentences.append(f"{noun}: {', '.join(controls)}.")
     else:
         sentences.append(f"{headline}.")
-        if code is StudyConclusionCode.INDETERMINATE_NO_CONTROL:
-            if not assessed:
-                sentences.append("No level could be assessed.")
-            else:
-                levels = ", ".join(r.level for r in concordant)
-                sentences.append(f"Concordant pain at {levels} without a valid negative control.")
-    indeterminate = [r for r in results if r.category is LevelCategory.INDETERMINATE]
-    if indeterminate and not (code is StudyConclusionCode.INDETERMINATE_NO_CONTROL and assessed):
-        listed = ", ".join(
-            f"{r.level} ({REASON_WORDS.get(r.reason or '', 'indeterminate')})"
-            for r in indeterminate
-        )
-        sentences.append(f"Indeterminate: {listed}.")
+    if code is _Code.INDETERMINATE_NO_LEVEL_ASSESSABLE:
+        sentences.append("No injection was completed, so no level could be judged.")
+    elif code is _Code.INDETERMINATE_NO_CONTROL:
+        levels = ", ".join(r.level for r in candidates)
+        sentences.append(f"Concordant pain at {levels} without a valid negative control.")
+        explained = {r.level for r in candidates if reason_kind(r) is ReasonKind.NO_CONTROL}
+    elif code is _Code.INDETERMINATE_DATA_NOT_RECORDED:
+        sentences.append(f"Could not be judged for missing data: {_with_reasons(not_recorded)}.")
+        explained = {r.level for r in not_recorded}
+    indeterminate = [
+        r for r in results if r.category is LevelCategory.INDETERMINATE and r.level not in explained
+    ]
+    if indeterminate:
+        sentences.append(f"Indeterminate: {_with_reasons(indeterminate)}.")
     not_assessable = [r for r in results if r.category is LevelCategory.NOT_ASSESSABLE]
-    if not_assessable and assessed:
+    if not_assessable and code is not _Code.INDETERMINATE_NO_LEVEL_ASSESSABLE:
         sentences.append(f"Not assessable: {', '.join(r.level for r in not_assessable)}.")
     return " ".join(sentences)
+
+
+def _with_reasons(results: Sequence[LevelResult]) -> str:
+    """``"L4-L5 (pressure not recorded), C5-C6 (Dallas grade not recorded)"``."""
+    return ", ".join(
+        f"{r.level} ({REASON_WORDS.get(r.reason or '', 'indeterminate')})" for r in results
+    )
 
 
 def _ordered(levels: set[str], results: Sequence[LevelResult]) -> list[str]:

@@ -127,9 +127,13 @@ class LevelResult(BaseModel):
 
 
 class StudyConclusionCode(StrEnum):
+    """Codes of the product CodeSystem study-conclusion (plugin.interpretation.conclusion)."""
+
     DISCOGENIC_LEVEL_IDENTIFIED = "discogenic-level-identified"
     NO_DISCOGENIC_LEVEL = "no-discogenic-level"
     INDETERMINATE_NO_CONTROL = "indeterminate-no-valid-control"
+    INDETERMINATE_DATA_NOT_RECORDED = "indeterminate-data-not-recorded"
+    INDETERMINATE_NO_LEVEL_ASSESSABLE = "indeterminate-no-level-assessable"
 
 
 class PositiveLevel(BaseModel):

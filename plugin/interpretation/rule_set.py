@@ -239,6 +239,9 @@ class ManometricRuleSet(_RuleSetFile):
 class TriangulationRuleSet(_RuleSetFile):
     method: Literal[Method.TRIANGULATION]
     thresholds: TriangulationThresholds
+    #: The shipped cervical-triangulation sets "study" (clinical.md §2b). The default for a file
+    #: that omits the field stays "same-region" so a site file keeps the meaning it was written
+    #: with (changing a rule set's meaning requires a new version of it).
     control_scope: ControlScope = ControlScope.SAME_REGION
 
 

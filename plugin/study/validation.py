@@ -22,6 +22,7 @@ from plugin.study.model import Level, LevelRole, PainResponse, Study, TechnicalR
 __all__ = [
     "CERVICAL_VOLUME_WARNING_ML",
     "EARLIEST_PERFORMED",
+    "LARGEST_UTC_OFFSET",
     "PEAK_PRESSURE_WARNING_PSI",
     "PERFORMED_CLOCK_SKEW",
     "ValidatedStudy",
@@ -39,6 +40,9 @@ EARLIEST_PERFORMED = datetime(1950, 1, 1, tzinfo=UTC)
 #: The browser's, the server's and the EHR's clocks differ a little: a time this far ahead of
 #: "now" is still taken as now, anything later as a date typed wrong.
 PERFORMED_CLOCK_SKEW = timedelta(minutes=5)
+#: FHIR R4 dateTime allows time-zone offsets from -14:00 to +14:00 (the widest in use, UTC+14
+#: in Kiribati); the procedure's time is written to the chart as one.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
 
 _AWARE = TypeAdapter(AwareDatetime)
 
@@ -99,13 +103,24 @@ def parse_study(data: Any, *, now: datetime | None = None) -> ValidatedStudy:
 
 
 def performed_problems(performed: Any, *, now: datetime | None = None) -> list[Problem]:
-    """The procedure's date-time against the calendar: not before `EARLIEST_PERFORMED`, and
-    not later than `now` (give or take `PERFORMED_CLOCK_SKEW`). A value that is not a
-    date-time with a time zone is left to the model's own message."""
+    """The procedure's date-time against the calendar: a time-zone offset within
+    `LARGEST_UTC_OFFSET`, not before `EARLIEST_PERFORMED`, and not later than `now` (give or
+    take `PERFORMED_CLOCK_SKEW`). A value that is not a date-time with a time zone is left to
+    the model's own message."""
     try:
         when = _AWARE.validate_python(performed)
     except ValidationError:
         return []
+    offset = when.utcoffset()
+    if offset is not None and abs(offset) > LARGEST_UTC_OFFSET:
+        return [
+            Problem(
+                "performed",
+                "utc-offset-range",
+                f"the time-zone offset must be between -14:00 and +14:00, the range a FHIR R4 "
+                f"dateTime allows (got {when.isoformat()}); check the time zone",
+            )
+        ]
     if when < EARLIEST_PERFORMED:
         return [
             Problem(

@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from plugin.fhir_mapping.coding import PROVENANCE_ACTIVITY_CREATE, Hl7Code
 from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
 from plugin.terminology import system_url
 
 __all__ = [
+    "AMENDED",
+    "AMENDED_DOC_STATUS",
+    "ENTERED_IN_ERROR",
+    "PROVENANCE_ACTIVITY_UPDATE",
+    "SUPERSEDED",
     "KnownResource",
     "amended",
+    "attributed_provenance",
     "document_token_version",
     "entered_in_error",
     "latest_document",
@@ -33,7 +40,17 @@ __all__ = [
 
 #: Status of a changed resource that had a final version before (R4 observation-status,
 #: diagnostic-report-status). Procedure and Provenance have none.
-_AMENDED_STATUS = {"Observation": "amended", "DiagnosticReport": "amended"}
+AMENDED = "amended"
+_AMENDED_STATUS = {"Observation": AMENDED, "DiagnosticReport": AMENDED}
+#: Status of a level result the amended report no longer has (R4 observation-status).
+ENTERED_IN_ERROR = "entered-in-error"
+#: Status of the previous note once a later version's note replaces it (R4
+#: document-reference-status).
+SUPERSEDED = "superseded"
+#: docStatus of the note of a later signed version (R4 composition-status).
+AMENDED_DOC_STATUS = "amended"
+#: Activity of the Provenance of a version that changes resources already in the chart.
+PROVENANCE_ACTIVITY_UPDATE = Hl7Code("v3-DataOperation", "UPDATE")
 _DOCUMENT = re.compile(r"^(?P<key>.+)\.document(?:\.v(?P<version>[0-9]+))?$")
 
 
@@ -91,7 +108,7 @@ def entered_in_error(previous_body: Mapping[str, Any], server_id: str) -> dict[s
     """The update marking a resource of an earlier version as recorded in error (a level the
     amended report no longer has)."""
     body = _with_id(previous_body, server_id)
-    body["status"] = "entered-in-error"
+    body["status"] = ENTERED_IN_ERROR
     return body
 
 
@@ -102,7 +119,7 @@ def replacing_document(
     `relatesTo` replaces the previous note when there is one in the chart."""
     body = copy.deepcopy(dict(document))
     body["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": identifier_value}]
-    body["docStatus"] = "amended"
+    body["docStatus"] = AMENDED_DOC_STATUS
     if replaces is not None:
         body["relatesTo"] = [{"code": "replaces", "target": {"reference": replaces.reference}}]
     return body
@@ -111,18 +128,39 @@ def replacing_document(
 def superseded(previous_body: Mapping[str, Any], server_id: str) -> dict[str, Any]:
     """The update retiring the previous note once the new one replaces it."""
     body = _with_id(previous_body, server_id)
-    body["status"] = "superseded"
+    body["status"] = SUPERSEDED
     return body
 
 
 def versioned_provenance(provenance: Mapping[str, Any], identifier_value: str) -> dict[str, Any]:
-    """The Provenance of an amendment: its own tag, and activity UPDATE (v3-DataOperation)."""
+    """The Provenance of a later version: its own tag (the product's key for it)."""
     body = copy.deepcopy(dict(provenance))
     meta = dict(body.get("meta") or {})
     tags = [t for t in meta.get("tag", []) if t.get("system") != IDENTIFIER_SYSTEM]
     meta["tag"] = [*tags, {"system": IDENTIFIER_SYSTEM, "code": identifier_value}]
     body["meta"] = meta
-    body["activity"] = {"coding": [{"system": system_url("v3-DataOperation"), "code": "UPDATE"}]}
+    return body
+
+
+def attributed_provenance(
+    provenance: Mapping[str, Any], targets: Sequence[str], *, revises: bool
+) -> dict[str, Any]:
+    """The Provenance of exactly what one version writes: `targets` are the references of the
+    resources it creates or updates, in write order; `revises` says whether any of them was
+    already in the chart (an update, a withdrawal, a superseded note).
+
+    R4 gives a Provenance one activity for all its targets. A version that only creates is a
+    CREATE. One that changes anything already in the chart is an UPDATE (v3-DataOperation:
+    "change the status or content of existing data"): the notes and results it creates
+    alongside — the replacing note above all — are part of revising the signed record, not
+    a new record of their own.
+    """
+    body = copy.deepcopy(dict(provenance))
+    body["target"] = [{"reference": reference} for reference in targets]
+    activity = PROVENANCE_ACTIVITY_UPDATE if revises else PROVENANCE_ACTIVITY_CREATE
+    body["activity"] = {
+        "coding": [{"system": system_url(activity.system_key), "code": activity.code}]
+    }
     return body
 
 

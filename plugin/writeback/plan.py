@@ -22,6 +22,7 @@ from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
 from plugin.writeback.amendment import (
     KnownResource,
     amended,
+    attributed_provenance,
     document_token_version,
     entered_in_error,
     latest_document,
@@ -246,7 +247,7 @@ class _Builder:
                 steps.extend(self.structured_step(entry))
         if structured:
             steps.extend(self.withdrawn_levels())
-            steps.extend(self.provenance_step())
+            steps.extend(self.provenance_step(steps))
         elif any(document_token_version(t, self.report.study_key) is None for t in self.previous):
             self.notes.append(
                 "The structured results filed earlier (diagnostic report, level results) are not "
@@ -364,20 +365,37 @@ class _Builder:
             )
         return steps
 
-    def provenance_step(self) -> list[WriteStep]:
+    def provenance_step(self, written: list[WriteStep]) -> list[WriteStep]:
+        """The Provenance of this version, naming exactly the resources its steps write."""
         if not self.decision.include_provenance:
             return []
         entry = next((e for e in self.entries if e.resource_type == "Provenance"), None)
         if entry is None:
             return []
         value = version_identity(entry.identifier_value, self.version)
+        token = f"{IDENTIFIER_SYSTEM}|{value}"
+        targets = self.written_references(written)
+        if token in self.previous or not targets:
+            return []  # already in the chart, or nothing written for it to vouch for
         body = dict(copy.deepcopy(entry.resource))
         if value != entry.identifier_value:
             body = versioned_provenance(body, value)
-        token = f"{IDENTIFIER_SYSTEM}|{value}"
-        if token in self.previous:
-            return []
+        revises = any(s.action is StepAction.UPDATE for s in written)
+        body = attributed_provenance(body, targets, revises=revises)
         return [self.create(entry, body, token)]
+
+    def written_references(self, written: list[WriteStep]) -> list[str]:
+        """A reference to each resource the steps write, in write order. A created resource is
+        named by its placeholder (the transaction, or the rewrite, resolves it); a resource
+        already in the chart by its id — the superseded note's placeholder now stands for the
+        note that replaces it."""
+        references: dict[str, None] = {}
+        for step in written:
+            if step.action is StepAction.CREATE and step.full_url is not None:
+                references[step.full_url] = None
+            elif step.action is StepAction.UPDATE and step.token in self.previous:
+                references[self.previous[step.token].reference] = None
+        return list(references)
 
 
 _AMENDMENT_HOW = {

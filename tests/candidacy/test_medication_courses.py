@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from plugin.candidacy import chart_from_resources
@@ -109,3 +110,18 @@ def test_a_supply_past_the_calendar_ends_on_its_last_day() -> None:
         request["dispenseRequest"] = {"expectedSupplyDuration": {"value": value, "code": unit}}
         (course,) = courses(request)
         assert span(course)[1] == "9999-12-31"
+
+
+def test_a_finished_record_without_an_end_has_an_unknown_end() -> None:
+    (completed,) = courses(med_request("apixaban", "a", status="completed", authored="2025-06-05"))
+    assert (completed.ongoing, completed.end_unknown) == (False, True)
+    (unknown,) = courses(med_statement("apixaban", "b", status="unknown", start="2025-06-05"))
+    assert unknown.end_unknown
+    assert unknown.started_since(TODAY - timedelta(days=10))
+    assert not unknown.started_since(TODAY - timedelta(days=9))
+    (supplied,) = courses(
+        med_request("apixaban", "c", status="completed", authored="2025-06-05", supply_days=30)
+    )
+    assert not supplied.end_unknown  # its supply gives the end
+    (active,) = courses(med_request("apixaban", "d", authored="2025-06-05"))
+    assert not active.end_unknown

@@ -55,7 +55,9 @@ def test_problems_one_line_each_exit_1(tmp_path: Path, capsys: pytest.CaptureFix
     code, out, err = run(capsys, write(tmp_path, observation))
     assert code == 1 and err == ""
     assert out.splitlines() == [
-        'error: Observation.status: must be "final" (found "preliminary") [fixed-value]',
+        "error: Observation.status: code 'preliminary' is not in ValueSet "
+        "https://discography-plugin.example/fhir/ValueSet/discography-observation-status "
+        "(required binding) [required-binding]",
         'error: Observation.component[6].valueQuantity.code: must be "[psi]" (found "psi") '
         "[fixed-value]",
     ]

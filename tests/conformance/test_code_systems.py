@@ -13,7 +13,7 @@ def test_one_code_system_per_product_system() -> None:
             "complete",
             True,
         )
-        assert resource["version"] == "1.0.0"
+        assert resource["version"] == "1.1.0"
         assert resource["count"] == len(system.concepts)
         assert [(c["code"], c["display"], c["definition"]) for c in resource["concept"]] == list(
             system.concepts

@@ -1,3 +1,4 @@
+from plugin.conformance.canonicals import value_set_url
 from plugin.conformance.element_tree import ElementNode, element_tree
 from plugin.conformance.profiles.level_observation import level_observation_profile
 from plugin.conformance.structure_definition import structure_definition
@@ -30,7 +31,9 @@ def test_slices_hang_off_the_element_they_slice() -> None:
 def test_what_each_node_knows() -> None:
     root = level_tree()
     assert [i.key for i in root.invariants][-3:] == ["dgm-profile", "dgm-obs-1", "dgm-obs-2"]
-    assert child(root, "status").fixed == ("fixedCode", "final")
+    status = child(root, "status")
+    assert status.fixed is None  # amendments write amended and entered-in-error too
+    assert status.required_value_set == value_set_url("discography-observation-status")
     subject = child(root, "subject")
     assert (subject.minimum, subject.reference_targets) == (1, ("Patient",))
     assert child(root, "focus").reference_targets is None  # any resource

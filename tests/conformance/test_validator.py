@@ -66,10 +66,17 @@ def test_wrong_fixed_unit_code(example: Example) -> None:
     assert '"[psi]"' in issues[0].message and '"psi"' in issues[0].message
 
 
-def test_wrong_fixed_status(example: Example) -> None:
+def test_a_status_the_product_never_writes(example: Example) -> None:
     observation = example("L4-L5")
     observation["status"] = "preliminary"
-    assert errors(validate_resource(observation)) == {("Observation.status", "fixed-value")}
+    assert errors(validate_resource(observation)) == {("Observation.status", "required-binding")}
+
+
+@pytest.mark.parametrize("status", ["final", "amended", "entered-in-error"])
+def test_the_statuses_of_a_filing_and_of_an_amendment(example: Example, status: str) -> None:
+    observation = example("L4-L5")
+    observation["status"] = status
+    assert errors(validate_resource(observation)) == set()
 
 
 def test_missing_required_component(example: Example) -> None:
@@ -500,10 +507,10 @@ def test_transaction_create_goes_to_the_resource_type(example: Example) -> None:
 def test_entry_errors_carry_the_entry_path(example: Example) -> None:
     bundle = example("Bundle-")
     observation = bundle["entry"][2]["resource"]
-    observation["status"] = "amended"
+    observation["status"] = "cancelled"
     observation["issued"] = "yesterday"
     assert errors(validate_resource(bundle)) == {
-        ("Bundle.entry[2].resource.status", "fixed-value"),
+        ("Bundle.entry[2].resource.status", "required-binding"),
         ("Bundle.entry[2].resource.issued", "r4-datatype"),
     }
 
@@ -524,10 +531,12 @@ def test_issue_reads_as_one_line(example: Example) -> None:
     observation["status"] = "preliminary"
     (issue,) = validate_resource(observation)
     assert str(issue) == (
-        'error: Observation.status: must be "final" (found "preliminary") [fixed-value]'
+        "error: Observation.status: code 'preliminary' is not in ValueSet "
+        "https://discography-plugin.example/fhir/ValueSet/discography-observation-status "
+        "(required binding) [required-binding]"
     )
     assert issue.as_problem().field == "Observation.status"
-    assert issue.as_problem().rule == "fixed-value"
+    assert issue.as_problem().rule == "required-binding"
 
 
 def test_validating_does_not_change_the_resource(example: Example) -> None:

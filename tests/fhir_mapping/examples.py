@@ -44,7 +44,7 @@ LUMBAR_RULE_SET = RuleSetRef(
     id="lumbar-manometric", version="1.0.0", title="Lumbar manometric criteria"
 )
 CERVICAL_RULE_SET = RuleSetRef(
-    id="cervical-triangulation", version="1.0.0", title="Cervical triangulation"
+    id="cervical-triangulation", version="1.1.0", title="Cervical triangulation"
 )
 
 

@@ -2,9 +2,12 @@ import base64
 from typing import Any
 
 from plugin.fhir_mapping import map_study
+from plugin.interpretation import default_rule_sets, interpret_study
 from plugin.interpretation.results import LevelCategory
 from tests.fhir_mapping.examples import (
+    CERVICAL_RULE_SET,
     ISSUED,
+    LUMBAR_RULE_SET,
     example_study_data,
     interpretation_for,
     rendered_report,
@@ -97,8 +100,9 @@ def test_several_regions_use_the_unspecified_region_code_and_list_both_rule_sets
         "text": "Discography, spine (unspecified region)",
     }
     assert report["conclusion"].endswith(
-        "Rule sets: Lumbar manometric criteria (lumbar-manometric version 1.0.0); "
-        "Cervical triangulation (cervical-triangulation version 1.0.0)."
+        f"Rule sets: Lumbar manometric criteria (lumbar-manometric version "
+        f"{LUMBAR_RULE_SET.version}); Cervical triangulation (cervical-triangulation version "
+        f"{CERVICAL_RULE_SET.version})."
     )
 
 
@@ -110,3 +114,65 @@ def test_without_performer_or_date_those_elements_are_omitted() -> None:
     for key in ("performer", "resultsInterpreter", "encounter", "effectiveDateTime"):
         assert key not in report
     assert report["issued"] == "2026-11-20T11:45:12-05:00"
+
+
+def engine_report_json(levels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The DiagnosticReport of the example study with `levels`, interpreted by the engine with
+    the shipped rule sets."""
+    data = example_study_data()
+    data["levels"] = levels
+    study = study_from(data)
+    mapped = map_study(study, interpret_study(study), rendered_report(), issued=ISSUED)
+    result: dict[str, Any] = mapped.diagnostic_report.model_dump(mode="json", exclude_none=True)
+    return result
+
+
+def shipped_version(rule_set_id: str) -> str:
+    rule_set = default_rule_sets().get(rule_set_id)
+    assert rule_set is not None
+    return rule_set.version
+
+
+def test_a_level_judged_without_its_pressures_is_not_coded_as_a_negative_study() -> None:
+    report = engine_report_json(
+        [
+            {"level": "L3-L4", "pain_intensity": 0, "pain_response": "none"},
+            {"level": "L4-L5", "pain_intensity": 8, "pain_response": "concordant",
+             "onset_volume_ml": 1.0},
+        ]
+    )  # fmt: skip
+    assert report["conclusionCode"] == [
+        {
+            "coding": [
+                {
+                    "system": "https://discography-plugin.example/fhir/CodeSystem/study-conclusion",
+                    "code": "indeterminate-data-not-recorded",
+                    "display": "Study indeterminate: data not recorded",
+                }
+            ]
+        }
+    ]
+    assert report["conclusion"] == (
+        "Study indeterminate: data not recorded. "
+        "Could not be judged for missing data: L4-L5 (pressure not recorded).\n"
+        "Rule sets: Lumbar manometric criteria with adjacent negative controls "
+        f"(lumbar-manometric version {shipped_version('lumbar-manometric')})."
+    )
+
+
+def test_a_study_of_failed_injections_is_coded_no_level_assessable() -> None:
+    report = engine_report_json([{"level": "L4-L5", "technical_result": "not-entered"}])
+    assert report["conclusionCode"][0]["coding"][0]["code"] == "indeterminate-no-level-assessable"
+
+
+def test_the_cervical_rule_set_version_reaches_the_conclusion() -> None:
+    report = engine_report_json(
+        [
+            {"level": "C7-T1", "pain_intensity": 8, "pain_response": "concordant",
+             "dallas_grade": 4, "opening_pressure_psi": 10.0, "onset_pressure_psi": 20.0},
+            {"level": "T1-T2", "pain_intensity": 0, "pain_response": "none"},
+        ]
+    )  # fmt: skip
+    assert shipped_version("cervical-triangulation") == "1.1.0"
+    assert report["conclusionCode"][0]["coding"][0]["code"] == "discogenic-level-identified"
+    assert report["conclusion"].endswith("(cervical-triangulation version 1.1.0).")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from plugin.interpretation import interpret_study
-from plugin.interpretation.conclusion import is_concordant_level
+from plugin.interpretation.conclusion import is_candidate_level, is_concordant_level
+from plugin.interpretation.reasons import REASON_KINDS
 from plugin.interpretation.results import StudyConclusionCode
+from plugin.interpretation.summary import REASON_WORDS
+from plugin.terminology import PRODUCT_CODE_SYSTEMS
 from tests.interpretation.study_builder import failed, pain, painless, study
 
 
@@ -52,13 +55,100 @@ def test_no_valid_control_names_the_concordant_levels() -> None:
 
 
 def test_no_level_assessable() -> None:
-    conclusion = interpret_study(study(failed("L4-L5"))).conclusion
-    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    """Every injection failed: no concordant level, so not "no valid control" (review case D)."""
+    conclusion = interpret_study(study(failed("L4-L5"), failed("L3-L4"))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_LEVEL_ASSESSABLE
     assert not conclusion.valid_control
-    assert (
-        conclusion.text
-        == "Study indeterminate: no valid control level. No level could be assessed."
+    assert conclusion.text == (
+        "Study indeterminate: no level assessable. "
+        "No injection was completed, so no level could be judged."
     )
+
+
+def test_pressure_not_recorded_makes_the_study_indeterminate_not_negative() -> None:
+    """Review case A: L4-L5 concordant 8/10 with a painless neighbour but no pressures."""
+    conclusion = interpret_study(study(painless("L3-L4"), pain("L4-L5", 8, dp=None))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_DATA_NOT_RECORDED
+    assert conclusion.valid_control and conclusion.positive_levels == ()
+    assert conclusion.text == (
+        "Study indeterminate: data not recorded. "
+        "Could not be judged for missing data: L4-L5 (pressure not recorded)."
+    )
+
+
+def test_dallas_grade_not_recorded_makes_the_study_indeterminate_not_negative() -> None:
+    """Review case B: cervical C5-C6 concordant 8/10 with a painless control, no Dallas grade."""
+    conclusion = interpret_study(
+        study(painless("C4-C5"), pain("C5-C6", 8, dp=10, volume=0.3))
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_DATA_NOT_RECORDED
+    assert conclusion.text == (
+        "Study indeterminate: data not recorded. "
+        "Could not be judged for missing data: C5-C6 (Dallas grade not recorded)."
+    )
+
+
+def test_every_missing_value_is_named_with_its_level() -> None:
+    conclusion = interpret_study(
+        study(
+            failed("L1-L2"),
+            painless("L2-L3"),
+            pain("L3-L4", dp=None),
+            painless("L4-L5"),
+            pain("L5-S1", volume=None),
+        )
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_DATA_NOT_RECORDED
+    assert conclusion.text == (
+        "Study indeterminate: data not recorded. Could not be judged for missing data: "
+        "L3-L4 (pressure not recorded), L5-S1 (volume at pain onset not recorded). "
+        "Not assessable: L1-L2."
+    )
+
+
+def test_a_positive_level_outranks_a_level_with_missing_data() -> None:
+    conclusion = interpret_study(
+        study(painless("L2-L3"), pain("L3-L4"), painless("L4-L5"), pain("L5-S1", dp=None))
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.DISCOGENIC_LEVEL_IDENTIFIED
+    assert conclusion.text.endswith("Indeterminate: L5-S1 (pressure not recorded).")
+
+
+def test_no_valid_control_still_names_a_missing_value() -> None:
+    conclusion = interpret_study(study(pain("L4-L5", dp=None), pain("L5-S1"))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert conclusion.text == (
+        "Study indeterminate: no valid control level. Concordant pain at L4-L5, L5-S1 without "
+        "a valid negative control. Indeterminate: L4-L5 (pressure not recorded)."
+    )
+
+
+def test_a_response_negative_by_pressure_needs_no_control() -> None:
+    """Review case E: concordant 8/10 at ΔP 60 is negative (clinical.md §2a step 2) before any
+    control is sought, so its lack of a control does not make the study indeterminate."""
+    interpretation = interpret_study(study(pain("L4-L5", 8, dp=60)))
+    assert is_concordant_level(interpretation.levels[0])
+    assert not is_candidate_level(interpretation.levels[0])
+    assert interpretation.conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL
+    assert interpretation.conclusion.text == "No discogenic level identified."
+
+
+def test_a_recorded_dallas_grade_below_threshold_needs_no_control() -> None:
+    conclusion = interpret_study(study(pain("C5-C6", dallas=2), pain("C6-C7", 3))).conclusion
+    assert conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL
+    assert conclusion.text == (
+        "No discogenic level identified. "
+        "Indeterminate: C5-C6 (no annular disruption at the required grade)."
+    )
+
+
+def test_every_level_reason_has_a_kind() -> None:
+    assert set(REASON_KINDS) == set(REASON_WORDS)
+
+
+def test_every_conclusion_code_is_a_concept_of_the_product_code_system() -> None:
+    concepts = [code for code, _, _ in PRODUCT_CODE_SYSTEMS["study-conclusion"].concepts]
+    assert concepts == [code.value for code in StudyConclusionCode]
 
 
 def test_valid_control_without_concordant_levels_is_any_control() -> None:

@@ -23,6 +23,8 @@ from tests.interpretation.study_builder import failed, pain, painless, study
 IDENTIFIED = "discogenic-level-identified"
 NONE_FOUND = "no-discogenic-level"
 NO_CONTROL = "indeterminate-no-valid-control"
+DATA_MISSING = "indeterminate-data-not-recorded"
+NONE_ASSESSABLE = "indeterminate-no-level-assessable"
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,20 @@ LUMBAR = [
          [pain("L3-L4", 4, dp=None, response="discordant"), pain("L4-L5")],
          {"L3-L4": "negative", "L4-L5": "indeterminate"}, NO_CONTROL,
          reasons={"L4-L5": "no-adjacent-control"}),
-    case("one concordant level has a control, another lacks one: not an indeterminate study",
+    case("one concordant level has a control, another lacks one: no control is not the reason",
+         [painless("L2-L3"), pain("L3-L4", dp=None), pain("L5-S1")],
+         {"L2-L3": "negative", "L3-L4": "indeterminate", "L5-S1": "indeterminate"},
+         DATA_MISSING,
+         reasons={"L3-L4": "pressure-not-recorded", "L5-S1": "no-adjacent-control"}),
+    case("a level negative by pressure does not lend its control to one without",
          [painless("L2-L3"), pain("L3-L4", dp=60), pain("L5-S1")],
-         {"L2-L3": "negative", "L3-L4": "negative", "L5-S1": "indeterminate"}, NONE_FOUND,
+         {"L2-L3": "negative", "L3-L4": "negative", "L5-S1": "indeterminate"}, NO_CONTROL,
          reasons={"L5-S1": "no-adjacent-control"}),
+    case("concordant 8/10 negative by pressure, no control: a negative study",
+         [pain("L4-L5", 8, dp=60)], {"L4-L5": "negative"}, NONE_FOUND),
+    case("concordant 8/10 negative by onset volume, no control: a negative study",
+         [pain("L4-L5", 8, volume=4.0), pain("L5-S1", 3, dp=30)],
+         {"L4-L5": "negative", "L5-S1": "negative"}, NONE_FOUND),
     # --- technical failures ----------------------------------------------------------------
     case("adjacent disc not entered is no control", [failed("L3-L4"), pain("L4-L5")],
          {"L3-L4": "not-assessable", "L4-L5": "indeterminate"}, NO_CONTROL,
@@ -151,13 +163,13 @@ LUMBAR = [
          reasons={"L4-L5": "not-completed"}),
     case("no level completed: indeterminate study",
          [failed("L4-L5"), failed("L5-S1", "aborted")],
-         {"L4-L5": "not-assessable", "L5-S1": "not-assessable"}, NO_CONTROL),
+         {"L4-L5": "not-assessable", "L5-S1": "not-assessable"}, NONE_ASSESSABLE),
     # --- values not recorded ---------------------------------------------------------------
     case("lumbar pressures not recorded", [painless("L3-L4"), pain("L4-L5", dp=None)],
-         {"L3-L4": "negative", "L4-L5": "indeterminate"}, NONE_FOUND,
+         {"L3-L4": "negative", "L4-L5": "indeterminate"}, DATA_MISSING,
          reasons={"L4-L5": "pressure-not-recorded"}, sensitivity={"L4-L5": None}),
     case("lumbar onset volume not recorded", [painless("L3-L4"), pain("L4-L5", volume=None)],
-         {"L3-L4": "negative", "L4-L5": "indeterminate"}, NONE_FOUND,
+         {"L3-L4": "negative", "L4-L5": "indeterminate"}, DATA_MISSING,
          reasons={"L4-L5": "volume-not-recorded"}),
     case("pressures not recorded but a recorded volume fails: negative",
          [painless("L3-L4"), pain("L4-L5", dp=None, volume=4.0)],
@@ -175,8 +187,11 @@ CERVICAL = [
     case("Dallas grade 2: no annular disruption", [painless("C4-C5"), pain("C5-C6", dallas=2)],
          {"C4-C5": "negative", "C5-C6": "indeterminate"}, NONE_FOUND,
          reasons={"C5-C6": "annular-disruption-missing"}),
+    case("Dallas grade 2 without a control: no control could make it positive",
+         [pain("C5-C6", dallas=2)], {"C5-C6": "indeterminate"}, NONE_FOUND,
+         reasons={"C5-C6": "annular-disruption-missing"}),
     case("Dallas grade not recorded", [painless("C4-C5"), pain("C5-C6")],
-         {"C4-C5": "negative", "C5-C6": "indeterminate"}, NONE_FOUND,
+         {"C4-C5": "negative", "C5-C6": "indeterminate"}, DATA_MISSING,
          reasons={"C5-C6": "annular-disruption-not-recorded"}),
     case("cervical intensity 6", [painless("C4-C5"), pain("C5-C6", 6, dallas=4)],
          {"C4-C5": "negative", "C5-C6": "negative"}, NONE_FOUND),
@@ -204,10 +219,12 @@ CERVICAL = [
          {"C3-C4": "negative", "C6-C7": "positive"}, IDENTIFIED),
     case("thoracic positive", [pain("T7-T8", dallas=4), painless("T9-T10")],
          {"T7-T8": "positive", "T9-T10": "negative"}, IDENTIFIED),
-    case("a cervical painless disc does not control a thoracic level",
+    case("a cervical painless disc controls a thoracic level (any level of the study)",
          [painless("C7-T1"), pain("T1-T2", dallas=3)],
-         {"C7-T1": "negative", "T1-T2": "indeterminate"}, NO_CONTROL,
-         reasons={"T1-T2": "no-control"}),
+         {"C7-T1": "negative", "T1-T2": "positive"}, IDENTIFIED),
+    case("a thoracic painless disc controls C7-T1",
+         [pain("C7-T1", 8, dp=10, dallas=4, volume=0.3), painless("T1-T2")],
+         {"C7-T1": "positive", "T1-T2": "negative"}, IDENTIFIED),
     case("cervical level not entered", [painless("C4-C5"), failed("C5-C6")],
          {"C4-C5": "negative", "C5-C6": "not-assessable"}, NONE_FOUND),
 ]
@@ -217,16 +234,16 @@ MULTI_REGION_AND_FORCED = [
          [painless("C4-C5"), pain("C5-C6", dallas=3), painless("L3-L4"), pain("L4-L5")],
          {"C4-C5": "negative", "C5-C6": "positive", "L3-L4": "negative",
           "L4-L5": "highly-probable"}, IDENTIFIED),
-    case("a painless lumbar disc does not control a cervical level",
+    case("a painless lumbar disc of the same study controls a cervical level",
          [pain("C5-C6", dallas=4), painless("L4-L5")],
-         {"C5-C6": "indeterminate", "L4-L5": "negative"}, NO_CONTROL),
+         {"C5-C6": "positive", "L4-L5": "negative"}, IDENTIFIED),
     case("forced triangulation on a lumbar study",
          [painless("L3-L4"), pain("L4-L5", dallas=4)],
          {"L3-L4": "negative", "L4-L5": "positive"}, IDENTIFIED,
          rule_set="cervical-triangulation"),
     case("forced triangulation without a Dallas grade",
          [painless("L3-L4"), pain("L4-L5")],
-         {"L3-L4": "negative", "L4-L5": "indeterminate"}, NONE_FOUND,
+         {"L3-L4": "negative", "L4-L5": "indeterminate"}, DATA_MISSING,
          rule_set="cervical-triangulation", reasons={"L4-L5": "annular-disruption-not-recorded"}),
     case("forced manometric criteria on a cervical study",
          [painless("C4-C5"), pain("C5-C6")],
@@ -296,7 +313,7 @@ def test_levels_come_back_in_anatomical_order_with_rule_sets_in_order_of_use() -
     )
     assert [r.level for r in interpretation.levels] == ["C4-C5", "C5-C6", "L3-L4", "L4-L5"]
     assert [(r.id, r.version) for r in interpretation.rule_sets] == [
-        ("cervical-triangulation", "1.0.0"),
+        ("cervical-triangulation", "1.1.0"),
         ("lumbar-manometric", "1.0.0"),
     ]
     assert {r.level: r.rule_set.id for r in interpretation.levels} == {

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plugin.interpretation import criterion_ids, interpret_study
+from plugin.interpretation.reasons import REASON_KINDS, ReasonKind
 from plugin.interpretation.results import (
     FHIR_INTERPRETATION_BY_CATEGORY,
     FhirInterpretation,
@@ -103,6 +104,22 @@ def test_never_positive_without_a_valid_control(study: Study) -> None:
         assert conclusion.code is not StudyConclusionCode.DISCOGENIC_LEVEL_IDENTIFIED
     identified = conclusion.code is StudyConclusionCode.DISCOGENIC_LEVEL_IDENTIFIED
     assert identified == bool(conclusion.positive_levels)
+
+
+@SETTINGS
+@given(studies())
+def test_a_study_is_called_negative_only_when_no_level_awaits_a_control_or_a_value(
+    study: Study,
+) -> None:
+    """clinical.md §2c: "no discogenic level identified" only when every assessable level is
+    negative (or excluded by its own recorded values), never while a level is undecided."""
+    interpretation = interpret_study(study)
+    if interpretation.conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL:
+        assert any(r.category is not LevelCategory.NOT_ASSESSABLE for r in interpretation.levels)
+        for result in interpretation.levels:
+            assert not result.positive
+            if result.category is LevelCategory.INDETERMINATE:
+                assert REASON_KINDS[result.reason or ""] is ReasonKind.EXCLUDED, result.level
 
 
 @SETTINGS

@@ -10,6 +10,7 @@ import pytest
 
 from plugin.errors import ConfigurationError, InputProblemError, RuleSetInvalidError
 from plugin.interpretation.rule_set import (
+    ControlScope,
     ManometricRuleSet,
     Method,
     RuleSetLibrary,
@@ -46,7 +47,7 @@ def test_shipped_rule_sets_load_with_their_ids_versions_and_methods() -> None:
         and lumbar.method is Method.MANOMETRIC_ADJACENT_CONTROL
     )
     assert isinstance(cervical, TriangulationRuleSet) and cervical.method is Method.TRIANGULATION
-    assert lumbar.version == cervical.version == "1.0.0"
+    assert (lumbar.version, cervical.version) == ("1.0.0", "1.1.0")
     assert lumbar.ref.id == "lumbar-manometric" and lumbar.ref.title == lumbar.title
 
 
@@ -120,6 +121,16 @@ def test_default_rule_set_of_every_level() -> None:
 
 
 # --- site files -------------------------------------------------------------------------------
+
+
+def test_cervical_control_scope_is_the_study_as_in_clinical_md() -> None:
+    """clinical.md §2b: "at least one other tested level in the study with intensity 0";
+    'same-region' stays a documented site option."""
+    cervical = default_rule_sets().get("cervical-triangulation")
+    assert isinstance(cervical, TriangulationRuleSet)
+    assert cervical.control_scope is ControlScope.STUDY
+    notes = {note.subject: note.note for note in cervical.review_notes}
+    assert "'same-region'" in notes["control_scope"] and "'same-region'" in cervical.description
 
 
 def write(tmp_path: Path, name: str, data: Any) -> Path:

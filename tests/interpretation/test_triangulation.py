@@ -64,26 +64,37 @@ def test_a_failed_level_does_not_count_as_a_control() -> None:
     assert (result.category.value, result.reason) == ("indeterminate", "no-control")
 
 
-def test_an_out_of_region_painless_level_is_named_in_the_explanation() -> None:
-    result = result_of("T1-T2", painless("C7-T1"), pain("T1-T2", dallas=3))
+def test_a_painless_level_of_another_region_is_a_control_by_default() -> None:
+    """clinical.md §2b: any other tested level of the study with intensity 0 (review case C)."""
+    result = result_of("C7-T1", pain("C7-T1", 8, dp=10, dallas=4, volume=0.3), painless("T1-T2"))
+    assert (result.category.value, result.controls) == ("positive", ("T1-T2",))
+    control = criterion(result, "control")
+    assert control.values == {"T1-T2": "painless-control"}
+    assert "level of the study" in control.description
+    assert result.rule_set.version == "1.1.0"
+
+
+def same_region_library() -> RuleSetLibrary:
+    """A site's rule set keeping controls within the target's region (the documented option)."""
+    cervical = default_rule_sets().get("cervical-triangulation")
+    assert cervical is not None
+    same_region = parse_rule_set(
+        cervical.model_dump(mode="json") | {"version": "1.1.0-site", "control_scope": "same-region"}
+    )
+    return default_rule_sets().with_rule_sets([same_region])
+
+
+def test_same_region_scope_names_the_out_of_region_painless_level() -> None:
+    library = same_region_library()
+    result = result_of("T1-T2", painless("C7-T1"), pain("T1-T2", dallas=3), library=library)
+    assert (result.category.value, result.reason) == ("indeterminate", "no-control")
     control = criterion(result, "control")
     assert control.values == {"C7-T1": "other-region"}
     assert control.explanation == (
         "No other completed thoracic level was painless; painless C7-T1 is outside the "
         "thoracic region."
     )
-
-
-def test_study_wide_control_scope_accepts_another_region() -> None:
-    cervical = default_rule_sets().get("cervical-triangulation")
-    assert cervical is not None
-    study_wide = parse_rule_set(
-        cervical.model_dump(mode="json") | {"version": "1.0.0-site", "control_scope": "study"}
-    )
-    library = default_rule_sets().with_rule_sets([study_wide])
-    result = result_of("T1-T2", painless("C7-T1"), pain("T1-T2", dallas=3), library=library)
-    assert result.category.value == "positive" and result.controls == ("C7-T1",)
-    assert "level of the study" in criterion(result, "control").description
+    assert result.rule_set.version == "1.1.0-site"
 
 
 def test_a_not_completed_level_has_no_controls() -> None:

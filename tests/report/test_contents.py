@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from plugin.errors import InputProblemError, Problem
+from plugin.interpretation import interpret_study
 from plugin.interpretation.results import LevelCategory, PressureSensitivity
 from plugin.report.contents import build_report_document
 from plugin.report.document import (
@@ -322,3 +323,24 @@ def test_control_characters_do_not_reach_the_document() -> None:
     l4 = _section(document, "criteria").subsections[0]
     fields = _fields(next(b for b in l4.blocks if isinstance(b, FieldList)))
     assert fields["Comment"] == "lineone[31m tab"
+
+
+def test_a_study_indeterminate_for_missing_data_says_so_in_subject_and_conclusion() -> None:
+    """Concordant 8/10 at L4-L5 without pressures beside a painless L3-L4: the report must not
+    read as a negative study."""
+    s = study(
+        [
+            level_data("L3-L4", role="control", order=1),
+            level_data(
+                "L4-L5", order=2, pain_intensity=8, pain_response="concordant", onset_volume_ml=1.0
+            ),
+        ]
+    )
+    document = build_report_document(s, interpret_study(s), issued=ISSUED)
+    assert document.subject.endswith(": Study indeterminate: data not recorded")
+    impression = _section(document, "impression")
+    conclusion = next(b for b in impression.blocks if isinstance(b, Prose) and b.emphasis)
+    assert conclusion.paragraphs == (
+        "Study indeterminate: data not recorded. "
+        "Could not be judged for missing data: L4-L5 (pressure not recorded).",
+    )

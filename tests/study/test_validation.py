@@ -346,6 +346,25 @@ def test_a_performed_date_between_1950_and_now_is_accepted(performed: str) -> No
     assert study.performed is not None
 
 
+@pytest.mark.parametrize(
+    "performed",
+    ["2026-11-20T09:30:00+15:00", "2026-11-20T09:30:00+14:01", "2026-11-20T09:30:00-14:30"],
+)
+def test_a_time_zone_offset_beyond_14_hours_is_refused(performed: str) -> None:
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study({"levels": [level(), control()], "performed": performed}, now=NOW)
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.rule) == ("performed", "utc-offset-range")
+    assert performed in problem.message
+    assert "between -14:00 and +14:00" in problem.message and "FHIR R4 dateTime" in problem.message
+
+
+@pytest.mark.parametrize("performed", ["2026-11-20T09:30:00+14:00", "2026-11-20T09:30:00-14:00"])
+def test_the_widest_time_zones_in_use_are_accepted(performed: str) -> None:
+    study = parse_study({"levels": [level(), control()], "performed": performed}, now=NOW).study
+    assert study.performed is not None
+
+
 def test_without_now_only_the_earliest_date_is_checked() -> None:
     """Validation reads no clock: a caller that gives no "now" gets no future check."""
     assert parse_study({"levels": [level(), control()], "performed": "2031-01-01T10:00:00Z"})

@@ -2,6 +2,7 @@ from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
 from plugin.writeback import KnownResource
 from plugin.writeback.amendment import (
     amended,
+    attributed_provenance,
     document_token_version,
     entered_in_error,
     latest_document,
@@ -80,8 +81,12 @@ def test_the_provenance_of_an_amendment() -> None:
         "profile": ["p"],
         "tag": [{"system": IDENTIFIER_SYSTEM, "code": "s.provenance.v2"}],
     }
+    body = attributed_provenance(body, ["Observation/o1", "urn:uuid:n"], revises=True)
+    assert body["target"] == [{"reference": "Observation/o1"}, {"reference": "urn:uuid:n"}]
     assert body["activity"] == {
         "coding": [
             {"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE"}
         ]
     }
+    created = attributed_provenance(body, ["urn:uuid:n"], revises=False)
+    assert created["activity"]["coding"][0]["code"] == "CREATE"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from plugin.conformance.validator import Severity, validate_resource
 from plugin.errors import InputProblemError
 from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
 from plugin.writeback import (
@@ -13,12 +14,15 @@ from plugin.writeback import (
     LookupMethod,
     StepAction,
     StepRole,
+    StrategyDecision,
     WritePlan,
+    WriteStep,
     build_plan,
     choose_strategy,
 )
 from plugin.writeback.plan import full_url_of
 from plugin.writeback.references import placeholders_in
+from plugin.writeback.transaction import transaction_bundle
 from tests.writeback.capabilities import access, statement
 from tests.writeback.studies import frozen, frozen_lumbar, lumbar_study
 
@@ -151,14 +155,19 @@ def amended_study(**changes: Any) -> dict[str, Any]:
     return study
 
 
-@pytest.fixture(scope="module")
-def amendment() -> tuple[WritePlan, WritePlan]:
-    first = build_plan(frozen_lumbar(), PER_RESOURCE, version=1)
+def amend(decision: StrategyDecision) -> tuple[WritePlan, WritePlan]:
+    """Version 1 of the lumbar study, then version 2 with one level corrected and one removed."""
+    first = build_plan(frozen_lumbar(), decision, version=1)
     study = amended_study()
     study["levels"][1]["pain_location"] = "Central low back — corrected «note»"
     study["levels"] = study["levels"][:2]  # L5-S1 removed: it was recorded in error
-    second = build_plan(frozen(study), PER_RESOURCE, version=2, previous=known_from(first))
+    second = build_plan(frozen(study), decision, version=2, previous=known_from(first))
     return first, second
+
+
+@pytest.fixture(scope="module")
+def amendment() -> tuple[WritePlan, WritePlan]:
+    return amend(PER_RESOURCE)
 
 
 def test_an_amendment_updates_what_changed_with_if_match(
@@ -262,3 +271,62 @@ def test_placeholders_of_every_step_are_known_to_the_plan() -> None:
     for step in plan.steps:
         for placeholder in placeholders_in(step.body):
             assert placeholder in named
+
+
+def sent_transaction(plan: WritePlan) -> dict[str, Any]:
+    """The transaction Bundle the outbox sends for `plan` (references to resources already in
+    the chart resolved from `plan.known`)."""
+    resolved = {
+        placeholder: plan.known[token].reference
+        for placeholder, token in plan.placeholders.items()
+        if token in plan.known
+    }
+
+    def target(step: WriteStep) -> tuple[str, str | None]:
+        known = plan.known[step.token]
+        return known.id, known.version
+
+    return transaction_bundle(plan.steps, resolved, target)
+
+
+def test_an_amendment_conforms_to_the_products_profiles() -> None:
+    _, plan = amend(FULL)
+    bundle = sent_transaction(plan)
+    statuses = {
+        (e["resource"]["resourceType"], e["resource"].get("status"), e["resource"].get("docStatus"))
+        for e in bundle["entry"]
+    }
+    assert {
+        ("Observation", "amended", None),
+        ("Observation", "entered-in-error", None),
+        ("DiagnosticReport", "amended", None),
+        ("DocumentReference", "current", "amended"),
+        ("DocumentReference", "superseded", "final"),
+    } <= statuses
+    issues = validate_resource(bundle)
+    assert [str(i) for i in issues if i.severity is Severity.ERROR] == []
+
+
+def test_the_provenance_of_an_amendment_names_what_it_wrote() -> None:
+    first, plan = amend(FULL)
+    provenance = plan.step(token("provenance.v2"))
+    assert [t["reference"] for t in provenance.body["target"]] == [
+        "Procedure/id-procedure",
+        "Observation/id-L4-L5",
+        "DiagnosticReport/id-report",
+        plan.step(token("document.v2")).full_url,  # the new note, created in the transaction
+        "DocumentReference/id-document",  # superseded
+        "Observation/id-L5-S1",  # withdrawn
+    ]  # not L3-L4: unchanged, not written
+    assert provenance.body["activity"]["coding"][0]["code"] == "UPDATE"
+    # The first version's Provenance names every resource it created, as mapped.
+    assert len(first.step(token("provenance")).body["target"]) == 6
+
+
+def test_an_amendment_that_only_creates_is_a_create() -> None:
+    first = build_plan(frozen_lumbar(), PER_RESOURCE_NO_UPDATES, version=1)
+    study = amended_study(post_discogram_ct="Corrected CT description")
+    plan = build_plan(frozen(study), PER_RESOURCE_NO_UPDATES, version=2, previous=known_from(first))
+    provenance = plan.step(token("provenance.v2"))
+    assert provenance.body["target"] == [{"reference": plan.step(token("document.v2")).full_url}]
+    assert provenance.body["activity"]["coding"][0]["code"] == "CREATE"

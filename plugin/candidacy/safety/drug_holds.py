@@ -2,17 +2,21 @@
 hold table; ASRA 2018 risk tiers; seed 002).
 
 A drug counts while the patient may be taking it, or when its last documented day is within
-its hold period (stopped two days ago, with a five-day hold: the hold is not complete). Every
-hold says the prescriber must confirm that stopping is safe; a hold whose period is not yet
-confirmed from a primary source says so.
+its hold period (stopped two days ago, with a five-day hold: the hold is not complete). A recent
+course of a drug with a hold whose record gives no end (a prescription `completed` — carried
+out, e.g. dispensed — or `stopped`, or of unknown status, with no end date or supply duration)
+counts too: the chart does not say when the patient last took it, so the item says so and asks
+for the last dose to be confirmed. Every hold says the prescriber must confirm that stopping is
+safe; a hold whose period is not yet confirmed from a primary source says so.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from plugin.candidacy.assessment import SafetyItem, SafetyKind, SuggestedOrder
+from plugin.candidacy.chart import reference_of
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import course_evidence
 from plugin.candidacy.medication_courses import MedicationCourse
@@ -32,7 +36,9 @@ def drug_items(context: AssessmentContext) -> list[SafetyItem]:
         for course in context.courses_of((drug_class.id,)):
             hold_days = course.ingredient.hold.days if course.ingredient.hold else 0
             last = course.last_day(context.today)
-            if last is None or last < context.today - timedelta(days=hold_days):
+            if not _end_unknown(context, course) and (
+                last is None or last < context.today - timedelta(days=hold_days)
+            ):
                 continue
             grouped.setdefault(course.ingredient.name, []).append(course)
             ingredients[course.ingredient.name] = course.ingredient
@@ -71,15 +77,28 @@ def _item(
             action=drug_class.advice,
             evidence=tuple(course_evidence(c) for c in courses),
         )
-    last = max(day for c in courses if (day := c.last_day(today)) is not None)
+    unknown = [c for c in courses if _end_unknown(context, c)]
+    last = max(day for c in courses if (day := _possible_last_day(context, c)) is not None)
     stopped = (
         f" The last documented day is {last.isoformat()}, so the hold is complete from "
         f"{(last + timedelta(days=hold.days)).isoformat()}."
         if last < today
         else ""
     )
+    if unknown:
+        stopped += (
+            f" The chart does not say when {ingredient.name} was last taken ("
+            + "; ".join(_why_end_unknown(c) for c in unknown)
+            + "): the last dose may be within the hold period."
+        )
     lab_check, order = _lab_check(context, hold)
     action = f"Hold {ingredient.name} for {_period(hold)} before the procedure{lab_check}."
+    if unknown and not any(
+        not _end_unknown(context, c) and (day := c.last_day(today)) is not None and day >= today
+        for c in courses
+    ):
+        # No record shows the drug is taken now: the last dose decides whether to hold it.
+        action = f"Confirm when the patient last took {ingredient.name}. {action}"
     if drug_class.advice:
         action += f" {drug_class.advice}"
     return SafetyItem(
@@ -96,10 +115,46 @@ def _item(
     )
 
 
+def _end_unknown(context: AssessmentContext, course: MedicationCourse) -> bool:
+    """A recent course of a drug with a hold whose end the chart does not give."""
+    return course.ingredient.hold is not None and context.recent_with_end_unknown(course)
+
+
+def _possible_last_day(context: AssessmentContext, course: MedicationCourse) -> date | None:
+    """The latest day the drug may have been taken: today when the chart gives no end."""
+    return context.today if _end_unknown(context, course) else course.last_day(context.today)
+
+
+#: Why a record without an end does not show the drug was stopped (medicationrequest-status,
+#: medication-statement-status).
+_WHY_NO_END = {
+    ("MedicationRequest", "completed"): "a completed prescription was carried out, for example "
+    "dispensed, which does not mean the patient stopped taking it",
+    ("MedicationRequest", "stopped"): "the prescription was stopped on a day the chart does "
+    "not give",
+    ("MedicationStatement", "completed"): "the patient finished it on a day the chart does not "
+    "give",
+    ("MedicationStatement", "stopped"): "the patient stopped it on a day the chart does not give",
+}
+
+
+def _why_end_unknown(course: MedicationCourse) -> str:
+    resource_type = str(course.resource.get("resourceType"))
+    status = course.status
+    why = _WHY_NO_END.get((resource_type, status or ""))
+    if why is None:
+        why = f"its status is {status}" if status else "it has no status"
+    reference = reference_of(course.resource) or course.label
+    return f"{reference}: {why}, and it gives no end date or supply duration"
+
+
 def _state(course: MedicationCourse, context: AssessmentContext) -> str:
     start = f" since {course.start}" if course.start else ""
     if course.ongoing:
         return f", {course.status}{start}"
+    if _end_unknown(context, course):
+        started = f", from {course.start}" if course.start else ", undated"
+        return f", {course.status or 'no status'}{started}, no end recorded"
     last = course.last_day(context.today)
     if last is None:
         return ""

@@ -155,7 +155,15 @@ def clotting_risk_reasons(
     risk = context.policy.clotting_risk
     reasons: list[tuple[str, Mapping[str, Any]]] = []
     for course in context.active_courses(risk.drug_classes):
-        reasons.append((f"the patient takes {course.ingredient.name}", course.resource))
+        if context.recent_with_end_unknown(course):
+            # Recent, but the record gives no end: the chart does not say it was stopped.
+            reason = (
+                f"the patient may still take {course.ingredient.name} (the chart does not say "
+                f"when {named(course.resource, course.label)} was stopped)"
+            )
+        else:
+            reason = f"the patient takes {course.ingredient.name}"
+        reasons.append((reason, course.resource))
     if not risk.conditions.empty:
         for condition in context.current_conditions(risk.conditions):
             reasons.append((f"the patient has {named(condition)}", condition))

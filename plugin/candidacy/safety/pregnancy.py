@@ -3,51 +3,75 @@ test first (shared/clinical.md §4; seed 002; LOINC 82810-3 with SNOMED CT answe
 pregnant, 60001007 not pregnant, 261665006 unknown).
 
 The latest statement wins: a pregnancy-status observation, a pregnancy test reported as text,
-or an active pregnancy condition. A "pregnant" statement stays current for the policy's
+or an active pregnancy condition. A pregnancy test or status whose result the policy cannot read
+(a quantitative hCG: clinical.md cites no hCG code or range) decides nothing, but one later than
+every readable statement is named so that someone reviews it — beside a current "not pregnant",
+it makes the item needing action. A "pregnant" statement stays current for the policy's
 pregnant_valid_days; a "not pregnant" one for not_pregnant_valid_days. Child-bearing potential
 is defined in the policy (sex, age range, conditions or procedures that end it); a patient
-whose sex or age is not recorded is treated as possibly of child-bearing potential.
+whose sex or age is not recorded is treated as possibly of child-bearing potential. The chart's
+only sex is Patient.gender, an administrative gender: `other` and `unknown` do not say the
+patient's sex, so only `male` or `female` outside the policy's sexes ends the check.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from plugin.candidacy.assessment import Evidence, SafetyItem, SafetyKind, SuggestedOrder
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import evidence
 from plugin.candidacy.partial_dates import PartialDate
-from plugin.candidacy.phrases import named
+from plugin.candidacy.phrases import named, number
 from plugin.candidacy.policy import Pregnancy, Severity
 from plugin.candidacy.selections import recorded_date, timing
 from plugin.candidacy.value_sets import ValueSet, concept_texts
+from plugin.terminology import standard_code
 
 __all__ = ["pregnancy_items"]
 
 Resource = Mapping[str, Any]
 Answer = Literal["pregnant", "not-pregnant", "unknown"]
 _RESULT_STATUS = frozenset({"final", "amended", "corrected", "preliminary"})
+#: Administrative genders (administrative-gender) that state a sex; `other` and `unknown` do not.
+_STATED_SEXES = frozenset({"male", "female"})
 
 
 @dataclass(frozen=True, slots=True)
 class _Statement:
     resource: Resource
-    answer: Answer
+    answer: Answer | None  # None: a result the policy cannot read
     when: PartialDate
+    test: bool = False  # a pregnancy test, not a pregnancy-status observation or condition
 
 
 def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
     rules = context.policy.pregnancy
     today = context.today
-    statements = sorted(
+    records = sorted(
         _statements(context, rules),
         key=lambda s: (s.when.latest, s.answer != "pregnant", str(s.resource.get("id", ""))),
         reverse=True,
     )
+    statements = [s for s in records if s.answer is not None]
     latest = statements[0] if statements else None
-    order = SuggestedOrder.of(rules.suggested_order, "Pregnancy status")
+    # A later result nobody can read from the chart may say what the readable ones do not.
+    unread = next(
+        (
+            s
+            for s in records
+            if s.answer is None and (latest is None or s.when.latest > latest.when.latest)
+        ),
+        None,
+    )
+    # Test first (clinical.md §4): the order is a pregnancy test; 82810-3 is the status the
+    # result is recorded as, not an orderable test.
+    order = SuggestedOrder.of(
+        rules.suggested_order, "Pregnancy test (hCG)", phrase="a pregnancy test"
+    )
     if latest is not None and latest.answer == "pregnant":
         age = (today - latest.when.latest).days
         if age <= rules.pregnant_valid_days:
@@ -66,20 +90,10 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
     potential, why = _child_bearing_potential(context, rules)
     if not potential:
         return []
-    if latest is not None and latest.answer == "not-pregnant":
-        age = (today - latest.when.earliest).days
-        if age <= rules.not_pregnant_valid_days:
-            return []
-        found = (
-            f"the latest result, not pregnant on {latest.when} ({named(latest.resource)}), is "
-            f"{age} days old (valid {rules.not_pregnant_valid_days} days)"
-        )
-    elif latest is not None and latest.answer == "unknown":
-        found = f"pregnancy status is unknown on {latest.when} ({named(latest.resource)})"
-    elif latest is not None:
-        found = f"the last pregnancy record, {latest.when}, is no longer current"
-    else:
-        found = "no pregnancy status is recorded"
+    found = _what_is_known(latest, unread, rules, today)
+    if found is None:
+        return []
+    shown = [s for s in (latest, unread) if s is not None]
     return [
         SafetyItem(
             id="pregnancy",
@@ -87,12 +101,59 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
             severity=Severity.ACTION,
             title="Pregnancy status unknown",
             explanation=f"The patient may be of child-bearing potential ({why}) and {found}.",
-            action=f"Confirm pregnancy status before the procedure (record {order.text}, "
-            f"LOINC {order.code}); test first.",
-            evidence=(_evidence(latest),) if latest else (),
+            action=f"Order {order.in_words} and confirm pregnancy status before the "
+            f"procedure{_record_as(rules)}.",
+            evidence=tuple(_evidence(s) for s in shown),
             suggested_order=order,
         )
     ]
+
+
+def _what_is_known(
+    latest: _Statement | None, unread: _Statement | None, rules: Pregnancy, today: date
+) -> str | None:
+    """What the chart says about pregnancy, in words; None when a current "not pregnant" is
+    the last word on it."""
+    if latest is not None and latest.answer == "not-pregnant":
+        age = (today - latest.when.earliest).days
+        if age <= rules.not_pregnant_valid_days and unread is None:
+            return None
+        valid = (
+            f" (valid {rules.not_pregnant_valid_days} days)"
+            if age > rules.not_pregnant_valid_days
+            else ""
+        )
+        which = "latest result" if unread is None else "latest readable result"
+        found = (
+            f"the {which}, not pregnant on {latest.when} "
+            f"({named(latest.resource)}), is {age} days old{valid}"
+        )
+    elif latest is not None and latest.answer == "unknown":
+        found = f"pregnancy status is unknown on {latest.when} ({named(latest.resource)})"
+    elif latest is not None:
+        found = f"the last pregnancy record, {latest.when}, is no longer current"
+    else:
+        found = "no pregnancy status is recorded"
+    if unread is None:
+        return found
+    result = _result_words(unread.resource)
+    kind = "pregnancy test result" if unread.test else "pregnancy status result"
+    unread_words = (
+        f"{kind}, {named(unread.resource)} on {unread.when}"
+        f"{f' ({result})' if result else ''}, is recorded but not as a pregnancy status the "
+        "policy can read: review it"
+    )
+    return f"a {unread_words}" if latest is None else f"{found}; a later {unread_words}"
+
+
+def _record_as(rules: Pregnancy) -> str:
+    """ " (record the result as Pregnancy status, LOINC 82810-3)": the policy's status code."""
+    for ref in rules.status.codes:
+        if ref.governed_key == "loinc" and ref.listed():
+            return (
+                f" (record the result as {standard_code('loinc', ref.code).name}, LOINC {ref.code})"
+            )
+    return ""
 
 
 def _statements(context: AssessmentContext, rules: Pregnancy) -> list[_Statement]:
@@ -109,11 +170,9 @@ def _statements(context: AssessmentContext, rules: Pregnancy) -> list[_Statement
             if id(observation) in status_ids
             else _test_answer(rules, observation)
         )
-        if answer is None:
-            continue
         when = timing(observation).start or recorded_date(observation)
         if when is not None and when.earliest <= context.today:
-            found.append(_Statement(observation, answer, when))
+            found.append(_Statement(observation, answer, when, id(observation) not in status_ids))
     for condition in context.current_conditions(rules.conditions):
         when = timing(condition).start or recorded_date(condition)
         if when is not None:
@@ -157,7 +216,7 @@ def _child_bearing_potential(context: AssessmentContext, rules: Pregnancy) -> tu
     policy = rules.child_bearing_potential
     sex = context.chart.sex()
     age = context.chart.age_on(context.today)
-    if sex is not None and sex not in policy.sexes:
+    if sex in _STATED_SEXES and sex not in policy.sexes:
         return False, f"sex {sex}"
     if age is not None and not policy.min_age_years <= age <= policy.max_age_years:
         return False, f"age {age}"
@@ -165,10 +224,30 @@ def _child_bearing_potential(context: AssessmentContext, rules: Pregnancy) -> tu
         for resource in context.chart.of_type("Condition", "Procedure"):
             if policy.excluded_by.matches_text(*context.texts_of(resource)):
                 return False, named(resource)
-    sex_words = sex if sex is not None else "sex not recorded"
+    if sex is None:
+        sex_words = "sex not recorded"
+    elif sex in _STATED_SEXES:
+        sex_words = sex
+    else:
+        sex_words = f"administrative gender {sex}, which does not record the sex"
     age_words = f"age {age}" if age is not None else "age not recorded"
     return True, f"{sex_words}, {age_words}"
 
 
+def _result_words(observation: Resource) -> str | None:
+    """The result as charted: "5000 m[IU]/mL", "see comment"."""
+    quantity = observation.get("valueQuantity")
+    if isinstance(quantity, Mapping):
+        value = quantity.get("value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            unit = quantity.get("unit") or quantity.get("code")
+            return f"{number(value)} {unit}" if isinstance(unit, str) else number(value)
+    texts = concept_texts(observation.get("valueCodeableConcept"))
+    if isinstance(observation.get("valueString"), str):
+        texts.append(observation["valueString"])
+    return texts[0].strip() if texts else None
+
+
 def _evidence(statement: _Statement) -> Evidence:
-    return evidence(statement.resource, date=statement.when, value=statement.answer)
+    value = statement.answer or _result_words(statement.resource) or "result not read"
+    return evidence(statement.resource, date=statement.when, value=value)

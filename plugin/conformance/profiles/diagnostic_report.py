@@ -17,6 +17,7 @@ from plugin.conformance.differential import (
     required_binding,
     single_coded_slice,
 )
+from plugin.conformance.statuses import REPORT_STATUS, status_binding
 from plugin.conformance.structure_definition import Profile
 from plugin.conformance.value_sets import STUDY_TYPE_VALUE_SET
 from plugin.fhir_mapping.coding import REPORT_CATEGORY_RADIOLOGY
@@ -72,7 +73,7 @@ def diagnostic_report_profile() -> Profile:
             constraint=[declares_profile(_URL)],
         ),
         *identifier_slices(_REPORT),
-        element(f"{_REPORT}.status", fixedCode="final", mustSupport=True),
+        element(f"{_REPORT}.status", binding=status_binding(REPORT_STATUS), mustSupport=True),
         *single_coded_slice(
             f"{_REPORT}.category", "radiology", "Radiology", REPORT_CATEGORY_RADIOLOGY
         ),

@@ -17,6 +17,7 @@ from plugin.conformance.differential import (
     required_binding,
     single_coded_slice,
 )
+from plugin.conformance.statuses import DOCUMENT_DOC_STATUS, DOCUMENT_STATUS, status_binding
 from plugin.conformance.structure_definition import Profile
 from plugin.conformance.value_sets import DOCUMENT_TYPE_VALUE_SET
 from plugin.fhir_mapping.coding import DOCUMENT_CATEGORY_CLINICAL_NOTE
@@ -67,8 +68,13 @@ def document_reference_profile() -> Profile:
             constraint=[declares_profile(_URL)],
         ),
         *identifier_slices(_DOCUMENT),
-        element(f"{_DOCUMENT}.status", fixedCode="current", mustSupport=True),
-        element(f"{_DOCUMENT}.docStatus", min=1, fixedCode="final", mustSupport=True),
+        element(f"{_DOCUMENT}.status", binding=status_binding(DOCUMENT_STATUS), mustSupport=True),
+        element(
+            f"{_DOCUMENT}.docStatus",
+            min=1,
+            binding=status_binding(DOCUMENT_DOC_STATUS),
+            mustSupport=True,
+        ),
         element(
             f"{_DOCUMENT}.type",
             min=1,

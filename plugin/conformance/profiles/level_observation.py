@@ -26,6 +26,7 @@ from plugin.conformance.level_components import (
     ComponentValue,
     LevelComponent,
 )
+from plugin.conformance.statuses import OBSERVATION_STATUS, status_binding
 from plugin.conformance.structure_definition import Profile
 from plugin.conformance.value_sets import (
     COMPONENT_VALUE_SET,
@@ -162,7 +163,7 @@ def level_observation_profile() -> Profile:
         ),
         *identifier_slices(_OBS),
         element(f"{_OBS}.partOf", min=1, max="1", type=reference_to("Procedure"), mustSupport=True),
-        element(f"{_OBS}.status", fixedCode="final", mustSupport=True),
+        element(f"{_OBS}.status", binding=status_binding(OBSERVATION_STATUS), mustSupport=True),
         *single_coded_slice(
             f"{_OBS}.category", "procedure", "Procedure result", OBSERVATION_CATEGORY_PROCEDURE
         ),

@@ -13,9 +13,9 @@ from plugin.conformance.differential import (
     invariant,
     pattern_slicing,
 )
+from plugin.conformance.statuses import PROVENANCE_ACTIVITY, status_binding
 from plugin.conformance.structure_definition import Profile
 from plugin.fhir_mapping.coding import (
-    PROVENANCE_ACTIVITY_CREATE,
     PROVENANCE_AGENT_ASSEMBLER,
     PROVENANCE_AGENT_AUTHOR,
 )
@@ -35,8 +35,9 @@ def provenance_profile() -> Profile:
         element(
             _PROVENANCE,
             short="Provenance of a discography report",
-            definition="Records that the product created the discography resources, the "
-            "clinician who authored them and the software that assembled them.",
+            definition="Records which discography resources one signed version of the report "
+            "wrote (created, or changed in an amendment), the clinician who authored them and "
+            "the software that assembled them.",
             constraint=[
                 declares_profile(_URL),
                 invariant(
@@ -48,12 +49,18 @@ def provenance_profile() -> Profile:
                 ),
             ],
         ),
-        element(f"{_PROVENANCE}.target", mustSupport=True),
+        element(
+            f"{_PROVENANCE}.target",
+            mustSupport=True,
+            comment="Exactly the resources the version wrote: every resource of a first "
+            "filing; in an amendment, those it updated, withdrew, superseded or created — "
+            "never one it left unchanged.",
+        ),
         element(f"{_PROVENANCE}.recorded", mustSupport=True),
         element(
             f"{_PROVENANCE}.activity",
             min=1,
-            patternCodeableConcept=hl7_pattern(PROVENANCE_ACTIVITY_CREATE),
+            binding=status_binding(PROVENANCE_ACTIVITY),
             mustSupport=True,
         ),
         element(
@@ -99,7 +106,8 @@ def provenance_profile() -> Profile:
         type=_PROVENANCE,
         name="DiscographyProvenance",
         title="Provenance of a discography report",
-        description="The Provenance written with a discography report: CREATE activity, the "
+        description="The Provenance written with each signed version of a discography report: "
+        "the resources it wrote, CREATE (first filing) or UPDATE (amendment) activity, the "
         "author and the assembling software, and the product's key in meta.tag.",
         differential=tuple(differential),
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from plugin.candidacy import SafetyItem, SafetyKind
+from plugin.candidacy.policy_file import default_policy
 from tests.candidacy.chart_builder import (
     ago,
     assess,
@@ -143,3 +144,72 @@ def test_a_combination_product_gives_one_course_per_ingredient() -> None:
         med_statement("hydrocodone/acetaminophen 5/325 mg and clopidogrel", "combo", start=ago(30))
     )
     assert "drug-hold-clopidogrel" in found
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        (
+            med_request("apixaban 5 mg tablet", "apx", status="completed", authored=ago(10)),
+            "a completed prescription was carried out, for example dispensed, which does not "
+            "mean the patient stopped taking it",
+        ),
+        (
+            med_request("apixaban 5 mg tablet", "apx", status="unknown", authored=ago(10)),
+            "its status is unknown",
+        ),
+        (
+            med_statement("apixaban 5 mg tablet", "apx", status="unknown", start=ago(10)),
+            "its status is unknown",
+        ),
+        (
+            med_statement("apixaban 5 mg tablet", "apx", status="completed", start=ago(10)),
+            "the patient finished it on a day the chart does not give",
+        ),
+    ],
+)
+def test_a_recent_course_with_no_end_is_held_until_the_last_dose_is_confirmed(
+    record: dict[str, Any], why: str
+) -> None:
+    item = items(record)["drug-hold-apixaban"]
+    kind = record["resourceType"]
+    assert (item.kind, item.severity.value, item.hold_days) == (SafetyKind.DRUG_HOLD, "action", 3)
+    assert item.explanation == (
+        f"Direct factor Xa inhibitor: apixaban 5 mg tablet ({kind}/apx), {record['status']}, "
+        "from 2025-06-05, no end recorded. Lumbar disc access is a low bleeding-risk "
+        "procedure. The chart does not say when apixaban was last taken "
+        f"({kind}/apx: {why}, and it gives no end date or supply duration): the last dose "
+        "may be within the hold period."
+    )
+    assert item.action is not None
+    assert item.action.startswith(
+        "Confirm when the patient last took apixaban. Hold apixaban for 3 days"
+    )
+    assert [e.reference for e in item.evidence] == [f"{kind}/apx"]
+
+
+def test_a_course_with_no_end_counts_within_the_policy_window_only() -> None:
+    window = default_policy().end_unknown_recent_days
+    assert window == 90
+    recent = med_request("clopidogrel", "c", status="completed", authored=ago(window))
+    assert "drug-hold-clopidogrel" in items(recent)
+    old = med_request("clopidogrel", "c", status="completed", authored=ago(window + 1))
+    assert "drug-hold-clopidogrel" not in items(old)
+
+
+def test_a_known_supply_or_end_still_decides() -> None:
+    supplied = med_request(
+        "apixaban", "apx", status="completed", authored=ago(40), supply_days=30
+    )  # supply ended 10 days ago: the 3-day hold is complete
+    assert "drug-hold-apixaban" not in items(supplied)
+    ended = med_statement("apixaban", "apx", status="completed", start=ago(40), end=ago(10))
+    assert "drug-hold-apixaban" not in items(ended)
+
+
+def test_an_active_course_beside_one_with_no_end_asks_no_last_dose() -> None:
+    found = items(
+        med_request("apixaban", "old", status="completed", authored=ago(30)),
+        med_request("apixaban", "now", authored=ago(5)),
+    )
+    action = found["drug-hold-apixaban"].action
+    assert action is not None and action.startswith("Hold apixaban for 3 days")

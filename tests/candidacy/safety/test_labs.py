@@ -118,3 +118,17 @@ def test_a_prothrombin_time_satisfies_the_inr_requirement_with_a_note() -> None:
     found = items(med_request("warfarin", "w", authored=ago(300)), pt, platelets(200))
     assert "lab-inr" not in found
     assert found["lab-inr-note"].severity.value == "info"
+
+
+def test_a_recent_anticoagulant_with_no_end_needs_clotting_labs() -> None:
+    # A completed prescription was carried out (dispensed); it does not say the patient stopped.
+    found = items(med_request("apixaban 5 mg tablet", "apx", status="completed", authored=ago(10)))
+    assert found["lab-inr"].explanation == (
+        "No INR (or prothrombin time) result is in the chart; one is needed within 30 days "
+        "before the procedure because the patient may still take apixaban (the chart does not "
+        "say when apixaban 5 mg tablet (MedicationRequest/apx) was stopped)."
+    )
+    assert "lab-platelets" in found
+    # One dispensed for 30 days ended by its supply: the lab is not needed.
+    supplied = med_request("apixaban", "apx", status="completed", authored=ago(60), supply_days=30)
+    assert "lab-inr" not in items(supplied)

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from plugin.candidacy import SafetyItem
-from plugin.candidacy.policy_file import parse_policy, policy_path
+from plugin.candidacy.policy_file import default_policy, parse_policy, policy_path
+from plugin.terminology import PRODUCT_CODE_SYSTEMS
 from tests.candidacy.chart_builder import (
     ago,
     assess,
@@ -70,7 +71,25 @@ def test_unknown_status_asks_for_a_test_with_the_code_to_record() -> None:
         "The patient may be of child-bearing potential (female, age 34) and no pregnancy status "
         "is recorded."
     )
-    assert item.suggested_order is not None and item.suggested_order.code == "82810-3"
+    # The order is a pregnancy test (a product code); 82810-3 is the status it is recorded as.
+    assert item.action == (
+        "Order a pregnancy test and confirm pregnancy status before the procedure (record the "
+        "result as Pregnancy status, LOINC 82810-3)."
+    )
+    assert item.suggested_order is not None
+    assert item.suggested_order.model_dump() == {
+        "system": "https://discography-plugin.example/fhir/CodeSystem/discography",
+        "code": "pregnancy-test",
+        "text": "Pregnancy test (hCG)",
+        "phrase": "a pregnancy test",
+    }
+
+
+def test_the_suggested_pregnancy_test_is_a_product_code() -> None:
+    # 82810-3 "Pregnancy status" is a finding, not an orderable test; no hCG LOINC is cited.
+    ref = default_policy().pregnancy.suggested_order
+    assert (ref.url, ref.code) == (PRODUCT_CODE_SYSTEMS["discography"].url, "pregnancy-test")
+    assert ref.product_display == "Pregnancy test (hCG)"
 
 
 @pytest.mark.parametrize(
@@ -92,3 +111,53 @@ def test_a_site_can_change_the_age_range() -> None:
     site = copy.deepcopy(json.loads(policy_path().read_text(encoding="utf-8")))
     site["pregnancy"]["child_bearing_potential"]["max_age_years"] = 50
     assert pregnancy(birth="1972-01-01", policy=parse_policy(site)) is None
+
+
+@pytest.mark.parametrize("gender", ["unknown", "other"])
+def test_an_administrative_gender_that_states_no_sex_does_not_end_the_check(gender: str) -> None:
+    # Patient.gender is the only sex the chart gives; only a recorded male excludes the check.
+    item = pregnancy(sex=gender)
+    assert item is not None and item.severity.value == "action"
+    assert item.explanation == (
+        f"The patient may be of child-bearing potential (administrative gender {gender}, which "
+        "does not record the sex, age 34) and no pregnancy status is recorded."
+    )
+    assert pregnancy(sex=gender, birth="1960-01-01") is None  # the age limits still apply
+
+
+def test_a_pregnancy_test_the_policy_cannot_read_is_named_for_review() -> None:
+    hcg = observation("hcg", text="Beta hCG", when=ago(3), value=5000, unit="m[IU]/mL")
+    item = pregnancy(hcg)
+    assert item is not None and item.severity.value == "action"
+    assert item.explanation == (
+        "The patient may be of child-bearing potential (female, age 34) and a pregnancy test "
+        "result, Beta hCG (Observation/hcg) on 2025-06-12 (5000 m[IU]/mL), is recorded but not "
+        "as a pregnancy status the policy can read: review it."
+    )
+    assert [(e.reference, e.value) for e in item.evidence] == [("Observation/hcg", "5000 m[IU]/mL")]
+
+
+def test_an_unreadable_test_after_a_current_not_pregnant_needs_review() -> None:
+    hcg = observation("hcg", text="Beta hCG", when=ago(3), value=5000, unit="m[IU]/mL")
+    item = pregnancy(pregnancy_status("60001007", days_ago=10), hcg)
+    assert item is not None and item.severity.value == "action"
+    assert item.explanation.endswith(
+        "the latest readable result, not pregnant on 2025-06-05 (Pregnancy status "
+        "(Observation/preg-1)), is 10 days old; a later pregnancy test result, Beta hCG "
+        "(Observation/hcg) on 2025-06-12 (5000 m[IU]/mL), is recorded but not as a pregnancy "
+        "status the policy can read: review it."
+    )
+    # An unreadable test before the current "not pregnant" is superseded by it.
+    earlier = observation("hcg", text="Beta hCG", when=ago(12), value=5000, unit="m[IU]/mL")
+    assert pregnancy(pregnancy_status("60001007", days_ago=10), earlier) is None
+
+
+def test_a_pregnancy_status_with_an_answer_the_policy_cannot_read_is_named_too() -> None:
+    status = observation(
+        "ps", loinc="82810-3", text="Pregnancy status", when=ago(2), value_string="see note"
+    )
+    item = pregnancy(status)
+    assert item is not None and item.explanation.endswith(
+        "and a pregnancy status result, Pregnancy status (Observation/ps) on 2025-06-13 "
+        "(see note), is recorded but not as a pregnancy status the policy can read: review it."
+    )
