@@ -139,6 +139,7 @@ def chart_from_json(data: Any) -> Chart:
             raise ChartInvalidError([Problem("entry", "type", "Bundle.entry must be a list")])
         problems: list[Problem] = []
         resources: list[Any] = []
+        positions: list[int] = []  # the entry each resource came from, for its path
         for index, entry in enumerate(entries):
             if not isinstance(entry, Mapping):
                 problems.append(Problem(f"entry[{index}]", "type", "must be an object"))
@@ -149,9 +150,17 @@ def chart_from_json(data: Any) -> Chart:
             if isinstance(resource, Mapping) and isinstance(entry.get("fullUrl"), str):
                 resource = {**resource, "_fullUrl": entry["fullUrl"]}
             resources.append(resource)
+            positions.append(index)
+        # The other entries are checked too: the message names every bad one, in entry order.
+        try:
+            chart = chart_from_resources(
+                resources, where="entry", wrapped=True, positions=positions
+            )
+        except ChartInvalidError as error:
+            problems.extend(error.problems)
         if problems:
-            raise ChartInvalidError(problems)
-        return chart_from_resources(resources, where="entry", wrapped=True)
+            raise ChartInvalidError(sorted(problems, key=_entry_order))
+        return chart
     if isinstance(data, Mapping) and isinstance(data.get("resourceType"), str):
         raise ChartInvalidError(
             [
@@ -169,16 +178,23 @@ def chart_from_json(data: Any) -> Chart:
 
 
 def chart_from_resources(
-    resources: Iterable[Any], *, where: str = "", wrapped: bool = False
+    resources: Iterable[Any],
+    *,
+    where: str = "",
+    wrapped: bool = False,
+    positions: Sequence[int] | None = None,
 ) -> Chart:
     """A chart from resource objects. Raises `ChartInvalidError` naming every bad entry, or
-    when the resources belong to more than one patient."""
+    when the resources belong to more than one patient. `positions` gives each resource's
+    index in the input its paths name (a Bundle's entries, some of which hold no resource)."""
     problems: list[Problem] = []
     kept: dict[str, Resource] = {}
     anonymous: list[Resource] = []
     # A chart may hold thousands of resources (a CDS prefetch): this loop does the least work
     # per resource, and builds an entry's path only for a problem.
     for index, resource in enumerate(resources):
+        if positions is not None:
+            index = positions[index]
         if type(resource) is not dict and not isinstance(resource, Mapping):
             path = _path(where, index, wrapped) or f"[{index}]"
             problems.append(Problem(path, "type", "a resource must be an object"))
@@ -221,6 +237,12 @@ def chart_from_resources(
         {res["_fullUrl"]: res for res in ordered if isinstance(res.get("_fullUrl"), str)}
     )
     return Chart(ordered, {kind: tuple(items) for kind, items in by_type.items()}, by_reference)
+
+
+def _entry_order(problem: Problem) -> tuple[int, str]:
+    """Problems of Bundle entries in entry order; the chart-wide ones (two patients) last."""
+    match = re.match(r"entry\[(\d+)\]", problem.field)
+    return (int(match.group(1)) if match else 1 << 62, problem.field)
 
 
 def _path(where: str, index: int, wrapped: bool) -> str:

@@ -13,6 +13,7 @@ policy file — exits 2 with one line per problem on stderr and nothing on stdou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -29,9 +30,11 @@ from plugin.candidacy import (
     order_from_json,
     parse_attestations,
 )
+from plugin.candidacy.chart import Chart, ChartInvalidError
 from plugin.candidacy.order import Order, order_in_chart
 from plugin.candidacy.policy import Policy
 from plugin.cli import CliError
+from plugin.cli.json_input import JsonTooDeepError, check_nesting, loads
 from plugin.errors import InputProblemError, Problem
 
 __all__ = ["add_parser", "assessment_json"]
@@ -92,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     today = checked(lambda: _today(args.today))
     policy = checked(lambda: _policy(args.policy_file))
     attestations = checked(lambda: parse_attestations(args.attest, policy)) if policy else None
-    chart = checked(lambda: _in_file(args.chart, lambda: chart_from_json(_json(args.chart))))
+    chart = checked(lambda: _in_file(args.chart, lambda: _chart(args.chart)))
     order: Order | None = None
     if args.order is not None:
         order = checked(lambda: _in_file(args.order, lambda: order_from_json(_json(args.order))))
@@ -123,9 +126,30 @@ def _today(text: str | None) -> date:
         ) from None
 
 
+def _chart(path: Path) -> Chart:
+    """The chart in `path`. Bad entries are one line, counting them and naming the first: a
+    CDS prefetch of thousands of resources must not print thousands of lines."""
+    try:
+        return chart_from_json(_json(path))
+    except ChartInvalidError as exc:
+        raise ChartInvalidError([_first_of(exc.problems)]) from None
+
+
+def _first_of(problems: list[Problem]) -> Problem:
+    if len(problems) == 1:
+        return problems[0]
+    # A problem's field starts with its entry: "entry[3].resource.status", "Observation/x.subject".
+    entries = len({problem.field.split(".")[0] for problem in problems})
+    first = problems[0]
+    what = f"{entries} entries are bad" if entries > 1 else f"{len(problems)} problems in one entry"
+    return Problem("", first.rule, f"{what}; the first: {first}")
+
+
 def _policy(path: Path | None) -> Policy:
     if path is None:
         return default_policy()
+    with contextlib.suppress(OSError):  # an unreadable file is named by `load_policy`
+        check_nesting(path, path.read_bytes())
     return _in_file(path, lambda: load_policy(path))
 
 
@@ -151,7 +175,9 @@ def _json(path: Path) -> Any:
     except OSError as exc:
         raise CliError(f"{_PROG}: cannot read {path}: {exc.strerror}") from None
     try:
-        return json.loads(text)
+        return loads(text)
+    except JsonTooDeepError as exc:
+        raise InputProblemError([Problem("", "nesting", str(exc))], str(path)) from None
     except json.JSONDecodeError as exc:
         raise InputProblemError(
             [

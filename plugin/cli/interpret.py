@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.cli import CliError
+from plugin.cli.json_input import check_nesting
 from plugin.errors import Problem
 from plugin.interpretation.engine import interpret_study
 from plugin.interpretation.results import StudyInterpretation
@@ -85,6 +86,8 @@ def _library(paths: list[Path]) -> RuleSetLibrary:
 
 def _read(path: Path, what: str) -> bytes:
     try:
-        return path.read_bytes()
+        text = path.read_bytes()
     except OSError as exc:
         raise CliError(f"discogram interpret: cannot read {what} {path}: {exc.strerror}") from None
+    check_nesting(path, text)
+    return text

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.cli import CliError
-from plugin.errors import Problem, RuleSetInvalidError
+from plugin.cli.json_input import check_nesting
 from plugin.fhir_mapping import map_study
 from plugin.fhir_mapping.document_reference import DOCUMENT_TYPES
 from plugin.fhir_mapping.readiness import require_reportable
@@ -122,29 +122,19 @@ def _outputs(args: argparse.Namespace) -> dict[str, Path]:
 
 
 def _library(paths: list[Path]) -> RuleSetLibrary:
-    library = default_rule_sets()
     for path in paths:
         _read(path, "rule-set file")  # a missing file is a usage error naming it
-        try:
-            library = library.with_site_files([path])
-        except RuleSetInvalidError as exc:
-            # Name the file on every line: several site files may be given.
-            raise RuleSetInvalidError([_in_file(path, p) for p in exc.problems]) from None
-    return library
-
-
-def _in_file(path: Path, problem: Problem) -> Problem:
-    if not problem.field and str(path) in problem.message:
-        return problem
-    field = f"{path}: {problem.field}" if problem.field else str(path)
-    return Problem(field, problem.rule, problem.message)
+    # The library names the file on every problem line (several site files may be given).
+    return default_rule_sets().with_site_files(paths)
 
 
 def _read(path: Path, what: str) -> bytes:
     try:
-        return path.read_bytes()
+        text = path.read_bytes()
     except OSError as exc:
         raise CliError(f"{_PROG}: cannot read {what} {path}: {exc.strerror}") from None
+    check_nesting(path, text)
+    return text
 
 
 def write_files_atomically(contents: Mapping[Path, bytes]) -> None:

@@ -16,6 +16,14 @@ def study_json_schema() -> dict[str, Any]:
     schema = Study.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Provocative discography study"
+    # The model's docstring is written for programmers; the schema is read by clinicians too.
+    schema["description"] = (
+        "One provocative discography procedure: the discs injected with what was measured and "
+        "what the patient reported, and the procedure's context. A field left out or null is "
+        "empty: not measured or not recorded (never 0 for unknown). Validation also checks "
+        "rules across fields, such as the pressure at pain onset not being below the opening "
+        "pressure."
+    )
     return schema
 
 

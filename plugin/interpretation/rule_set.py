@@ -63,7 +63,7 @@ __all__ = [
     "rule_sets_dir",
 ]
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 Text = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
 Identifier = Annotated[
@@ -270,6 +270,7 @@ def load_rule_set(path: Path | str) -> RuleSet:
 
 _MESSAGES = {
     "float_type": "must be a number",
+    "finite_number": "must be a finite number",
     "string_type": "must be text",
     "bool_type": "must be true or false",
     "tuple_type": "must be a list",

@@ -30,7 +30,9 @@ __all__ = [
     "pressure_band_for",
 ]
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+# A threshold is a number a measurement is compared with: Infinity or NaN (which Python's JSON
+# reader accepts) would make a comparison that always or never holds, and is not JSON either.
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Comparison(StrEnum):

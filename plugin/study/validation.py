@@ -8,6 +8,7 @@ taking 2 mL). Each names the field (``levels[2].onset_pressure_psi``) and the ru
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,15 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from plugin.errors import Problem, StudyInvalidError
 from plugin.study.levels import DISC_LEVELS, Region, is_disc_level, normalize_level, region_of
-from plugin.study.model import Level, LevelRole, PainResponse, Study, TechnicalResult
+from plugin.study.model import (
+    CERVICAL_VOLUME_WARNING_ML,
+    PEAK_PRESSURE_WARNING_PSI,
+    Level,
+    LevelRole,
+    PainResponse,
+    Study,
+    TechnicalResult,
+)
 
 __all__ = [
     "CERVICAL_VOLUME_WARNING_ML",
@@ -31,10 +40,6 @@ __all__ = [
     "study_from_json",
 ]
 
-#: Cervical discs take well under 1 mL; above this the volume is flagged for a second look.
-CERVICAL_VOLUME_WARNING_ML = 1.5
-#: Manometers read to about 100 psi in practice; higher values are usually a typo.
-PEAK_PRESSURE_WARNING_PSI = 100.0
 #: Provocative discography was first described in 1948; an earlier date is a typo (1900 for 2000).
 EARLIEST_PERFORMED = datetime(1950, 1, 1, tzinfo=UTC)
 #: The browser's, the server's and the EHR's clocks differ a little: a time this far ahead of
@@ -65,6 +70,11 @@ def study_from_json(text: str | bytes, *, now: datetime | None = None) -> Valida
         )
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
         raise StudyInvalidError([Problem("", "json", f"not valid JSON{where}: {reason}")]) from None
+    except RecursionError:
+        # Arrays nested thousands deep: a study nests a handful of levels.
+        raise StudyInvalidError(
+            [Problem("", "nesting", "JSON nested far deeper than a study can be")]
+        ) from None
     return parse_study(data, now=now)
 
 
@@ -364,6 +374,7 @@ _TYPE_MESSAGES = {
     "extra_forbidden": "is not a known field",
     "timezone_aware": "must include a time zone (e.g. 2026-03-01T09:30:00-05:00)",
     "string_too_short": "must not be empty",
+    "finite_number": "must be a finite number",
 }
 
 
@@ -395,8 +406,32 @@ def _pydantic_problems(exc: ValidationError) -> list[Problem]:
             message = _TYPE_MESSAGES.get(kind, error["msg"])
         if kind not in ("missing", "extra_forbidden") and got is not None:
             message += f" (got {_shown(got)})"
+        if error["type"] == "less_than_equal":
+            message = _beyond_the_limit(field, ctx.get("le"), message)
         problems.append(Problem(field, kind, message))
     return problems
+
+
+#: Why a measurement above its hard limit (`MANOMETER_LIMIT_PSI`, `INJECTED_VOLUME_LIMIT_ML`)
+#: cannot be right, by the unit the field name ends with.
+_LIMIT_REASONS = {
+    "_psi": (
+        "psi",
+        "more than a discography manometer reads; check the number and that it is in psi "
+        "(not kPa or mmHg)",
+    ),
+    "_ml": ("mL", "more than a disc takes; check the number and that it is in mL"),
+}
+
+
+def _beyond_the_limit(field: str, limit: Any, message: str) -> str:
+    """``must be at most 500 psi (got 1e+308): more than a discography manometer reads; …``"""
+    for suffix, (unit, reason) in _LIMIT_REASONS.items():
+        if field.endswith(suffix) and isinstance(limit, int | float):
+            got = message.partition(" (got ")[2]
+            shown = f" (got {got}" if got else ""
+            return f"must be at most {limit:g} {unit}{shown}: {reason}"
+    return message
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -435,9 +470,15 @@ def _is_int(value: Any) -> bool:
 
 
 def _number(value: Any) -> float | None:
+    """A measurement to compare with others; None for a non-number, and for infinity or NaN,
+    which the model refuses on their own (a rule comparing "inf psi" would say nothing)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number too large for a float: left to the model as well
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _deduplicated(problems: list[Problem]) -> list[Problem]:

@@ -129,6 +129,26 @@ def test_entries_without_a_resource_are_skipped() -> None:
     assert chart.resources == ()
 
 
+def test_every_bad_entry_is_named_at_its_own_position() -> None:
+    # An entry without a resource (a deleted entry) must not shift the paths of later ones.
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            "x",
+            {"request": {"method": "DELETE", "url": "Condition/gone"}},
+            {"resource": {"id": "no-type"}},
+            None,
+        ],
+    }
+    with pytest.raises(ChartInvalidError) as caught:
+        chart_from_json(bundle)
+    assert [(p.field, p.rule) for p in caught.value.problems] == [
+        ("entry[0]", "type"),
+        ("entry[2].resource.resourceType", "missing"),
+        ("entry[3]", "type"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("resource", "field"),
     [

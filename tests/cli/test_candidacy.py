@@ -213,6 +213,31 @@ def test_bad_input_exits_2_with_one_line_per_problem(
     assert expected in lines[0]
 
 
+@pytest.mark.parametrize(
+    ("chart", "expected"),
+    [
+        (
+            ["x", {"foo": 1}, None],
+            "chart.json: 3 entries are bad; the first: [0]: a resource must be an object",
+        ),
+        (
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": ["x", {"resource": {"resourceType": "Patient"}}, None],
+            },
+            "chart.json: 2 entries are bad; the first: entry[0]: must be an object",
+        ),
+    ],
+)
+def test_many_bad_chart_entries_are_one_line_counting_them_and_naming_the_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, chart: Any, expected: str
+) -> None:
+    code, out, err = run(capsys, str(write(tmp_path, "chart.json", chart)))
+    assert (code, out) == (2, "")
+    assert err == f"error: {tmp_path / expected}\n"
+
+
 def test_every_problem_is_reported_at_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

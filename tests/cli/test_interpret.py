@@ -150,6 +150,33 @@ def test_an_invalid_study_lists_every_problem(
     assert any(line.startswith("error: levels[1].level: unknown disc level") for line in lines)
 
 
+def test_an_infinite_onset_pressure_is_refused_and_nothing_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Printed, Infinity would be no JSON (RFC 8259) and ΔP infinite would read as negative.
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '"onset_pressure_psi": 18', '"onset_pressure_psi": Infinity'
+    )
+    code, out, err = run(capsys, str(write(tmp_path, "study.json", text)))
+    assert (code, out) == (2, "")
+    assert err == "error: levels[1].onset_pressure_psi: must be a finite number (got Infinity)\n"
+
+
+def test_an_infinite_site_threshold_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (rule_sets_dir() / "lumbar-manometric.json").read_text(encoding="utf-8")
+    site = json.loads(text)
+    site["thresholds"]["positive_delta_p_psi"]["value"] = float("inf")
+    path = write(tmp_path, "site.json", json.dumps(site))  # json.dumps writes Infinity
+    code, out, err = run(capsys, str(EXAMPLE), "--rule-set-file", str(path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {path}: thresholds.positive_delta_p_psi.value: must be a finite number "
+        "(got Infinity)\n"
+    )
+
+
 def test_not_json_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, str(write(tmp_path, "study.json", "{levels: [}")))
     assert (code, out) == (2, "")

@@ -144,6 +144,28 @@ def test_invalid_study_lists_every_problem(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("peak", "message"),
+    [
+        ("Infinity", "must be a finite number (got Infinity)"),
+        ("1e308", "must be at most 500 psi (got 1e+308): more than a discography manometer reads"),
+    ],
+)
+def test_an_infinite_or_absurd_pressure_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], peak: str, message: str
+) -> None:
+    text = json.dumps(example()).replace('"peak_pressure_psi": 95', f'"peak_pressure_psi": {peak}')
+    study = tmp_path / "study.json"
+    study.write_text(text, encoding="utf-8")
+    out = tmp_path / "bundle.json"
+    assert main(["report", str(study), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0].startswith(f"error: levels[0].peak_pressure_psi: {message}")
+    assert len(captured.err.splitlines()) == 1
+    assert captured.out == ""
+    assert not out.exists()
+
+
 def test_unreadable_or_non_json_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bundle.json"
     assert main(["report", str(tmp_path / "absent.json"), "--out", str(out)]) == 2
@@ -203,6 +225,16 @@ def test_site_rule_set_file_is_used_and_named(
     assert f"{site_file}: version" in captured.err
     assert captured.out == ""
     assert not out.exists()
+
+
+def test_a_rule_set_file_that_is_not_an_object_is_named_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site_file = tmp_path / "list.json"
+    site_file.write_text("[]", encoding="utf-8")
+    out = tmp_path / "bundle.json"
+    assert main(["report", str(EXAMPLE), "--out", str(out), "--rule-set-file", str(site_file)]) == 2
+    assert capsys.readouterr().err == f"error: {site_file}: a rule set must be a JSON object\n"
 
 
 def test_write_failure_is_reported_and_leaves_nothing_behind(

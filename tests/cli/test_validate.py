@@ -10,6 +10,7 @@ import pytest
 
 import plugin.cli
 from plugin.cli import main
+from plugin.cli.validate import NOT_CHECKED
 from plugin.resources import conformance_dir
 
 EXAMPLES = conformance_dir() / "examples"
@@ -40,12 +41,14 @@ def write(tmp_path: Path, data: Any, name: str = "resource.json") -> Path:
 
 def test_valid_bundle(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, BUNDLE)
-    assert (code, out, err) == (0, "valid: Bundle (8 resources checked)\n", "")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["valid: Bundle (8 resources checked)", NOT_CHECKED]
 
 
 def test_valid_resource(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, OBSERVATION)
-    assert (code, out, err) == (0, "valid: Observation (1 resources checked)\n", "")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["valid: Observation (1 resource checked)", NOT_CHECKED]
 
 
 def test_problems_one_line_each_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,6 +66,35 @@ def test_problems_one_line_each_exit_1(tmp_path: Path, capsys: pytest.CaptureFix
     ]
 
 
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"resourceType": "Observation", "status": "bogus", "code": {"text": "x"}},
+        {"resourceType": "Patient", "gender": "robot"},
+    ],
+)
+def test_a_valid_verdict_says_r4_code_lists_are_not_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], resource: dict[str, Any]
+) -> None:
+    # No R4 value set is available offline: the verdict must not claim more than was checked.
+    code, out, _ = run(capsys, write(tmp_path, resource))
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "note: codes are checked only where a product profile binds them; R4's own required "
+        "bindings (such as Patient.gender, Quantity.comparator or a status no product profile "
+        "binds) are not checked"
+    )
+
+
+def test_help_says_what_is_and_is_not_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["validate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Checked: the R4 structure" in text
+    assert "Not checked: codes bound by R4 itself" in text
+    assert "R4 base definitions" not in text
+
+
 def test_information_is_printed_before_the_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,7 +103,7 @@ def test_information_is_printed_before_the_verdict(
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("information: Patient.meta.profile: profile http://example.org/p")
-    assert lines[1] == "valid: Patient (1 resources checked)"
+    assert lines[1:] == ["valid: Patient (1 resource checked)", NOT_CHECKED]
 
 
 @pytest.mark.parametrize(

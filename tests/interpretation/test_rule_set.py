@@ -201,6 +201,29 @@ def test_a_threshold_must_be_a_number_with_a_known_operator() -> None:
     ]
 
 
+def test_an_infinite_or_nan_threshold_is_refused_naming_the_field(tmp_path: Path) -> None:
+    # Python's JSON reader takes Infinity and NaN; as thresholds they compare to nothing useful.
+    text = json.dumps(shipped("lumbar-manometric"))
+    text = text.replace(
+        '"positive_delta_p_psi": {"value": 50', '"positive_delta_p_psi": {"value": Infinity'
+    )
+    text = text.replace('"onset_volume_ml": {"value": 3.5', '"onset_volume_ml": {"value": NaN')
+    path = tmp_path / "site.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleSetInvalidError) as raised:
+        load_rule_set(path)
+    assert [str(p) for p in raised.value.problems] == [
+        "thresholds.positive_delta_p_psi.value: must be a finite number (got Infinity)",
+        "thresholds.onset_volume_ml.value: must be a finite number (got NaN)",
+    ]
+
+
+def test_an_infinite_pressure_band_bound_is_refused() -> None:
+    data = shipped("lumbar-manometric")
+    data["thresholds"]["pressure_sensitivity"][0]["upper"]["value"] = float("-inf")
+    assert ("thresholds.pressure_sensitivity[0].upper.value", "finite_number") in problems_of(data)
+
+
 def test_a_missing_threshold_is_named() -> None:
     data = shipped("lumbar-manometric")
     del data["thresholds"]["onset_volume_ml"]

@@ -12,7 +12,7 @@ from plugin.report.pressure_chart import (
     pressure_chart,
     pressure_chart_svg,
 )
-from plugin.study.model import Level
+from plugin.study.model import INJECTED_VOLUME_LIMIT_ML, MANOMETER_LIMIT_PSI, Level
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -115,6 +115,25 @@ def test_axes_cover_every_point() -> None:
     trace = next(s for s in _flatten(chart.shapes) if isinstance(s, Polyline))
     for x, y in trace.points:
         assert 0 < x <= chart.width and 0 < y <= chart.height
+
+
+def test_the_largest_values_a_level_can_hold_are_drawn_within_the_chart() -> None:
+    # The study model bounds pressures and volumes; at those bounds the axes still fit.
+    chart = _chart(
+        **{
+            **FULL,
+            "opening_pressure_psi": MANOMETER_LIMIT_PSI,
+            "onset_pressure_psi": MANOMETER_LIMIT_PSI,
+            "peak_pressure_psi": MANOMETER_LIMIT_PSI,
+            "onset_volume_ml": INJECTED_VOLUME_LIMIT_ML,
+            "total_volume_ml": INJECTED_VOLUME_LIMIT_ML,
+        }
+    )
+    trace = next(s for s in _flatten(chart.shapes) if isinstance(s, Polyline))
+    for x, y in trace.points:
+        assert 0 < x <= chart.width and 0 < y <= chart.height
+    ticks = [s.text for s in _flatten(chart.shapes) if isinstance(s, Text)]
+    assert "600" in ticks and "25" in ticks  # 550 psi reference line and 20 mL, rounded up
 
 
 def test_chart_svg_is_well_formed_and_named() -> None:

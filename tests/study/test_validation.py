@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,12 @@ from hypothesis import strategies as st
 
 from plugin import examples
 from plugin.errors import StudyInvalidError
-from plugin.study.model import ComplicationCode, TechnicalResult
+from plugin.study.model import (
+    INJECTED_VOLUME_LIMIT_ML,
+    MANOMETER_LIMIT_PSI,
+    ComplicationCode,
+    TechnicalResult,
+)
 from plugin.study.validation import parse_study, study_from_json
 
 
@@ -192,6 +198,79 @@ def test_messages_name_the_value_and_the_limit() -> None:
     assert "levels[0].pain_intensity: must be at most 10 (got 12)" in [
         str(p) for p in caught.value.problems
     ]
+
+
+MEASUREMENTS = (
+    "opening_pressure_psi",
+    "onset_pressure_psi",
+    "peak_pressure_psi",
+    "onset_volume_ml",
+    "total_volume_ml",
+)
+
+
+@pytest.mark.parametrize("field", MEASUREMENTS)
+@pytest.mark.parametrize(("value", "shown"), [(math.inf, "Infinity"), (-math.inf, "-Infinity")])
+def test_an_infinite_measurement_is_refused_on_its_own(
+    field: str, value: float, shown: str
+) -> None:
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study({"levels": [level(**{field: value}), control()]})
+    # One problem: the cross-field rules do not compare a value that is no number at all.
+    assert [str(p) for p in caught.value.problems] == [
+        f"levels[0].{field}: must be a finite number (got {shown})"
+    ]
+
+
+def test_infinity_and_nan_in_study_json_are_refused() -> None:
+    text = json.dumps({"levels": [level(), control()]}).replace("40.0", "Infinity")
+    text = text.replace('"opening_pressure_psi": 10.0', '"opening_pressure_psi": NaN', 1)
+    with pytest.raises(StudyInvalidError) as caught:
+        study_from_json(text)
+    assert [(p.field, p.rule) for p in caught.value.problems] == [
+        ("levels[0].opening_pressure_psi", "finite_number"),
+        ("levels[0].peak_pressure_psi", "finite_number"),
+        ("levels[1].peak_pressure_psi", "finite_number"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "peak_pressure_psi",
+            1e308,
+            "must be at most 500 psi (got 1e+308): more than a discography manometer reads; "
+            "check the number and that it is in psi (not kPa or mmHg)",
+        ),
+        (
+            "total_volume_ml",
+            500,
+            "must be at most 20 mL (got 500): more than a disc takes; check the number and "
+            "that it is in mL",
+        ),
+    ],
+)
+def test_a_value_no_manometer_or_disc_gives_is_refused_with_the_limit(
+    field: str, value: float, message: str
+) -> None:
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study({"levels": [level(**{field: value}), control()]})
+    assert f"levels[0].{field}: {message}" in [str(p) for p in caught.value.problems]
+
+
+def test_the_hard_limits_themselves_are_accepted() -> None:
+    validated = parse_study(
+        {
+            "levels": [
+                level(
+                    peak_pressure_psi=MANOMETER_LIMIT_PSI, total_volume_ml=INJECTED_VOLUME_LIMIT_ML
+                ),
+                control(),
+            ]
+        }
+    )
+    assert validated.study.levels[0].peak_pressure_psi == MANOMETER_LIMIT_PSI
 
 
 def warnings_of(document: dict[str, Any]) -> list[tuple[str, str]]:
