@@ -7,20 +7,34 @@ Built by `load_settings`, never at import time, and injected where needed.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 __all__ = [
     "CdsClientRegistration",
@@ -78,6 +92,77 @@ def _public_url(value: str) -> str:
     return url
 
 
+def _jwks_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute https URL (got {value!r})")
+    if parts.fragment:
+        raise ValueError("must not have a fragment")
+    return value
+
+
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) — no spaces, quotes or backslashes.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
+
+
+def _scope_tokens(values: list[str] | None) -> list[str] | None:
+    for value in values or ():
+        if not _SCOPE_TOKEN.fullmatch(value):
+            raise ValueError(
+                f"each scope must be one non-empty OAuth scope token without spaces (got {value!r})"
+            )
+    return values
+
+
+def _public_jwk_set(path: Path) -> Path:
+    """A JWK Set file holding at least one RSA or EC public key and no private key material —
+    checked at startup so a bad file is not first found when the EHR calls."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError(f"{path} is not JSON (a JWK Set is expected)") from None
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError(f'{path} is not a JWK Set (a JSON object with a "keys" list)')
+    keys = [k for k in document["keys"] if isinstance(k, dict)]
+    # "d" (RSA, EC) and "k" (symmetric) are private: a shared file must never carry them.
+    if any("d" in key or "k" in key for key in keys):
+        raise ValueError(f"{path} holds private key material; give the public keys only")
+    usable = [key for key in keys if key.get("kty") in ("RSA", "EC")]
+    if not usable:
+        raise ValueError(f"{path} holds no RSA or EC public key")
+    try:
+        KeySet.import_key_set({"keys": usable})
+    except (JoseError, ValueError, TypeError):
+        raise ValueError(f"{path} has an unreadable key") from None
+    return path
+
+
+def _async_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL (e.g. sqlite+aiosqlite:///var/discogram.sqlite3 or "
+            "postgresql+asyncpg://user@host/db)"
+        ) from None
+    backend = url.get_backend_name()
+    # Only the driver name is echoed: the URL may carry a password.
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"must be SQLite or PostgreSQL, not {backend!r}")
+    try:
+        is_async = bool(getattr(url.get_dialect(), "is_async", False))
+    except NoSuchModuleError:
+        is_async = False
+    if not is_async:
+        raise ValueError(
+            f"needs an async driver: sqlite+aiosqlite or postgresql+asyncpg "
+            f"(got {url.drivername!r})"
+        )
+    return value
+
+
 class EhrRegistration(BaseModel):
     """One EHR the app is registered with. Only these `iss` values are ever contacted."""
 
@@ -94,9 +179,12 @@ class EhrRegistration(BaseModel):
     frame_origins: list[str] = Field(default_factory=list)  # extra origins allowed to frame us
     write_mode: WriteMode = WriteMode.AUTO
     document_type: Literal["18748-4", "34121-4"] = "18748-4"
-    document_pdf: bool = False  # its clinical notes accept a PDF besides text/plain (not Epic)
+    # Its clinical notes accept a PDF besides text/plain (not Epic). A TOML boolean: a string
+    # such as "yes" or "false" is refused, not guessed at.
+    document_pdf: StrictBool = False
 
     _check_iss = field_validator("iss")(classmethod(lambda cls, v: _base_url(v)))
+    _check_scopes = field_validator("scopes")(classmethod(lambda cls, v: _scope_tokens(v)))
 
     @model_validator(mode="after")
     def _credentials_match_auth(self) -> EhrRegistration:
@@ -107,6 +195,15 @@ class EhrRegistration(BaseModel):
         if self.client_auth is ClientAuth.PRIVATE_KEY_JWT and self.private_key_file is None:
             raise ValueError(
                 f"ehr {self.name!r}: client_auth private_key_jwt needs private_key_file"
+            )
+        if (
+            self.client_secret is not None
+            and self.client_auth is not ClientAuth.CLIENT_SECRET_BASIC
+        ):
+            # Never sent: a secret configured for a client that does not use it is a mistake.
+            raise ValueError(
+                f"ehr {self.name!r}: client_secret is used only with client_auth "
+                f"client_secret_basic (client_auth is {self.client_auth.value})"
             )
         return self
 
@@ -125,6 +222,13 @@ class CdsClientRegistration(BaseModel):
     jwks_url: str | None = None  # the allowed `jku`
     jwks_file: Path | None = None
     tenant: str | None = None
+
+    _check_jwks_url = field_validator("jwks_url")(
+        classmethod(lambda cls, v: None if v is None else _jwks_url(v))
+    )
+    _check_jwks_file = field_validator("jwks_file")(
+        classmethod(lambda cls, v: None if v is None else _public_jwk_set(v))
+    )
 
     @model_validator(mode="after")
     def _has_keys(self) -> CdsClientRegistration:
@@ -154,15 +258,32 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
 
     _check_public_url = field_validator("public_url")(classmethod(lambda cls, v: _public_url(v)))
+    _check_database_url = field_validator("database_url")(
+        classmethod(lambda cls, v: _async_database_url(v))
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _database_in_data_dir(cls, values: Any) -> Any:
         # Without an explicit database_url the SQLite file lives in data_dir, like the keys.
-        if isinstance(values, dict) and "database_url" not in values and "data_dir" in values:
+        # A data_dir that is not a path is left for its field's validation to report.
+        if (
+            isinstance(values, dict)
+            and "database_url" not in values
+            and isinstance(values.get("data_dir"), str | os.PathLike)
+        ):
             database = Path(values["data_dir"]) / "discogram.sqlite3"
             values = {**values, "database_url": f"sqlite+aiosqlite:///{database}"}
         return values
+
+    @field_validator("secret_key_file")
+    @classmethod
+    def _key_file_not_a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(
+                f"{value} is a folder; give the key file's path (e.g. {value}/secret.key)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _unique_iss(self) -> Settings:
@@ -180,6 +301,19 @@ class Settings(BaseSettings):
                     "one registration"
                 )
             clients.add(client.iss)
+        return self
+
+    @model_validator(mode="after")
+    def _jwks_urls_over_tls(self) -> Settings:
+        # As the CDS key fetch allows: https, or plain http on the loopback host while we run
+        # ourselves on plain http there (development and the sandbox).
+        for index, client in enumerate(self.cds_client):
+            parts = urlsplit(client.jwks_url or "")
+            if parts.scheme == "http" and (self.cookie_secure or not _is_loopback(parts.hostname)):
+                raise ValueError(
+                    f"cds_client.{index}.jwks_url: must use https (got {client.jwks_url!r}); "
+                    "plain http is for development on localhost with a localhost public_url"
+                )
         return self
 
     @field_validator("timezone")

@@ -18,11 +18,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from plugin.cli.serve import configure_logging
+from plugin.cli import CliError
+from plugin.cli.serve import configure_logging, port_problem
 from plugin.sandbox.app import create_sandbox_app, create_sandbox_with_app
 from plugin.sandbox.config import ClientAuthMethod, SandboxClient, SandboxConfig
 from smart_app.keys import generate_private_key
 from smart_app.settings import ClientAuth, EhrRegistration, Settings
+from smart_app.store.private_files import ensure_private_folder
 from smart_app.token_encryption import TokenCipher
 
 __all__ = ["SANDBOX_CLIENT_ID", "SandboxSetup", "add_parser", "build_sandbox", "prepare_sandbox"]
@@ -50,7 +52,10 @@ def _ensure_key(path: Path) -> None:
 
 
 def prepare_sandbox(data_dir: Path, port: int, host: str = "127.0.0.1") -> SandboxSetup:
-    """Create the keys (first run only) and build the sandbox's and the app's configuration."""
+    """Create the keys (first run only) and build the sandbox's and the app's configuration.
+    Raises ConfigurationError when `data_dir` is not a folder."""
+    # The app's database (drafts, signed reports) lives here: the service account's only.
+    ensure_private_folder(data_dir, "--data-dir")
     public_url = _public_url(host, port)
     current_key = data_dir / "app-signing-key.pem"
     next_key = data_dir / "app-signing-key-next.pem"
@@ -129,6 +134,10 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"sandbox: --port must be 1–65535 (got {args.port})", file=sys.stderr)
         return 2
+    # Before the URLs are printed: on a busy port they would lead to another program.
+    problem = port_problem(args.host, args.port)
+    if problem is not None:
+        raise CliError(f"discogram sandbox: {problem}")
     configure_logging("info")
     setup = prepare_sandbox(args.data_dir, args.port, args.host)
     if args.without_app:

@@ -23,15 +23,21 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from smart_app.store.private_files import ensure_private_folder, restrict_database_file
+
 __all__ = ["MIGRATIONS_DIR", "Database", "sqlite_quick_commits"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+def _prepare_sqlite_file(url: str) -> None:
+    # The file holds patient data: its folder is created 0700, the file itself 0600 (also
+    # tightened when an older run left it open to other users).
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        ensure_private_folder(path.parent, "database_url")
+        restrict_database_file(path)
 
 
 def _upgrade(connection: Connection) -> None:
@@ -89,7 +95,7 @@ class Database:
             return self._sessions
         async with self._ready:
             if self._sessions is None:
-                _ensure_sqlite_folder(self.url)
+                _prepare_sqlite_file(self.url)
                 backend = make_url(self.url).get_backend_name()
                 connect_args: dict[str, Any] = {}
                 if self._quick_commits and backend == "postgresql":

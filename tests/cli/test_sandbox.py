@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import socket
 import stat
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from plugin.cli import sandbox as sandbox_command
 from plugin.cli.sandbox import SANDBOX_CLIENT_ID, build_sandbox, prepare_sandbox
 from plugin.sandbox.asgi import lifespan
 from plugin.sandbox.config import ClientAuthMethod
+from smart_app.store import Database
 
 
 def test_first_run_creates_keys_and_later_runs_keep_them(tmp_path: Path) -> None:
@@ -94,6 +97,7 @@ def test_the_command_runs_uvicorn_without_an_access_log(
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
     levels: list[str] = []
     monkeypatch.setattr(sandbox_command, "configure_logging", levels.append)
+    monkeypatch.setattr(sandbox_command, "port_problem", lambda host, port: None)
     if "sandbox" not in cli._COMMANDS:  # the lead registers it; until then, add it here
         monkeypatch.setattr(cli, "_COMMANDS", (*cli._COMMANDS, "sandbox"))
     code = cli.main(["sandbox", "--port", "8124", "--data-dir", str(tmp_path), "--without-app"])
@@ -112,3 +116,61 @@ def test_a_bad_port_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     args = parser.parse_args(["sandbox", "--port", "70000", "--data-dir", str(tmp_path)])
     assert args.handler(args) == 2
     assert "--port" in capsys.readouterr().err
+
+
+def run_sandbox(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, list[Any]]:
+    """`discogram sandbox ARGS --without-app` through the command line, uvicorn replaced."""
+    calls: list[Any] = []
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
+    monkeypatch.setattr(sandbox_command, "configure_logging", lambda level: None)
+    if "sandbox" not in cli._COMMANDS:
+        monkeypatch.setattr(cli, "_COMMANDS", (*cli._COMMANDS, "sandbox"))
+    return cli.main(["sandbox", *args, "--without-app"]), calls
+
+
+def test_a_busy_port_is_refused_before_any_url_is_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        code, calls = run_sandbox(monkeypatch, "--port", str(port), "--data-dir", str(tmp_path))
+    captured = capsys.readouterr()
+    assert code == 2 and calls == []
+    assert captured.out == ""  # no URL leading to the other program
+    assert captured.err == (
+        f"discogram sandbox: 127.0.0.1:{port} is already in use; stop the program listening "
+        "there or choose another --port\n"
+    )
+
+
+def test_a_data_dir_that_is_a_file_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sandbox_command, "port_problem", lambda host, port: None)
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    code, calls = run_sandbox(monkeypatch, "--data-dir", str(afile))
+    captured = capsys.readouterr()
+    assert code == 2 and calls == [] and captured.out == ""
+    assert captured.err == f"error: --data-dir {afile}: exists and is not a folder\n"
+
+
+async def test_the_data_dir_and_the_app_database_are_the_service_accounts_only(
+    tmp_path: Path,
+) -> None:
+    saved = os.umask(0o022)
+    try:
+        setup = prepare_sandbox(tmp_path / "var" / "sandbox", 8125)
+        database = Database(setup.settings.database_url)
+        await database.ready()
+        await database.dispose()
+    finally:
+        os.umask(saved)
+    for folder in (tmp_path / "var", tmp_path / "var" / "sandbox"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    app_database = tmp_path / "var" / "sandbox" / "app.sqlite3"
+    assert stat.S_IMODE(app_database.stat().st_mode) == 0o600

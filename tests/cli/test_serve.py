@@ -1,5 +1,9 @@
 import logging
+import os
+import socket
+import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +12,7 @@ from fastapi import FastAPI
 
 import plugin.cli
 from plugin.cli import main
-from plugin.cli.serve import PRODUCT_LOGGERS
+from plugin.cli.serve import PRODUCT_LOGGERS, port_problem
 from smart_app.library_logs import QUIET_LIBRARY_LOGGERS
 from smart_app.scopes import LaunchKind
 from smart_app.store import LaunchRecord
@@ -34,7 +38,24 @@ def served(monkeypatch: pytest.MonkeyPatch, restored_logging: None) -> list[dict
         calls.append({"app": app, **kwargs})
 
     monkeypatch.setattr("plugin.cli.serve.run_server", fake_run)
+    # Whatever else listens on this machine; a busy port has a test of its own.
+    monkeypatch.setattr("plugin.cli.serve.port_problem", lambda host, port: None)
     return calls
+
+
+@contextmanager
+def fresh_root_logger() -> Iterator[None]:
+    """As in a fresh process: no root handler (pytest's own, added when the test body starts,
+    would make basicConfig a no-op)."""
+    root = logging.getLogger()
+    pytest_handlers = root.handlers[:]
+    root.handlers.clear()
+    try:
+        yield
+    finally:
+        for handler in root.handlers:  # the one basicConfig added
+            handler.close()
+        root.handlers[:] = pytest_handlers
 
 
 PKJWT_EHR = """
@@ -88,6 +109,31 @@ client_id = "app"
             PKJWT_EHR + 'private_key_file = "/nonexistent/key.pem"\n',
             "private_key_file /nonexistent/key.pem",
         ),
+        ('database_url = "not a url"\n', "bad configuration: database_url: not a database URL"),
+        ('database_url = "mysql://x@y/z"\n', "database_url: must be SQLite or PostgreSQL"),
+        ("data_dir = 5\n", "bad configuration: data_dir: must be a path (a string)"),
+        (f'secret_key_file = "{Path(__file__).parent}"\n', "secret_key_file: "),
+        (
+            'secret_key_file = "missing/dir/secret.key"\n',
+            "secret_key_file: folder missing/dir does not exist",
+        ),
+        (
+            '[[cds_client]]\niss = "https://e"\njwks_file = "/nonexistent/jwks.json"\n',
+            "cds_client.0.jwks_file: /nonexistent/jwks.json cannot be read",
+        ),
+        (
+            '[[cds_client]]\niss = "https://e"\njwks_url = "http://e.example/jwks"\n',
+            "cds_client.0.jwks_url: must use https",
+        ),
+        (
+            '[[ehr]]\nname = "E"\niss = "https://e/fhir"\nclient_id = "c"\ndocument_pdf = "yes"\n',
+            "ehr.0.document_pdf: must be true or false (a TOML boolean, not a string)",
+        ),
+        (
+            '[[ehr]]\nname = "E"\niss = "https://e/fhir"\nclient_id = "c"\nclient_secret = "s"\n',
+            "ehr.0: ehr 'E': client_secret is used only with client_auth client_secret_basic",
+        ),
+        ('data_dir = "discogram.toml"\n', "data_dir discogram.toml: exists and is not a folder"),
     ],
 )
 def test_bad_configuration_is_one_line_on_stderr_and_exit_2(
@@ -105,7 +151,115 @@ def test_bad_configuration_is_one_line_on_stderr_and_exit_2(
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1
     assert message in captured.err
+    assert "Traceback" not in captured.err and "Value error" not in captured.err
     assert served == []
+    assert not (tmp_path / "missing").exists()
+
+
+def test_each_configuration_problem_is_a_line_of_its_own(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, 'public_url = "x"\nlog_level = "loud"\ndata_dir = 5\n')
+    assert main(["serve", "--config", str(config)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3
+    assert [line.split(": ")[2] for line in lines] == ["public_url", "data_dir", "log_level"]
+    assert all(line.startswith("discogram serve: bad configuration: ") for line in lines)
+    assert not any("more)" in line for line in lines)
+
+
+def test_a_list_in_the_environment_that_is_not_json_is_one_line_naming_the_variable(
+    served: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCOGRAM_EHR", "not json")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "discogram serve: bad configuration: environment variable DISCOGRAM_EHR: not valid "
+        "JSON (lists and tables are given as JSON)\n"
+    )
+    assert served == []
+
+
+def test_a_busy_port_is_refused_before_serving(
+    served: list[dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("plugin.cli.serve.port_problem", port_problem)
+    config = write_config(tmp_path, f'data_dir = "{tmp_path / "data"}"\n')
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        code = main(["serve", "--port", str(port), "--config", str(config)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err == (
+        f"discogram serve: 127.0.0.1:{port} is already in use; stop the program listening "
+        "there or choose another --port\n"
+    )
+    assert served == []
+    assert port_problem("127.0.0.1", port) is None  # free again
+
+
+def test_the_data_dir_is_created_for_the_service_account_only(
+    served: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    saved = os.umask(0o022)
+    try:
+        config = write_config(tmp_path, f'data_dir = "{tmp_path / "var"}"\n')
+        assert main(["serve", "--config", str(config)]) == 0
+    finally:
+        os.umask(saved)
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+
+
+def test_start_up_messages_are_logged_with_their_level_and_logger(
+    served: list[dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Logging is configured before the app is built: what building it says is not lost.
+    key_file = tmp_path / "secret.key"
+    config = write_config(tmp_path, f'data_dir = "{tmp_path / "data"}"\n')
+    with fresh_root_logger():
+        assert main(["serve", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    default_key = tmp_path / "data" / "secret.key"
+    assert f"INFO smart_app.token_encryption: created a new secret key file {default_key}" in err
+    assert default_key.read_bytes().strip() not in err.encode()  # never the key itself
+    key_file.write_bytes(default_key.read_bytes())
+    key_file.chmod(0o644)
+    config = write_config(
+        tmp_path, f'data_dir = "{tmp_path / "data"}"\nsecret_key_file = "{key_file}"\n'
+    )
+    with fresh_root_logger():
+        assert main(["serve", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert f"WARNING smart_app.token_encryption: secret key file {key_file} is readable" in err
+
+
+def test_an_explicit_secret_key_file_is_created_only_in_an_existing_folder(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "etc" / "discogrma" / "secret.key"
+    config = write_config(
+        tmp_path, f'data_dir = "{tmp_path / "data"}"\nsecret_key_file = "{typo}"\n'
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        f"discogram serve: bad configuration: secret_key_file: folder {typo.parent} does not "
+        "exist; create it or correct the path (a new key file is created only in an existing "
+        "folder)\n"
+    )
+    assert not (tmp_path / "etc").exists() and served == []
+    (tmp_path / "etc" / "discogrma").mkdir(parents=True)
+    assert main(["serve", "--config", str(config)]) == 0
+    assert typo.is_file()
 
 
 def test_missing_config_file_and_bad_port(
@@ -137,12 +291,8 @@ iss = "https://ehr.example.org/fhir"
 client_id = "app"
 ''',
     )
-    # As in a fresh process: no root handler (pytest's own would make basicConfig a no-op).
-    root = logging.getLogger()
-    pytest_handlers = root.handlers[:]
-    root.handlers.clear()
     marker = "https://marker-patient-doe.example/fhir"  # stands in for a patient's data
-    try:
+    with fresh_root_logger():
         assert main(["serve", "--config", str(config)]) == 0
         services = served[0]["app"].state.smart
         await services.launch_records.save(
@@ -159,10 +309,6 @@ client_id = "app"
         )
         await services.aclose()
         logging.getLogger("smart_app.launch").debug("the product's own debug line")
-    finally:
-        for handler in root.handlers:  # the one basicConfig added
-            handler.close()
-        root.handlers[:] = pytest_handlers
     logged = capsys.readouterr().err
     assert "the product's own debug line" in logged  # debug is on for the product
     assert marker not in logged

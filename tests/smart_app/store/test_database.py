@@ -1,5 +1,7 @@
 import asyncio
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from alembic.config import Config
@@ -71,3 +73,41 @@ async def test_quick_commits_put_sqlite_in_wal_mode_without_weakening_other_conn
     finally:
         await quick.dispose()
         await durable.dispose()
+
+
+async def test_the_sqlite_file_and_its_journal_are_the_service_accounts_only(
+    tmp_path: Path,
+) -> None:
+    # Drafts and signed reports live here: even under umask 022 no other user may read them.
+    saved = os.umask(0o022)
+    try:
+        path = tmp_path / "var" / "discogram.sqlite3"
+        database = Database(f"sqlite+aiosqlite:///{path}", quick_commits=True)  # WAL mode
+        try:
+            sessions = await database.ready()
+            async with sessions() as db:
+                await db.execute(text("select 1"))
+                # While it is open: SQLite removes the -wal and -shm files on the last close.
+                modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+        finally:
+            await database.dispose()
+    finally:
+        os.umask(saved)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert modes == {
+        "discogram.sqlite3": 0o600,
+        "discogram.sqlite3-wal": 0o600,
+        "discogram.sqlite3-shm": 0o600,
+    }
+
+
+async def test_an_existing_sqlite_file_open_to_others_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite3"
+    first = Database(f"sqlite+aiosqlite:///{path}")
+    await first.ready()
+    await first.dispose()
+    path.chmod(0o644)  # as an earlier version left it
+    second = Database(f"sqlite+aiosqlite:///{path}")
+    await second.ready()
+    await second.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
