@@ -14,6 +14,7 @@ from typing import Any
 from plugin.conformance.canonicals import value_set_url
 from plugin.conformance.differential import required_binding
 from plugin.fhir_mapping.coding import PROVENANCE_ACTIVITY_CREATE
+from plugin.fhir_mapping.observation import NOT_COMPLETED_STATUS
 from plugin.terminology import system_url
 from plugin.writeback.amendment import (
     AMENDED,
@@ -67,6 +68,12 @@ OBSERVATION_STATUS = StatusValueSet(
     system="http://hl7.org/fhir/observation-status",
     codes=(
         WrittenCode(_FINAL, "a level result as first filed with a signed report"),
+        WrittenCode(
+            NOT_COMPLETED_STATUS,
+            "a level whose injection was not completed (the needle did not reach the nucleus, "
+            "or the injection was aborted): it has no result, and its technical-result "
+            "component says why; it stays cancelled when a later version changes it",
+        ),
         WrittenCode(
             AMENDED,
             "a level result filed earlier whose content a later signed version of the report "

@@ -37,10 +37,14 @@ from plugin.study.model import Level
 __all__ = [
     "INTERPRETATION_TEXT",
     "LEVEL_RESULT_TEXT",
+    "NOT_COMPLETED_STATUS",
     "PAIN_INTENSITY_LOINC",
     "level_observation",
     "pressure_sensitivity_absence",
 ]
+
+#: The status of a level whose injection was not completed (R4 observation-status).
+NOT_COMPLETED_STATUS = "cancelled"
 
 LEVEL_RESULT_TEXT = "Provocative discography level result"
 PAIN_INTENSITY_LOINC = "72514-3"
@@ -73,7 +77,10 @@ def level_observation(
         meta=profile_meta(LEVEL_OBSERVATION_PROFILE),
         identifier=[identity.identifier()],
         partOf=[procedure.reference()],
-        status="final",
+        # R4 observation-status `cancelled`: "not started or not completed (also sometimes
+        # called 'aborted')" — a level whose needle never reached the nucleus has no result;
+        # its technical-result component says why.
+        status="final" if level.completed else NOT_COMPLETED_STATUS,
         category=[hl7_concept(OBSERVATION_CATEGORY_PROCEDURE)],
         code=product_concept(_DISCOGRAPHY, "disc-level-result", text=LEVEL_RESULT_TEXT),
         subject=chart.patient,

@@ -99,7 +99,8 @@ def amended(resource: Mapping[str, Any], server_id: str) -> dict[str, Any]:
     """The update of a resource that changed since its last signed version."""
     body = _with_id(resource, server_id)
     status = _AMENDED_STATUS.get(str(body["resourceType"]))
-    if status is not None:
+    # A level still not completed stays `cancelled`: it has no result to amend.
+    if status is not None and body.get("status") == "final":
         body["status"] = status
     return body
 

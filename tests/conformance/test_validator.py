@@ -507,7 +507,7 @@ def test_transaction_create_goes_to_the_resource_type(example: Example) -> None:
 def test_entry_errors_carry_the_entry_path(example: Example) -> None:
     bundle = example("Bundle-")
     observation = bundle["entry"][2]["resource"]
-    observation["status"] = "cancelled"
+    observation["status"] = "preliminary"
     observation["issued"] = "yesterday"
     assert errors(validate_resource(bundle)) == {
         ("Bundle.entry[2].resource.status", "required-binding"),

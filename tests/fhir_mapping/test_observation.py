@@ -228,6 +228,9 @@ def test_level_not_completed_is_not_performed_and_keeps_its_reason() -> None:
         assert absent_reason(comp[code]) == "not-performed", code
     assert obs["interpretation"][0]["coding"][0]["code"] == "IND"
     assert obs["interpretation"][0]["text"] == "Indeterminate"
+    # R4 `cancelled`: not completed ("aborted"), so no chart view lists it as a final result.
+    assert obs["status"] == "cancelled"
+    assert observation_json(data, "L4-L5")["status"] == "final"
     assert obs["note"] == [{"text": "Abort reason: Vasovagal episode — « stop » <b>now</b>"}]
 
 

@@ -44,6 +44,9 @@ def test_statuses_of_an_amendment() -> None:
     assert amended({"resourceType": "Procedure", "status": "completed"}, "p")["status"] == (
         "completed"
     )
+    # A level still not completed has no result to amend.
+    not_completed = {"resourceType": "Observation", "status": "cancelled"}
+    assert amended(not_completed, "o2")["status"] == "cancelled"
     assert entered_in_error(observation, "o1")["status"] == "entered-in-error"
     assert (
         superseded({"resourceType": "DocumentReference", "status": "current"}, "d")["status"]
