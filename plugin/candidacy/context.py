@@ -140,10 +140,11 @@ class AssessmentContext:
         ]
 
     def recent_with_end_unknown(self, course: MedicationCourse) -> bool:
-        """A course whose end the chart does not give and that started within the policy's
-        window: the patient may still be taking the drug, or stopped it only days ago."""
+        """A course whose end the chart does not give, that no later record of the drug
+        settles, and that started within the policy's window: the patient may still be taking
+        the drug, or stopped it only days ago."""
         since = self.today - timedelta(days=self.policy.end_unknown_recent_days)
-        return course.end_unknown and course.started_since(since)
+        return course.end_unknown and not course.settled and course.started_since(since)
 
     def texts_of(self, resource: Resource) -> list[str]:
         """What a record says it is, in words: its main concepts, body sites and notes."""

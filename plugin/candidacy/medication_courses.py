@@ -13,13 +13,15 @@ it going), a finished one ends after the dispense's expected supply duration tim
 day long for measuring care, but its end is *unknown* (`end_unknown`): a MedicationRequest
 `completed` means the order was carried out (e.g. dispensed), not that the patient stopped; a
 `stopped` or `unknown` one, or a MedicationStatement `completed` with no end, stopped at a time
-the chart does not give. The safety checks read such a recent course as possibly still taken.
+the chart does not give. The safety checks read such a recent course as possibly still taken,
+unless a later record of the same ingredient settles it (`settled`): one that starts after it, or
+whose known end falls on or after its start, says what came next, and is judged on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -49,6 +51,7 @@ class MedicationCourse:
     ongoing: bool  # the record says the patient is taking it
     estimated_end: bool  # the end was computed from a supply duration
     end_unknown: bool  # not ongoing, and the record gives no end, supply or validity
+    settled: bool = False  # end unknown, but a later record of the ingredient follows it
 
     @property
     def status(self) -> str | None:
@@ -123,7 +126,35 @@ def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[Medic
             )
             for drug_class, ingredient in matches
         )
-    return tuple(courses)
+    return _settle(courses, today)
+
+
+def _settle(courses: list[MedicationCourse], today: date) -> tuple[MedicationCourse, ...]:
+    """Mark the courses of unknown end that a later record of the same ingredient follows: one
+    starting after the course (a renewal, a restatement) or whose known end falls on or after
+    its start (a statement that it was stopped). Both readings of a partial date must agree;
+    an undated course cannot be shown to come before anything, so it stays unsettled."""
+    latest_start: dict[str, date] = {}  # ingredient → the latest earliest-reading start
+    latest_end: dict[str, date] = {}  # ingredient → the latest earliest-reading known end
+    for course in courses:
+        name = course.ingredient.name
+        if course.start is not None:
+            latest_start[name] = max(latest_start.get(name, date.min), course.start.earliest)
+        end = course.end.earliest if course.end is not None else today if course.ongoing else None
+        if end is not None:
+            latest_end[name] = max(latest_end.get(name, date.min), end)
+    # A course never settles itself: its own start is not after itself, and it has no end.
+    return tuple(
+        replace(course, settled=True)
+        if course.end_unknown
+        and course.start is not None
+        and (
+            latest_start.get(course.ingredient.name, date.min) > course.start.latest
+            or latest_end.get(course.ingredient.name, date.min) >= course.start.latest
+        )
+        else course
+        for course in courses
+    )
 
 
 def _period(

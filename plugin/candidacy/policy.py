@@ -409,8 +409,10 @@ class Policy(BaseModel):
     drug_classes: tuple[DrugClass, ...]
     #: A course of a drug with a hold period (or of a clotting-risk class) whose record gives no
     #: end (finished at a time the chart does not give, or of unknown status) counts as possibly
-    #: still taken when it started within this many days.
-    end_unknown_recent_days: Days
+    #: still taken when it started within this many days. Defaults to the shipped 90 so a site
+    #: policy written before the field existed (1.0.0) keeps loading after the upgrade — as rule
+    #: sets do for control_scope — and gets the shipped, safer reading of such records.
+    end_unknown_recent_days: Days = 90
     labs: tuple[Lab, ...]
     lab_requirements: tuple[LabRequirement, ...]
     clotting_risk: ClottingRisk

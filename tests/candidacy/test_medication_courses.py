@@ -125,3 +125,42 @@ def test_a_finished_record_without_an_end_has_an_unknown_end() -> None:
     assert not supplied.end_unknown  # its supply gives the end
     (active,) = courses(med_request("apixaban", "d", authored="2025-06-05"))
     assert not active.end_unknown
+
+
+def test_a_later_record_of_the_same_drug_settles_a_course_of_unknown_end() -> None:
+    completed = med_request("apixaban", "a", status="completed", authored="2025-05-01")
+    # Restarted later (its own end unknown): the earlier course is settled, the later is not.
+    first, restarted = courses(
+        completed, med_request("apixaban", "b", status="completed", authored="2025-05-02")
+    )
+    assert (first.settled, restarted.settled, restarted.end_unknown) == (True, False, True)
+    # A known end on or after its start settles it; one before its start does not.
+    for end, settled in (("2025-05-01", True), ("2025-04-30", False)):
+        course, _ = courses(
+            completed,
+            med_statement("apixaban", "s", status="stopped", start="2025-04-01", end=end),
+        )
+        assert course.settled is settled
+    # An active record settles it (it is judged on its own); another drug does not.
+    assert courses(completed, med_request("apixaban", "c", authored="2025-01-01"))[0].settled
+    assert not courses(completed, med_request("warfarin", "w", authored="2025-06-01"))[0].settled
+
+
+def test_only_a_surely_later_record_settles_a_course_of_unknown_end() -> None:
+    # Same day, or a month that may be the same day: neither is surely later.
+    same_day = courses(
+        med_request("apixaban", "a", status="completed", authored="2025-05-01"),
+        med_request("apixaban", "b", status="completed", authored="2025-05-01"),
+    )
+    assert [c.settled for c in same_day] == [False, False]
+    in_month = courses(
+        med_request("apixaban", "a", status="completed", authored="2025-05-10"),
+        med_request("apixaban", "b", status="completed", authored="2025-05"),
+    )
+    assert [c.settled for c in in_month] == [False, False]
+    # An undated course cannot be shown to come before anything.
+    undated = courses(
+        med_request("apixaban", "a", status="completed"),
+        med_request("apixaban", "b", status="completed", authored="2025-06-01"),
+    )
+    assert [c.settled for c in undated] == [False, False]

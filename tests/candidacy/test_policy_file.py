@@ -114,6 +114,20 @@ def test_a_site_file_replaces_the_default(tmp_path: Path) -> None:
     assert policy.criteria[1].min_duration_months == 6  # type: ignore[union-attr]
 
 
+def test_a_site_file_written_before_the_end_unknown_window_loads_with_the_shipped_one(
+    tmp_path: Path,
+) -> None:
+    # Policy 1.0.0 had no end_unknown_recent_days: a site file written for it keeps loading.
+    site = changed(version="1.0.0-site")
+    del site["end_unknown_recent_days"]
+    site["review_notes"] = [
+        n for n in site["review_notes"] if n.get("subject") != "end_unknown_recent_days"
+    ]
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(site), encoding="utf-8")
+    assert load_policy(path).end_unknown_recent_days == 90 == SHIPPED["end_unknown_recent_days"]
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

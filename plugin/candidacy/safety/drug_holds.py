@@ -6,8 +6,10 @@ its hold period (stopped two days ago, with a five-day hold: the hold is not com
 course of a drug with a hold whose record gives no end (a prescription `completed` — carried
 out, e.g. dispensed — or `stopped`, or of unknown status, with no end date or supply duration)
 counts too: the chart does not say when the patient last took it, so the item says so and asks
-for the last dose to be confirmed. Every hold says the prescriber must confirm that stopping is
-safe; a hold whose period is not yet confirmed from a primary source says so.
+for the last dose to be confirmed — unless a later record of the drug settles it (it starts
+after that course, or its known end falls on or after that course's start), which is then judged
+by its own dates. Every hold says the prescriber must confirm that stopping is safe; a hold whose
+period is not yet confirmed from a primary source says so.
 """
 
 from __future__ import annotations

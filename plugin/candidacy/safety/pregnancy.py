@@ -5,8 +5,9 @@ pregnant, 60001007 not pregnant, 261665006 unknown).
 The latest statement wins: a pregnancy-status observation, a pregnancy test reported as text,
 or an active pregnancy condition. A pregnancy test or status whose result the policy cannot read
 (a quantitative hCG: clinical.md cites no hCG code or range) decides nothing, but one later than
-every readable statement is named so that someone reviews it — beside a current "not pregnant",
-it makes the item needing action. A "pregnant" statement stays current for the policy's
+every readable statement and within the longest of the validity periods below is named so that
+someone reviews it — beside a current "not pregnant", it makes the item needing action; an older
+one could not change the answer even if read. A "pregnant" statement stays current for the policy's
 pregnant_valid_days; a "not pregnant" one for not_pregnant_valid_days. Child-bearing potential
 is defined in the policy (sex, age range, conditions or procedures that end it); a patient
 whose sex or age is not recorded is treated as possibly of child-bearing potential. The chart's
@@ -58,12 +59,16 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
     )
     statements = [s for s in records if s.answer is not None]
     latest = statements[0] if statements else None
-    # A later result nobody can read from the chart may say what the readable ones do not.
+    # A later result nobody can read from the chart may say what the readable ones do not —
+    # if it is recent enough that a readable one of its date could still be current.
+    relevant_days = max(rules.pregnant_valid_days, rules.not_pregnant_valid_days)
     unread = next(
         (
             s
             for s in records
-            if s.answer is None and (latest is None or s.when.latest > latest.when.latest)
+            if s.answer is None
+            and (today - s.when.latest).days <= relevant_days
+            and (latest is None or s.when.latest > latest.when.latest)
         ),
         None,
     )

@@ -206,6 +206,44 @@ def test_a_known_supply_or_end_still_decides() -> None:
     assert "drug-hold-apixaban" not in items(ended)
 
 
+def test_a_later_record_that_gives_the_stop_date_settles_a_course_with_no_end() -> None:
+    # Dispensed 60 days ago with no end; the patient's statement says stopped 20 days ago.
+    stopped_later = items(
+        med_request("apixaban 5 mg tablet", "old", status="completed", authored=ago(60)),
+        med_statement("apixaban 5 mg tablet", "st", status="stopped", start=ago(60), end=ago(20)),
+    )
+    assert not {"drug-hold-apixaban", "lab-inr", "lab-platelets"} & set(stopped_later)
+    # Prescribed again 60 days ago for 30 days: that supply ended 30 days ago.
+    renewed = items(
+        med_request("warfarin 5 mg", "old", status="completed", authored=ago(80)),
+        med_request("warfarin 5 mg", "new", status="completed", authored=ago(60), supply_days=30),
+    )
+    assert not {"drug-hold-warfarin", "lab-inr", "lab-platelets"} & set(renewed)
+
+
+def test_a_later_record_within_its_hold_is_the_one_cited() -> None:
+    item = items(
+        med_request("apixaban 5 mg tablet", "old", status="completed", authored=ago(60)),
+        med_statement("apixaban 5 mg tablet", "st", status="stopped", start=ago(60), end=ago(2)),
+    )["drug-hold-apixaban"]
+    assert [e.reference for e in item.evidence] == ["MedicationStatement/st"]
+    assert item.explanation.endswith(
+        "The last documented day is 2025-06-13, so the hold is complete from 2025-06-16."
+    )
+    assert item.action is not None and item.action.startswith("Hold apixaban for 3 days")
+
+
+def test_a_course_with_no_end_and_no_later_record_is_still_held() -> None:
+    # The only other record ended before this prescription: nothing says when it was stopped.
+    item = items(
+        med_statement("apixaban", "earlier", status="stopped", start=ago(120), end=ago(100)),
+        med_request("apixaban", "apx", status="completed", authored=ago(10)),
+    )["drug-hold-apixaban"]
+    assert [e.reference for e in item.evidence] == ["MedicationRequest/apx"]
+    assert item.action is not None
+    assert item.action.startswith("Confirm when the patient last took apixaban.")
+
+
 def test_an_active_course_beside_one_with_no_end_asks_no_last_dose() -> None:
     found = items(
         med_request("apixaban", "old", status="completed", authored=ago(30)),

@@ -13,6 +13,7 @@ from tests.candidacy.chart_builder import (
     good_lumbar_chart,
     inr,
     med_request,
+    med_statement,
     observation,
     platelets,
     without,
@@ -132,3 +133,11 @@ def test_a_recent_anticoagulant_with_no_end_needs_clotting_labs() -> None:
     # One dispensed for 30 days ended by its supply: the lab is not needed.
     supplied = med_request("apixaban", "apx", status="completed", authored=ago(60), supply_days=30)
     assert "lab-inr" not in items(supplied)
+
+
+def test_a_course_with_no_end_settled_by_a_later_stop_needs_no_clotting_labs() -> None:
+    found = items(
+        med_request("apixaban 5 mg tablet", "old", status="completed", authored=ago(60)),
+        med_statement("apixaban 5 mg tablet", "st", status="stopped", start=ago(60), end=ago(20)),
+    )
+    assert not {"lab-inr", "lab-platelets"} & set(found)

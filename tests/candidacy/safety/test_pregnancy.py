@@ -152,6 +152,31 @@ def test_an_unreadable_test_after_a_current_not_pregnant_needs_review() -> None:
     assert pregnancy(pregnancy_status("60001007", days_ago=10), earlier) is None
 
 
+def test_an_unreadable_result_is_named_only_within_the_longest_validity_period() -> None:
+    rules = default_policy().pregnancy
+    longest = max(rules.pregnant_valid_days, rules.not_pregnant_valid_days)
+    assert longest == 280
+
+    def hcg(days: int) -> dict[str, object]:
+        return observation("hcg", text="Beta hCG", when=ago(days), value=3, unit="m[IU]/mL")
+
+    recent = pregnancy(hcg(longest))
+    assert recent is not None and "(Observation/hcg)" in recent.explanation
+    for old in (longest + 1, 700):
+        item = pregnancy(hcg(old))
+        assert item is not None and item.explanation == (
+            "The patient may be of child-bearing potential (female, age 34) and no pregnancy "
+            "status is recorded."
+        )
+        assert item.evidence == ()
+    # Beside an old "not pregnant", an old unreadable test leaves the latest readable result.
+    item = pregnancy(pregnancy_status("60001007", days_ago=800), hcg(700))
+    assert item is not None and item.explanation.endswith(
+        "the latest result, not pregnant on 2023-04-07 (Pregnancy status (Observation/preg-1)), "
+        "is 800 days old (valid 30 days)."
+    )
+
+
 def test_a_pregnancy_status_with_an_answer_the_policy_cannot_read_is_named_too() -> None:
     status = observation(
         "ps", loinc="82810-3", text="Pregnancy status", when=ago(2), value_string="see note"
