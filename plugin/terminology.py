@@ -252,14 +252,16 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
             (
                 "no-discogenic-level",
                 "No discogenic level identified",
-                "No level is positive, and every level that could be assessed is negative or "
-                "ruled out by its own recorded values: none awaits a control or a missing value.",
+                "No level is positive, every level that could be assessed is negative or ruled "
+                "out by its own recorded values (none awaits a control or a missing value), and "
+                "concordant pain at high intensity, if any, has a valid negative control.",
             ),
             (
                 "indeterminate-no-valid-control",
                 "Study indeterminate: no valid control level",
-                "No level is positive, and every concordant level at high intensity that its own "
-                "recorded values do not rule out lacks a valid negative control.",
+                "No level is positive, and every concordant level at high intensity lacks a valid "
+                "negative control, whatever its pressure, volume or Dallas grade; or every such "
+                "level that its own recorded values do not rule out lacks one.",
             ),
             (
                 "indeterminate-data-not-recorded",

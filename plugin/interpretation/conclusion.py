@@ -3,29 +3,29 @@
 Definitions the conclusion rests on:
 
 * A *concordant level* is a completed level whose response is concordant at the rule set's
-  high intensity (its ``concordant`` and ``intensity`` criteria are met). Concordant pain below
-  that intensity cannot make a level positive, whatever the controls.
+  high intensity (its ``concordant`` and ``intensity`` criteria are met, clinical.md §2a/§2b),
+  whatever its pressure, volume or Dallas grade. Concordant pain below that intensity cannot
+  make a level positive, whatever the controls.
 * A *candidate level* is a concordant level its own recorded values do not exclude: positive,
-  or indeterminate only for want of a valid control or of a recorded value. A concordant level
-  already negative by a recorded pressure or onset volume (the response is not positive, which
-  clinical.md §2a and §2b decide before any control is sought), or with a recorded Dallas grade
-  below the threshold, cannot be positive whatever the controls, so its lack of a control does
-  not make a study indeterminate.
+  or indeterminate only for want of a valid control or of a recorded value.
 * ``valid_control`` is true when some candidate level has at least one valid negative control
-  under its own rule set. In a study with no candidate level it is true when any level had a
-  valid negative control.
+  under its own rule set; with no candidate level, when some concordant level has one; with no
+  concordant level, when any level had one. A level excluded by its own values does not lend
+  its control to a candidate level, which still awaits its own.
 * Code, the first that applies:
   ``discogenic-level-identified`` when any level is positive (a positive level always has a
   valid control, so such a study always has ``valid_control``);
   ``indeterminate-no-level-assessable`` when no injection was completed (a study of failed
   injections is not a negative study);
-  ``indeterminate-no-valid-control`` when there are candidate levels and none has a valid
-  control;
+  ``indeterminate-no-valid-control`` when some level is concordant and ``valid_control`` is
+  false: every concordant level lacks a valid control, whatever its pressure, volume or Dallas
+  grade (clinical.md §2c: without a control, concordant pain cannot be read either way), or
+  every candidate level does;
   ``indeterminate-data-not-recorded`` when a level could not be judged because a value its rule
   set needs was not recorded (with that value it might be positive, so the study is not
   negative);
   otherwise ``no-discogenic-level``: every assessable level is negative or excluded by its own
-  recorded values.
+  recorded values, and the study has a valid control for its concordant pain, if any.
 """
 
 from __future__ import annotations
@@ -85,14 +85,15 @@ def is_candidate_level(result: LevelResult) -> bool:
 def conclude(results: Sequence[LevelResult]) -> StudyConclusion:
     """The conclusion over the level results (in anatomical order)."""
     positive = [r for r in results if r.positive]
-    candidates = [r for r in results if is_candidate_level(r)]
-    valid_control = any(r.controls for r in (candidates or results))
+    concordant = [r for r in results if is_concordant_level(r)]
+    candidates = [r for r in concordant if is_candidate_level(r)]
+    valid_control = any(r.controls for r in (candidates or concordant or results))
     not_recorded = [r for r in results if _data_not_recorded(r)]
     if positive:
         code = _Code.DISCOGENIC_LEVEL_IDENTIFIED
     elif all(r.category is LevelCategory.NOT_ASSESSABLE for r in results):
         code = _Code.INDETERMINATE_NO_LEVEL_ASSESSABLE
-    elif candidates and not valid_control:
+    elif concordant and not valid_control:
         code = _Code.INDETERMINATE_NO_CONTROL
     elif not_recorded:
         code = _Code.INDETERMINATE_DATA_NOT_RECORDED
@@ -102,7 +103,7 @@ def conclude(results: Sequence[LevelResult]) -> StudyConclusion:
         code=code,
         positive_levels=tuple(PositiveLevel(level=r.level, category=r.category) for r in positive),
         valid_control=valid_control,
-        text=_text(code, results, positive, candidates, not_recorded),
+        text=_text(code, results, positive, concordant, not_recorded),
     )
 
 
@@ -117,7 +118,7 @@ def _text(
     code: StudyConclusionCode,
     results: Sequence[LevelResult],
     positive: Sequence[LevelResult],
-    candidates: Sequence[LevelResult],
+    concordant: Sequence[LevelResult],
     not_recorded: Sequence[LevelResult],
 ) -> str:
     headline = PRODUCT_CODE_SYSTEMS["study-conclusion"].display(code.value)
@@ -135,9 +136,14 @@ def _text(
     if code is _Code.INDETERMINATE_NO_LEVEL_ASSESSABLE:
         sentences.append("No injection was completed, so no level could be judged.")
     elif code is _Code.INDETERMINATE_NO_CONTROL:
-        levels = ", ".join(r.level for r in candidates)
+        # Only the concordant levels that lack a control: a level excluded by its own values may
+        # have one while a candidate level has none.
+        uncontrolled = [r for r in concordant if not r.controls]
+        levels = ", ".join(r.level for r in uncontrolled)
         sentences.append(f"Concordant pain at {levels} without a valid negative control.")
-        explained = {r.level for r in candidates if reason_kind(r) is ReasonKind.NO_CONTROL}
+        # A level indeterminate for another reason (a Dallas grade below the threshold, a
+        # missing value) is still named below with that reason.
+        explained = {r.level for r in uncontrolled if reason_kind(r) is ReasonKind.NO_CONTROL}
     elif code is _Code.INDETERMINATE_DATA_NOT_RECORDED:
         sentences.append(f"Could not be judged for missing data: {_with_reasons(not_recorded)}.")
         explained = {r.level for r in not_recorded}

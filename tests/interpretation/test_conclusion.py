@@ -123,23 +123,99 @@ def test_no_valid_control_still_names_a_missing_value() -> None:
     )
 
 
-def test_a_response_negative_by_pressure_needs_no_control() -> None:
-    """Review case E: concordant 8/10 at ΔP 60 is negative (clinical.md §2a step 2) before any
-    control is sought, so its lack of a control does not make the study indeterminate."""
+def test_concordant_pain_negative_by_pressure_without_a_control_is_not_a_negative_study() -> None:
+    """clinical.md §2c: every concordant level (concordant at high intensity, whatever its
+    pressure) lacks a valid control, so the study is indeterminate, not negative."""
     interpretation = interpret_study(study(pain("L4-L5", 8, dp=60)))
     assert is_concordant_level(interpretation.levels[0])
     assert not is_candidate_level(interpretation.levels[0])
-    assert interpretation.conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL
-    assert interpretation.conclusion.text == "No discogenic level identified."
+    assert interpretation.conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert not interpretation.conclusion.valid_control
+    assert interpretation.conclusion.text == (
+        "Study indeterminate: no valid control level. "
+        "Concordant pain at L4-L5 without a valid negative control."
+    )
 
 
-def test_a_recorded_dallas_grade_below_threshold_needs_no_control() -> None:
+def test_a_recorded_dallas_grade_below_threshold_still_needs_a_control() -> None:
+    """clinical.md §2b makes concordant 8/10 without annular disruption indeterminate, and §2c
+    makes a study whose every concordant level lacks a control indeterminate."""
     conclusion = interpret_study(study(pain("C5-C6", dallas=2), pain("C6-C7", 3))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert not conclusion.valid_control
+    assert conclusion.text == (
+        "Study indeterminate: no valid control level. "
+        "Concordant pain at C5-C6 without a valid negative control. "
+        "Indeterminate: C5-C6 (no annular disruption at the required grade)."
+    )
+
+
+def test_a_dallas_grade_below_threshold_with_a_control_is_a_negative_study() -> None:
+    """The control is valid; no annular disruption keeps C5-C6 from being discogenic."""
+    conclusion = interpret_study(study(painless("C4-C5"), pain("C5-C6", dallas=2))).conclusion
     assert conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL
+    assert conclusion.valid_control
     assert conclusion.text == (
         "No discogenic level identified. "
         "Indeterminate: C5-C6 (no annular disruption at the required grade)."
     )
+
+
+def test_reviewer_cervical_concordant_dallas_2_levels_without_a_painless_level() -> None:
+    """Review: C4-C5 and C5-C6 concordant 8-9/10 with Dallas 2, no painless level."""
+    conclusion = interpret_study(
+        study(pain("C4-C5", 8, dp=10, dallas=2), pain("C5-C6", 9, dp=10, dallas=2))
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert not conclusion.valid_control
+    assert conclusion.text == (
+        "Study indeterminate: no valid control level. "
+        "Concordant pain at C4-C5, C5-C6 without a valid negative control. "
+        "Indeterminate: C4-C5 (no annular disruption at the required grade), "
+        "C5-C6 (no annular disruption at the required grade)."
+    )
+
+
+def test_reviewer_lumbar_concordant_levels_at_high_pressure_without_a_painless_level() -> None:
+    """Review: L4-L5 and L5-S1 concordant 8/10 at ΔP 60, no painless level."""
+    conclusion = interpret_study(study(pain("L4-L5", 8, dp=60), pain("L5-S1", 8, dp=60))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert not conclusion.valid_control
+    assert conclusion.text == (
+        "Study indeterminate: no valid control level. "
+        "Concordant pain at L4-L5, L5-S1 without a valid negative control."
+    )
+
+
+def test_a_level_excluded_by_pressure_does_not_lend_its_control() -> None:
+    """L3-L4 (ΔP 60) has L2-L3 as its control; L5-S1, positive but for a control, has none:
+    only L5-S1 is named as lacking one."""
+    conclusion = interpret_study(
+        study(painless("L2-L3"), pain("L3-L4", dp=60), pain("L5-S1"))
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert not conclusion.valid_control
+    assert conclusion.text == (
+        "Study indeterminate: no valid control level. "
+        "Concordant pain at L5-S1 without a valid negative control."
+    )
+
+
+def test_no_valid_control_names_every_concordant_level_without_one() -> None:
+    """L3-L4 (ΔP 60) and L5-S1 are both concordant 8/10 and neither has a control."""
+    conclusion = interpret_study(study(pain("L3-L4", dp=60), pain("L5-S1"))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+    assert conclusion.text == (
+        "Study indeterminate: no valid control level. "
+        "Concordant pain at L3-L4, L5-S1 without a valid negative control."
+    )
+
+
+def test_concordant_pain_excluded_by_pressure_with_a_control_is_a_negative_study() -> None:
+    conclusion = interpret_study(study(painless("L3-L4"), pain("L4-L5", 8, dp=60))).conclusion
+    assert conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL
+    assert conclusion.valid_control
+    assert conclusion.text == "No discogenic level identified."
 
 
 def test_every_level_reason_has_a_kind() -> None:

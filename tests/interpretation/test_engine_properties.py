@@ -11,8 +11,10 @@ from plugin.interpretation import criterion_ids, interpret_study
 from plugin.interpretation.reasons import REASON_KINDS, ReasonKind
 from plugin.interpretation.results import (
     FHIR_INTERPRETATION_BY_CATEGORY,
+    CriterionStatus,
     FhirInterpretation,
     LevelCategory,
+    LevelResult,
     StudyConclusionCode,
 )
 from plugin.interpretation.rule_set import default_rule_sets
@@ -112,14 +114,40 @@ def test_a_study_is_called_negative_only_when_no_level_awaits_a_control_or_a_val
     study: Study,
 ) -> None:
     """clinical.md §2c: "no discogenic level identified" only when every assessable level is
-    negative (or excluded by its own recorded values), never while a level is undecided."""
+    negative (or excluded by its own recorded values) and concordant pain, if any, has a valid
+    control; never while a level is undecided."""
     interpretation = interpret_study(study)
     if interpretation.conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL:
         assert any(r.category is not LevelCategory.NOT_ASSESSABLE for r in interpretation.levels)
+        concordant = [r for r in interpretation.levels if concordant_at_high_intensity(r)]
+        assert not concordant or any(r.controls for r in concordant)
         for result in interpretation.levels:
             assert not result.positive
             if result.category is LevelCategory.INDETERMINATE:
                 assert REASON_KINDS[result.reason or ""] is ReasonKind.EXCLUDED, result.level
+
+
+def concordant_at_high_intensity(result: LevelResult) -> bool:
+    """clinical.md §2a/§2b: a completed level with concordant pain at the rule set's high
+    intensity, whatever its pressure, volume or Dallas grade."""
+    status = {c.id: c.status for c in result.criteria}
+    return all(
+        status[name] is CriterionStatus.MET for name in ("completed", "concordant", "intensity")
+    )
+
+
+@SETTINGS
+@given(studies())
+def test_a_study_whose_every_concordant_level_lacks_a_control_is_indeterminate(
+    study: Study,
+) -> None:
+    """clinical.md §2c: "study indeterminate: no valid control level" when every concordant
+    level lacks a valid control, whether or not its own values exclude it."""
+    interpretation = interpret_study(study)
+    concordant = [r for r in interpretation.levels if concordant_at_high_intensity(r)]
+    if concordant and not any(r.controls for r in concordant):
+        assert interpretation.conclusion.code is StudyConclusionCode.INDETERMINATE_NO_CONTROL
+        assert not interpretation.conclusion.valid_control
 
 
 @SETTINGS
