@@ -85,7 +85,8 @@ def _environment_error(exc: SettingsError) -> CliError:
 def _check_secret_key_folder(settings: Settings) -> None:
     # A new key is generated only where it is expected: a mistyped secret_key_file must not
     # silently create folders and a fresh key (tokens encrypted with the real one would then be
-    # unreadable). The default one, under data_dir, is created on first run.
+    # unreadable). One under data_dir (the default) is created on first run: data_dir is
+    # created before this check.
     path = settings.secret_key_file
     if path is not None and not path.exists() and not path.parent.is_dir():
         raise CliError(
@@ -142,10 +143,10 @@ def _run(args: argparse.Namespace) -> int:
     # Before anything else, so the start-up messages (a new key file, a file open to other
     # users) are seen.
     configure_logging(settings.log_level)
-    _check_secret_key_folder(settings)
     # ConfigurationError (bad key file, data_dir a file, http iss in production) propagates:
-    # main() prints it.
+    # main() prints it. data_dir first: on first start a key file inside it has its folder.
     ensure_private_folder(settings.data_dir, "data_dir")
+    _check_secret_key_folder(settings)
     app = create_app(settings)
     problem = port_problem(args.host, args.port)
     if problem is not None:

@@ -3,8 +3,10 @@ the server committed, a 5xx after commit, a dropped connection).
 
 For a create, a search on the product's identifier tells. For an update, `If-Match` makes a
 resend fail (412) once our first attempt was applied, so the resource is read back and
-compared with what we sent. For a transaction, the identifiers of its entries tell whether it
-was applied — all of them, none (send it again) or, on a server that is not atomic, some.
+compared with what we sent; where the EHR reports no versions, an update first checks that
+the chart's copy is exactly what we last sent. For a transaction, the identifiers of its
+entries tell whether it was applied — all of them, none (send it again) or, on a server that
+is not atomic, some.
 """
 
 from __future__ import annotations
@@ -44,30 +46,22 @@ def transaction_finding(present: Mapping[str, bool]) -> TransactionFinding:
 def content_matches(server_copy: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
     """Whether the server's copy holds everything we sent (it may add elements of its own,
     and keeps its own id, meta and narrative)."""
-    return _contains(
-        {k: v for k, v in server_copy.items() if k not in _SERVER_OWNED},
-        {k: v for k, v in sent.items() if k not in _SERVER_OWNED},
-    )
+    return _contains(_clinical(server_copy), _clinical(sent))
 
 
-def unchanged_since_written(server_copy: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
-    """Whether the server's copy still holds what we last wrote, references aside: on an EHR
-    that reports no versions (no `If-Match`), this is how an update tells that someone changed
-    the resource in the chart meanwhile. References are left out — what we wrote may name
-    resources by placeholders, resolved by the server or sent later by a linking update — and
-    with them any element that held nothing else; the clinical content (codes, values, status,
-    text) is compared."""
-    return content_matches(_without_references(server_copy), _without_references(written))
+def unchanged_since_written(server_copy: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """Whether the server's copy is still exactly what we last sent, the elements a server
+    owns (id, meta, narrative) aside: on an EHR that reports no versions (no `If-Match`), this
+    is how an update tells that someone changed the resource in the chart meanwhile. `sent`
+    must be the body as it went out — references resolved as they were sent, placeholders
+    left out then left out here too — since every element counts: one added in the chart (an
+    extension, a note), removed or changed (a reference re-pointed) is a change that the
+    update, a whole-resource PUT, would overwrite."""
+    return _clinical(server_copy) == _clinical(sent)
 
 
-def _without_references(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        kept = {k: _without_references(v) for k, v in value.items() if k != "reference"}
-        return {k: v for k, v in kept.items() if v != {} and v != []}
-    if isinstance(value, list):
-        items = [_without_references(item) for item in value]
-        return [item for item in items if item != {} and item != []]
-    return value
+def _clinical(resource: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resource.items() if k not in _SERVER_OWNED}
 
 
 def _contains(have: Any, want: Any) -> bool:

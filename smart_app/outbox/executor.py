@@ -157,25 +157,30 @@ class PlanExecutor:
         self, step: WriteStep, server_id: str, body: Mapping[str, Any]
     ) -> str | _Applied | None:
         """Before an update of a resource whose version the EHR never reported: read it. If it
-        already holds `body`, our earlier attempt was applied (recorded; `_APPLIED`). If it no
-        longer holds what the app last wrote, someone changed it: ChangedInChartError, nothing
-        is overwritten. Otherwise the version the read reports, for `If-Match` (None on an
-        EHR that keeps no versions: the update then follows this check unconditioned)."""
+        already holds `body`, our earlier attempt was applied (recorded; `_APPLIED`). If it is
+        no longer exactly what the app last sent, someone changed it (an element edited, added
+        or removed, a reference re-pointed): ChangedInChartError, nothing is overwritten — the
+        update replaces the whole resource. Otherwise the version the read reports, for
+        `If-Match` (None on an EHR that keeps no versions: the update then follows this check
+        unconditioned)."""
         current = await self._client.read(step.resource_type, server_id)
         version = _version_of(current)
         if content_matches(current, body):
             await self._ledger.record(step, LedgerState.UPDATED, server_id, version)
             return _APPLIED
-        written = self._last_written(step)
-        if written is not None and not unchanged_since_written(current, written):
+        sent = self._last_sent(step)
+        if sent is not None and not unchanged_since_written(current, sent):
             raise ChangedInChartError(_changed_in_chart(step))
         if version is None and _UNVERSIONED_NOTE not in self.notes:
             self.notes.append(_UNVERSIONED_NOTE)
         return version
 
-    def _last_written(self, step: WriteStep) -> Mapping[str, Any] | None:
-        """The body the app last wrote for the resource `step` updates: an earlier step of
-        this plan (its create, a linking update), else what an earlier version sent."""
+    def _last_sent(self, step: WriteStep) -> dict[str, Any] | None:
+        """The body the app last sent for the resource `step` updates, as it went out: an
+        earlier step of this plan (its create, a linking update), else what an earlier version
+        sent (None: not known). References are resolved as they are now (a resource keeps its
+        server id), and the placeholders that were left out when it was sent are left out
+        again: an in-plan step's `deferred` ones, and any that still name nothing in the chart."""
         earlier = None
         for other in self._plan.steps:
             if other.key == step.key:
@@ -183,9 +188,11 @@ class PlanExecutor:
             if other.token == step.token and self._ledger.done(other.key):
                 earlier = other
         if earlier is not None:
-            return earlier.body
+            return self._as_sent(earlier.body, frozenset(earlier.deferred))
         known = self._plan.known.get(step.token)
-        return known.written if known is not None else None
+        if known is None or known.written is None:
+            return None
+        return self._as_sent(known.written)
 
     # -- the full strategy ------------------------------------------------------------------
 
@@ -292,10 +299,19 @@ class PlanExecutor:
     def _prepared(self, step: WriteStep) -> dict[str, Any]:
         """The body as sent on its own: references rewritten to server ids, the others left
         out (a transaction's entries keep theirs: see `transaction_bundle`)."""
-        resolved = self._resolved()
-        body = rewrite_references(step.body, resolved)
-        unresolved = frozenset(p for p in placeholders_in(body) if p.startswith(PLACEHOLDER_PREFIX))
-        return strip_references(body, unresolved) if unresolved else body
+        return self._as_sent(step.body)
+
+    def _as_sent(
+        self, body: Mapping[str, Any], left_out: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """`body` without the references to `left_out`, the others rewritten to server ids
+        and those still unresolved left out."""
+        kept = strip_references(body, left_out) if left_out else dict(body)
+        rewritten = rewrite_references(kept, self._resolved())
+        unresolved = frozenset(
+            p for p in placeholders_in(rewritten) if p.startswith(PLACEHOLDER_PREFIX)
+        )
+        return strip_references(rewritten, unresolved) if unresolved else rewritten
 
 
 class _Applied:
@@ -304,9 +320,11 @@ class _Applied:
 
 _APPLIED = _Applied()
 _UNVERSIONED_NOTE = (
-    "This EHR reports no resource versions: before each update the app read the resource and "
-    "checked that it still held what the app had written, so no change made in the chart was "
-    "overwritten"
+    "This EHR reports no resource versions, so it cannot refuse an update of a resource "
+    "changed meanwhile: before each update the app read the resource and updated it only if "
+    "it was exactly as the app had last written it (the EHR's own id, metadata and narrative "
+    "aside). A change made in the chart in the moment between that read and the update could "
+    "not be seen"
 )
 
 

@@ -262,6 +262,21 @@ def test_an_explicit_secret_key_file_is_created_only_in_an_existing_folder(
     assert typo.is_file()
 
 
+def test_an_explicit_secret_key_file_in_a_data_dir_not_yet_created_is_made_on_first_start(
+    served: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    key_file = data / "keys" / "secret.key"
+    config = write_config(tmp_path, f'data_dir = "{data}"\nsecret_key_file = "{data}/secret.key"\n')
+    assert main(["serve", "--config", str(config)]) == 0
+    assert (data / "secret.key").is_file() and len(served) == 1
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    # A folder under data_dir that does not exist is still a typo to report.
+    config = write_config(tmp_path, f'data_dir = "{data}"\nsecret_key_file = "{key_file}"\n')
+    assert main(["serve", "--config", str(config)]) == 2
+    assert not key_file.parent.exists() and len(served) == 1
+
+
 def test_missing_config_file_and_bad_port(
     served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -53,26 +53,24 @@ def test_anything_we_sent_that_differs_is_a_change(server: dict[str, object]) ->
     assert not content_matches(server, SENT)
 
 
-_WRITTEN = {
+_SENT_AS_WRITTEN = {
     "resourceType": "Observation",
+    "id": "o1",
     "status": "final",
     "valueQuantity": {"value": 60, "unit": "psi"},
-    "partOf": [{"reference": "urn:uuid:procedure"}],
+    "partOf": [{"reference": "Procedure/pr1"}],
     "subject": {"reference": "Patient/p1", "display": "Test Patient"},
 }
 
 
-def test_a_copy_with_references_resolved_or_not_yet_linked_is_unchanged() -> None:
-    resolved = {
-        **_WRITTEN,
+def test_the_copy_we_sent_is_unchanged_whatever_the_server_keeps_of_its_own() -> None:
+    copy = {
+        **_SENT_AS_WRITTEN,
         "id": "o1",
         "meta": {"lastUpdated": "2026-12-07T10:00:00Z"},
-        "partOf": [{"reference": "Procedure/pr1"}],
-        "subject": {"reference": "Patient/p1", "display": "Test Patient"},
+        "text": {"status": "generated", "div": "<div>60 psi</div>"},
     }
-    assert unchanged_since_written(resolved, _WRITTEN)
-    not_linked = {k: v for k, v in resolved.items() if k != "partOf"}
-    assert unchanged_since_written(not_linked, _WRITTEN)
+    assert unchanged_since_written(copy, _SENT_AS_WRITTEN)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +79,19 @@ def test_a_copy_with_references_resolved_or_not_yet_linked_is_unchanged() -> Non
         {"status": "entered-in-error"},
         {"valueQuantity": {"value": 65, "unit": "psi"}},
         {"subject": {"reference": "Patient/p1", "display": "Someone Else"}},
+        # Added in the chart: the update, a whole-resource PUT, would drop them.
+        {"extension": [{"url": "http://ehr.example/addendum", "valueString": "see L3-L4"}]},
+        {"note": [{"text": "Discussed with the patient"}]},
+        {"valueQuantity": {"value": 60, "unit": "psi", "comparator": ">="}},
+        # Only a reference changed.
+        {"partOf": [{"reference": "Procedure/pr2"}]},
+        {"subject": {"reference": "Patient/p2", "display": "Test Patient"}},
     ],
 )
 def test_a_copy_someone_edited_is_changed(change: dict[str, object]) -> None:
-    assert not unchanged_since_written({**_WRITTEN, **change}, _WRITTEN)
+    assert not unchanged_since_written({**_SENT_AS_WRITTEN, **change}, _SENT_AS_WRITTEN)
+
+
+def test_a_copy_missing_an_element_we_sent_is_changed() -> None:
+    removed = {k: v for k, v in _SENT_AS_WRITTEN.items() if k != "partOf"}
+    assert not unchanged_since_written(removed, _SENT_AS_WRITTEN)
