@@ -4,7 +4,10 @@ On first run it creates, under the data folder (default ``var/sandbox/``), the a
 keys (EC P-384, current and next) and secret key and the sandbox's id_token key; it registers
 the app with the sandbox as a `private_key_jwt` client whose JWKS URL is the app's own
 ``/.well-known/jwks.json``, and serves both on http://127.0.0.1:PORT (the app's requests to
-the sandbox stay in-process). A development tool: every patient in it is fictional.
+the sandbox stay in-process). The sandbox is also registered as a CDS Hooks client of the
+app (``[[cds_client]]``: its FHIR base as `iss`, the public key of its own EC P-384 CDS
+signing key as a JWK Set file), so its EHR page can order discography and show the cards.
+A development tool: every patient in it is fictional.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from fastapi import FastAPI
 from plugin.cli import CliError
 from plugin.cli.serve import configure_logging, port_problem
 from plugin.sandbox.app import create_sandbox_app, create_sandbox_with_app
-from plugin.sandbox.config import ClientAuthMethod, SandboxClient, SandboxConfig
+from plugin.sandbox.cds.signing import CdsSigningKey
+from plugin.sandbox.config import ClientAuthMethod, SandboxCdsClient, SandboxClient, SandboxConfig
 from smart_app.keys import generate_private_key
-from smart_app.settings import ClientAuth, EhrRegistration, Settings
+from smart_app.settings import CdsClientRegistration, ClientAuth, EhrRegistration, Settings
 from smart_app.store.private_files import ensure_private_folder
 from smart_app.token_encryption import TokenCipher
 
@@ -63,6 +67,13 @@ def prepare_sandbox(data_dir: Path, port: int, host: str = "127.0.0.1") -> Sandb
     _ensure_key(next_key)
     secret_key = data_dir / "app-secret.key"
     TokenCipher.from_key_file(secret_key)  # creates the key file on first run
+    # The sandbox EHR's own key for signing its CDS Hooks calls; the app trusts its public
+    # half from a file, rewritten each run so it always matches the key.
+    cds_key_file = data_dir / "sandbox-cds-signing-key.pem"
+    cds_jwks_file = CdsSigningKey.ensure(cds_key_file).write_public_jwks(
+        data_dir / "sandbox-cds-jwks.json"
+    )
+    fhir_base = f"{public_url}/fhir"
     config = SandboxConfig(
         base_url=public_url,
         database_file=data_dir / "sandbox-fhir.sqlite3",
@@ -77,6 +88,11 @@ def prepare_sandbox(data_dir: Path, port: int, host: str = "127.0.0.1") -> Sandb
                 jwks_url=f"{public_url}/.well-known/jwks.json",
             )
         ],
+        cds_client=SandboxCdsClient(
+            services_url=f"{public_url}/cds-services",
+            issuer=fhir_base,
+            signing_key_file=cds_key_file,
+        ),
     )
     settings = Settings(
         public_url=public_url,
@@ -93,6 +109,7 @@ def prepare_sandbox(data_dir: Path, port: int, host: str = "127.0.0.1") -> Sandb
                 next_private_key_file=next_key,
             )
         ],
+        cds_client=[CdsClientRegistration(iss=fhir_base, jwks_file=cds_jwks_file)],
     )
     return SandboxSetup(config, settings)
 

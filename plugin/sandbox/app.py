@@ -22,6 +22,7 @@ from plugin.sandbox.asgi import DeferredApp, lifespan
 from plugin.sandbox.auth.routes import auth_router
 from plugin.sandbox.clock import Clock, system_clock
 from plugin.sandbox.config import SandboxConfig
+from plugin.sandbox.ehr.cds_routes import cds_order_router
 from plugin.sandbox.ehr.routes import ehr_router
 from plugin.sandbox.fhir.routes import fhir_router
 from plugin.sandbox.instance import SandboxEhr
@@ -68,8 +69,11 @@ def create_sandbox_app(
     fastapi.include_router(auth_router(sandbox))
     fastapi.include_router(fhir_router(sandbox))
     fastapi.include_router(ehr_router(sandbox))
+    fastapi.include_router(cds_order_router(sandbox))
     if app is not None:
         fastapi.mount("/", app)
+        # The EHR's CDS Hooks calls reach the hosted app's /cds-services without the network.
+        sandbox.cds_transport = httpx.ASGITransport(app=fastapi)
     else:
 
         @fastapi.get("/", include_in_schema=False)

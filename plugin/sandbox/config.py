@@ -15,6 +15,7 @@ from plugin.sandbox.behaviour import SandboxBehaviour
 
 __all__ = [
     "ClientAuthMethod",
+    "SandboxCdsClient",
     "SandboxClient",
     "SandboxConfig",
 ]
@@ -76,6 +77,26 @@ class SandboxClient(BaseModel):
         return self
 
 
+class SandboxCdsClient(BaseModel):
+    """The sandbox EHR as a CDS Hooks client of a CDS service (the app's discography
+    services): whom it calls and the key it signs its JWTs with (CDS Hooks 2.0 §Trusting CDS
+    Clients)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The CDS service's discovery endpoint, e.g. ``http://127.0.0.1:8000/cds-services``.
+    services_url: str
+    #: The JWT `iss` the service knows the sandbox by.
+    issuer: str
+    #: PEM EC P-384 private key signing the JWTs (ES384); its public JWK Set is registered
+    #: with the service as a file.
+    signing_key_file: Path
+
+    _check_urls = field_validator("services_url", "issuer")(
+        classmethod(lambda cls, v: _absolute_url(v).rstrip("/"))
+    )
+
+
 class SandboxConfig(BaseModel):
     """Everything a sandbox needs; the defaults give an in-memory sandbox on 127.0.0.1:8000."""
 
@@ -103,6 +124,8 @@ class SandboxConfig(BaseModel):
     #: Patient given to standalone launches without showing the picker (tests); None: ask.
     standalone_patient: str | None = None
     behaviour: SandboxBehaviour = Field(default_factory=SandboxBehaviour)
+    #: The CDS service the EHR page's discography order calls; None: no such page.
+    cds_client: SandboxCdsClient | None = None
 
     @field_validator("base_url")
     @classmethod

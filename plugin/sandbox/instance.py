@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import httpx
 from starlette.types import ASGIApp
 
 from plugin.sandbox.auth.client_keys import ClientKeys
@@ -18,6 +19,7 @@ from plugin.sandbox.auth.records import (
 )
 from plugin.sandbox.auth.server import SandboxAuthorizationServer
 from plugin.sandbox.behaviour import SandboxBehaviour
+from plugin.sandbox.cds.signing import CdsSigningKey
 from plugin.sandbox.clock import Clock, system_clock
 from plugin.sandbox.config import SandboxClient, SandboxConfig
 from plugin.sandbox.fhir.interactions import FhirInteractions
@@ -50,6 +52,14 @@ class SandboxEhr:
         self.fhir = FhirInteractions(
             self.store, SearchSessions(self.now), config.fhir_base, self.now, self._behaviour
         )
+        #: The key signing the EHR's CDS Hooks calls (created on first run).
+        self.cds_key: CdsSigningKey | None = (
+            CdsSigningKey.ensure(config.cds_client.signing_key_file)
+            if config.cds_client is not None
+            else None
+        )
+        #: Routes the EHR's CDS Hooks calls to the app it hosts, in-process; None: network.
+        self.cds_transport: httpx.AsyncBaseTransport | None = None
         self.started_at = instant(self.now())
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -59,6 +69,10 @@ class SandboxEhr:
 
     def _behaviour(self) -> SandboxBehaviour:
         return self.behaviour
+
+    def own_app(self) -> ASGIApp:
+        """The ASGI app serving this sandbox (to call its own FHIR server in-process)."""
+        return self._own_app()
 
     def _own_app(self) -> ASGIApp:
         if self.asgi_app is None:
@@ -110,8 +124,11 @@ class SandboxEhr:
         chosen = open_ones or ordered
         return str(chosen[0]["id"]) if chosen else None
 
-    async def launch(self, client_id: str, patient_id: str, user: str) -> LaunchContext:
-        """Create an EHR launch context (what the EHR does when the user opens the app)."""
+    async def launch(
+        self, client_id: str, patient_id: str, user: str, app_context: str | None = None
+    ) -> LaunchContext:
+        """Create an EHR launch context (what the EHR does when the user opens the app);
+        `app_context` is a CDS card link's, handed to the app in the token response."""
         encounter = await self.current_encounter(patient_id)
         return self.records.create_launch(
             client_id,
@@ -119,6 +136,7 @@ class SandboxEhr:
             encounter,
             user,
             timedelta(seconds=self.config.launch_seconds),
+            app_context=app_context,
         )
 
     def issue_access_token(

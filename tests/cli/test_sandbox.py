@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import socket
@@ -174,3 +175,20 @@ async def test_the_data_dir_and_the_app_database_are_the_service_accounts_only(
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     app_database = tmp_path / "var" / "sandbox" / "app.sqlite3"
     assert stat.S_IMODE(app_database.stat().st_mode) == 0o600
+
+
+def test_the_sandbox_is_registered_as_a_cds_client_of_the_app(tmp_path: Path) -> None:
+    setup = prepare_sandbox(tmp_path / "sb", 8000)
+    (registration,) = setup.settings.cds_client
+    cds = setup.config.cds_client
+    assert cds is not None
+    assert registration.iss == cds.issuer == setup.config.fhir_base
+    assert registration.jwks_url is None and registration.jwks_file is not None
+    assert cds.services_url == "http://127.0.0.1:8000/cds-services"
+    assert stat.S_IMODE(cds.signing_key_file.stat().st_mode) == 0o600
+    (jwk,) = json.loads(registration.jwks_file.read_text())["keys"]
+    assert (jwk["crv"], jwk["alg"]) == ("P-384", "ES384") and "d" not in jwk
+    # A second run keeps the key, so the registered public key still matches it.
+    again = prepare_sandbox(tmp_path / "sb", 8000)
+    assert again.settings.cds_client[0].jwks_file is not None
+    assert json.loads(again.settings.cds_client[0].jwks_file.read_text())["keys"] == [jwk]

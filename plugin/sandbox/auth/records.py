@@ -41,6 +41,7 @@ class LaunchContext:
     encounter: str | None
     user: str  # Practitioner id
     expires_at: datetime
+    app_context: str | None = None  # a CDS Hooks card link's appContext (CDS Hooks §Link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class AuthorizationSubject:
     patient: str | None
     encounter: str | None
     nonce: str | None = None
+    app_context: str | None = None  # returned as `appContext` with the access token
 
     def get_user_id(self) -> str:  # authlib reads the user's id through this name
         return self.user
@@ -72,6 +74,7 @@ class PendingAuthorization:
     encounter: str | None
     needs_patient: bool
     expires_at: datetime
+    app_context: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +154,17 @@ class AuthorizationRecords:
         encounter: str | None,
         user: str,
         lifetime: timedelta,
+        *,
+        app_context: str | None = None,
     ) -> LaunchContext:
         launch = LaunchContext(
-            _new_secret(), client_id, patient, encounter, user, self.clock() + lifetime
+            _new_secret(),
+            client_id,
+            patient,
+            encounter,
+            user,
+            self.clock() + lifetime,
+            app_context,
         )
         self.launches[launch.id] = launch
         return launch

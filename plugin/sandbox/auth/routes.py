@@ -132,7 +132,11 @@ def auth_router(sandbox: SandboxEhr) -> APIRouter:
             return refuse(request, error)
         subject = (
             AuthorizationSubject(
-                pending.user, pending.patient, pending.encounter, pending.params.get("nonce")
+                pending.user,
+                pending.patient,
+                pending.encounter,
+                pending.params.get("nonce"),
+                pending.app_context,
             )
             if allow
             else None
@@ -187,6 +191,7 @@ def auth_router(sandbox: SandboxEhr) -> APIRouter:
             encounter=encounter,
             needs_patient=patient is None and "launch/patient" in scopes,
             expires_at=sandbox.now() + timedelta(seconds=_PENDING_SECONDS),
+            app_context=launch.app_context if launch is not None else None,
         )
         return await proceed(pending)
 

@@ -172,6 +172,9 @@ class SandboxAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             response["patient"] = subject.patient
         if subject.encounter is not None:
             response["encounter"] = subject.encounter
+        if subject.app_context is not None:
+            # CDS Hooks §Link: the card's appContext reaches the app with the token.
+            response["appContext"] = subject.app_context
         response["need_patient_banner"] = self.config.need_patient_banner
         response["smart_style_url"] = self.config.smart_style_url
         if grant_type == "authorization_code" and {"openid", "fhirUser"} <= scopes:

@@ -121,6 +121,7 @@ def ehr_router(sandbox: SandboxEhr) -> APIRouter:
             standalone_url=standalone,
             fhir_base=config.fhir_base,
             csrf_token=token,
+            cds_enabled=config.cds_client is not None,
         )
         remember_csrf_token(response, token, secure_cookie)
         return response
@@ -138,7 +139,15 @@ def ehr_router(sandbox: SandboxEhr) -> APIRouter:
             return refused("Choose one of the listed patients.")
         if await sandbox.store.read("Practitioner", user) is None:
             return refused("Choose one of the listed users.")
-        context = await sandbox.launch(app.client_id, patient_id, user)
+        # A CDS card's smart link hands its appContext over (CDS Hooks §Link); the app
+        # ignores anything longer than a draft-order reference needs.
+        app_context = form.get("app_context")
+        context = await sandbox.launch(
+            app.client_id,
+            patient_id,
+            user,
+            app_context if isinstance(app_context, str) and app_context else None,
+        )
         return RedirectResponse(f"/ehr/launches/{context.id}", status_code=303)
 
     @router.get("/launches/{launch_id}")
