@@ -18,7 +18,7 @@ LEVELS = ("L3-L4", "L4-L5", "L5-S1")
 def results_page(page: Page, base_url: str, patient: str = LUMBAR_CANDIDATE) -> FrameLocator:
     """Launch `patient` in the EHR, attest, set up three lumbar discs: the results page."""
     page.goto(f"{base_url}/ehr")
-    page.locator("tr", has_text=patient).get_by_role("button").click()
+    page.locator("tr", has_text=patient).get_by_role("button", name=re.compile("^Launch")).click()
     app = page.frame_locator("iframe.app-frame")
     app.get_by_label("Imaging does not explain the patient's pain.").check()
     app.get_by_label(re.compile("the decision depends on the discography result")).check()

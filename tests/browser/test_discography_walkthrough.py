@@ -190,7 +190,7 @@ def test_a_clinician_records_and_signs_a_study_inside_the_ehr(
     # The EHR: choose the good lumbar candidate and launch the app in its iframe.
     page.goto(f"{running_sandbox.base_url}/ehr")
     shoot(page, artifacts, "01-ehr-patients")
-    page.locator("tr", has_text=PATIENT).get_by_role("button").click()
+    page.locator("tr", has_text=PATIENT).get_by_role("button", name=re.compile("^Launch")).click()
     app = page.frame_locator("iframe.app-frame")
     expect(app.get_by_role("heading", name="Candidacy for discography")).to_be_visible()
     expect(app.locator(".patient-banner")).to_contain_text("Lumbar-Candidate Testpatient")
