@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from plugin.cds_hooks.app_context import read_app_context
+from plugin.cds_hooks.feedback_store import FeedbackRecord, FeedbackStore
 from plugin.cli.sandbox import build_sandbox, prepare_sandbox
 from plugin.sandbox.app import sandbox_of
 from plugin.sandbox.asgi import lifespan
@@ -129,3 +130,131 @@ async def test_the_order_form_is_csrf_checked_and_offered_per_patient(
         data={**form, "cpt": "62291", "level": ["L4-L5"], "hook": "order-select"},
     )
     assert mismatched.status_code == 400 and "does not cover" in mismatched.text
+
+
+def _feedback_forms(page: str) -> list[dict[str, object]]:
+    """Each card's feedback forms: the hidden fields, the suggestions and reasons offered."""
+    forms = []
+    for form in re.findall(
+        r'<form method="post" action="/ehr/orders/feedback".*?</form>', page, re.S
+    ):
+        hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form))
+        forms.append(
+            {
+                **{k: html.unescape(v) for k, v in hidden.items()},
+                "suggestions": re.findall(r'name="suggestion" value="(\d+)"', form),
+                "reasons": re.findall(r'<option value="(\d+)">\s*(.*?)</option>', form),
+            }
+        )
+    return forms
+
+
+async def _stored_feedback(tmp_path: Path) -> list[FeedbackRecord]:
+    store = FeedbackStore(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
+    try:
+        return await store.records()
+    finally:
+        await store.dispose()
+
+
+async def test_feedback_on_the_cards_is_recorded_by_the_service(
+    ehr: httpx.AsyncClient, app: FastAPI, tmp_path: Path
+) -> None:
+    page = await _order(ehr, "pregnant", prefetch=True)
+    assert _indicators(page)[0] == "critical"
+    forms = _feedback_forms(page)
+    override = next(f for f in forms if f["outcome"] == "overridden" and f["card"] == "0")
+    reason = override["reasons"][0][0]  # type: ignore[index]
+    answer = await ehr.post(
+        "/ehr/orders/feedback",
+        data={
+            "csrf_token": CSRF,
+            "cards": override["cards"],
+            "card": "0",
+            "outcome": "overridden",
+            "reason": reason,
+            "comment": "Discussed with the patient <b>today</b>",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert "HTTP status 200" in answer.text
+    assert "&lt;b&gt;today&lt;/b&gt;" in answer.text  # the comment is shown escaped
+    (overridden,) = await _stored_feedback(tmp_path)
+    assert overridden.outcome == "overridden"
+    assert overridden.service_id == "discography-candidacy-order-sign"
+    assert overridden.override_code and overridden.override_system
+    assert overridden.override_comment == "Discussed with the patient <b>today</b>"
+    assert overridden.outcome_timestamp.endswith("+00:00")
+
+    # A card with no suggestion cannot be "accepted" (CDS Hooks 2.0 §Feedback: acceptedSuggestions
+    # is required for accepted outcomes): the page offers no Accept for it, and a hand-made
+    # form is refused by the service, the page saying why.
+    assert not any(f["outcome"] == "accepted" and f["card"] == "0" for f in forms)
+    refused = await ehr.post(
+        "/ehr/orders/feedback",
+        data={
+            "csrf_token": CSRF,
+            "cards": override["cards"],
+            "card": "0",
+            "outcome": "accepted",
+        },
+    )
+    assert refused.status_code == 200 and "HTTP status 400" in refused.text
+    assert "cds-fb-2" in refused.text  # the OperationOutcome text
+    assert len(await _stored_feedback(tmp_path)) == 1
+
+    # An INR that cannot be read makes the service suggest repeating it: accept that suggestion.
+    sandbox = sandbox_of(app)
+    inr = await sandbox.store.read("Observation", "pregnant-lab-03")
+    assert inr is not None
+    unreadable = {k: v for k, v in inr.body.items() if not k.startswith("value")}
+    unreadable["dataAbsentReason"] = {"text": "haemolysed sample"}
+    async with sandbox.store.transaction() as writer:
+        await writer.put(unreadable, "pregnant", sandbox.now())
+    page = await _order(ehr, "pregnant", prefetch=True)
+    accept = next(
+        f for f in _feedback_forms(page) if f["outcome"] == "accepted" and f["suggestions"]
+    )
+    answer = await ehr.post(
+        "/ehr/orders/feedback",
+        data={
+            "csrf_token": CSRF,
+            "cards": accept["cards"],
+            "card": accept["card"],
+            "outcome": "accepted",
+            "suggestion": accept["suggestions"][0],  # type: ignore[index]
+        },
+    )
+    assert answer.status_code == 200 and "HTTP status 200" in answer.text, answer.text
+    accepted = [r for r in await _stored_feedback(tmp_path) if r.outcome == "accepted"]
+    assert len(accepted) == 1 and len(accepted[0].accepted_suggestions) == 1
+    assert accepted[0].card_uuid != overridden.card_uuid
+
+
+async def test_feedback_forms_cannot_name_cards_the_service_never_returned(
+    ehr: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    page = await _order(ehr, "pregnant", prefetch=True)
+    override = next(f for f in _feedback_forms(page) if f["outcome"] == "overridden")
+    good = {
+        "csrf_token": CSRF,
+        "cards": override["cards"],
+        "card": override["card"],
+        "outcome": "overridden",
+        "reason": "0",
+    }
+    for tampered in (
+        {"cards": "x" * 32},  # an id the sandbox never gave
+        {"card": "99"},
+        {"card": "-1"},
+        {"reason": "99"},
+        {"outcome": "accepted", "suggestion": "99"},
+        {"outcome": "ignored"},
+    ):
+        answer = await ehr.post("/ehr/orders/feedback", data={**good, **tampered})
+        assert answer.status_code == 400, tampered
+    stale = await ehr.post("/ehr/orders/feedback", data={**good, "csrf_token": "x" * 40})
+    assert stale.status_code == 403
+    assert await _stored_feedback(tmp_path) == []
+    assert (await ehr.post("/ehr/orders/feedback", data=good)).status_code == 200
+    assert len(await _stored_feedback(tmp_path)) == 1

@@ -25,7 +25,7 @@ from plugin.sandbox.cds.signing import CdsSigningKey
 from plugin.sandbox.config import SandboxCdsClient
 from plugin.sandbox.instance import SandboxEhr
 
-__all__ = ["CDS_SCOPE", "CdsCallError", "CdsExchange", "call_cds_service"]
+__all__ = ["CDS_SCOPE", "CdsCallError", "CdsExchange", "call_cds_service", "outcome_text"]
 
 #: Read and search access to the patient's chart: what the services' usageRequirements ask.
 CDS_SCOPE = "patient/*.rs"
@@ -55,7 +55,7 @@ class CdsExchange:
     prefetch_keys: list[str] = field(default_factory=list)
 
 
-def _outcome_text(response: httpx.Response) -> str:
+def outcome_text(response: httpx.Response) -> str:
     """The OperationOutcome's issue texts (CDS Hooks 2.0 §Error handling), else the status."""
     try:
         body = response.json()
@@ -101,7 +101,7 @@ class _Exchange:
             ) from None
         if response.status_code != 200:
             raise CdsCallError(
-                f"Discovery failed: {_outcome_text(response)}", status=response.status_code
+                f"Discovery failed: {outcome_text(response)}", status=response.status_code
             )
         try:
             services = response.json().get("services")
@@ -173,7 +173,7 @@ class _Exchange:
         if response.status_code == 200 and isinstance(parsed, dict):
             exchange.response = parsed
         else:
-            exchange.error = _outcome_text(response)
+            exchange.error = outcome_text(response)
         return exchange
 
 
