@@ -133,14 +133,10 @@ class PlanExecutor:
         return True
 
     async def _update(self, step: WriteStep) -> None:
-        server_id, version = self._target(step)
-        body = self._prepared(step)
-        body["id"] = server_id
-        if version is None:
-            guarded = await self._unversioned_guard(step, server_id, body)
-            if isinstance(guarded, _Applied):
-                return
-            version = guarded
+        target = await self._guarded_target(step)
+        if target is None:
+            return
+        server_id, body, version = target
         await self._ledger.intend([step])
         try:
             result = await self._client.update(body, if_match=version)
@@ -152,6 +148,21 @@ class PlanExecutor:
             await self._ledger.record(step, LedgerState.UPDATED, server_id, _version_of(current))
             return
         await self._ledger.record(step, LedgerState.UPDATED, result.id or server_id, result.version)
+
+    async def _guarded_target(
+        self, step: WriteStep
+    ) -> tuple[str, dict[str, Any], str | None] | None:
+        """(server id, body to send, version for `If-Match`) of an update; None when the chart
+        already holds it (an earlier attempt whose answer was lost: recorded)."""
+        server_id, version = self._target(step)
+        body = self._prepared(step)
+        body["id"] = server_id
+        if version is None:
+            guarded = await self._unversioned_guard(step, server_id, body)
+            if isinstance(guarded, _Applied):
+                return None
+            version = guarded
+        return server_id, body, version
 
     async def _unversioned_guard(
         self, step: WriteStep, server_id: str, body: Mapping[str, Any]
@@ -216,15 +227,9 @@ class PlanExecutor:
                 return
         versions: dict[str, str | None] = {}
         for step in [s for s in pending if s.action is StepAction.UPDATE]:
-            server_id, version = self._target(step)
-            if version is None:
-                body = self._prepared(step)
-                body["id"] = server_id
-                guarded = await self._unversioned_guard(step, server_id, body)
-                if isinstance(guarded, _Applied):
-                    continue
-                version = guarded
-            versions[step.key] = version
+            guarded = await self._guarded_target(step)
+            if guarded is not None:
+                versions[step.key] = guarded[2]
         pending = [s for s in pending if not self._ledger.done(s.key)]
         if not pending:
             return

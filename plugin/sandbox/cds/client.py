@@ -142,7 +142,12 @@ class _Exchange:
                 prefetch = None
                 fhir_server = self.sandbox.config.fhir_base
                 authorization = FhirAuthorization(
-                    access.token, _TOKEN_SECONDS, CDS_SCOPE, app.client_id, order.patient_id
+                    access.token,
+                    "Bearer",
+                    _TOKEN_SECONDS,
+                    CDS_SCOPE,
+                    app.client_id,
+                    order.patient_id,
                 )
             body = hook_request(
                 order,

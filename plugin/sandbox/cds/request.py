@@ -4,14 +4,16 @@ library): the draft ServiceRequest, the context, and the prefetch queries its te
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from plugin.candidacy.order import DISCOGRAPHY_CODES as RECOGNISED_CODES
+from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, rendered_query
+from plugin.cds_hooks.hook_request import FhirAuthorization, Hook
 from plugin.study.levels import DISC_LEVELS, Region, region_of
 from plugin.terminology import disc_snomed_code, system_url
 
@@ -28,38 +30,28 @@ __all__ = [
 ]
 
 
-class Hook(StrEnum):
-    ORDER_SELECT = "order-select"
-    ORDER_SIGN = "order-sign"
-
-
 @dataclass(frozen=True, slots=True)
 class DiscographyCode:
     cpt: str
     display: str
-    regions: frozenset[Region]
+
+    @property
+    def regions(self) -> frozenset[Region]:
+        """The regions the candidacy services read the code as covering."""
+        return RECOGNISED_CODES[(system_url("cpt"), self.cpt)]
 
 
-_SPINE = frozenset({Region.CERVICAL, Region.THORACIC})
-#: The CPT codes the order form offers (the ones the candidacy services recognise).
+#: The CPT codes the order form offers (the ones the candidacy services recognise), with the
+#: words the form shows.
 DISCOGRAPHY_CODES: tuple[DiscographyCode, ...] = (
+    DiscographyCode("62290", "Injection procedure for discography, lumbar"),
+    DiscographyCode("62291", "Injection procedure for discography, cervical or thoracic"),
+    DiscographyCode("72295", "Discography, lumbar, radiological supervision and interpretation"),
     DiscographyCode(
-        "62290", "Injection procedure for discography, lumbar", frozenset({Region.LUMBAR})
-    ),
-    DiscographyCode("62291", "Injection procedure for discography, cervical or thoracic", _SPINE),
-    DiscographyCode(
-        "72295",
-        "Discography, lumbar, radiological supervision and interpretation",
-        frozenset({Region.LUMBAR}),
-    ),
-    DiscographyCode(
-        "72285",
-        "Discography, cervical or thoracic, radiological supervision and interpretation",
-        _SPINE,
+        "72285", "Discography, cervical or thoracic, radiological supervision and interpretation"
     ),
 )
 _BY_CPT = {code.cpt: code for code in DISCOGRAPHY_CODES}
-_TOKEN = re.compile(r"\{\{\s*context\.([A-Za-z]+)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,27 +80,6 @@ class DiscographyOrder:
             # The service would refuse the order as malformed; say so in the physician's words.
             found.append(f"CPT {code.cpt} does not cover every chosen level ({code.display}).")
         return found
-
-
-@dataclass(frozen=True, slots=True)
-class FhirAuthorization:
-    """CDS Hooks 2.0 §Passing the Access Token to the CDS Service."""
-
-    access_token: str
-    expires_in: int
-    scope: str
-    subject: str  # the CDS service's OAuth client id
-    patient: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-            "scope": self.scope,
-            "subject": self.subject,
-            "patient": self.patient,
-        }
 
 
 def draft_service_request(order: DiscographyOrder, order_id: str) -> dict[str, Any]:
@@ -158,23 +129,19 @@ def hook_context(
 
 
 def prefetch_query(template: str, context: Mapping[str, Any]) -> str | None:
-    """The template with its ``{{context.x}}`` tokens replaced, or None when a token names a
-    context field that is not a string (CDS Hooks 2.0 §Prefetch tokens: the client then
-    leaves the key out and the service fetches it itself)."""
-    missing = False
-
-    def value(match: re.Match[str]) -> str:
-        nonlocal missing
-        field = context.get(match.group(1))
-        if not isinstance(field, str):
-            missing = True
-            return ""
-        return quote(field, safe="/")  # an id can then never add a parameter of its own
-
-    query = _TOKEN.sub(value, template)
-    if missing or "{{" in query:
+    """The template with its ``{{context.x}}`` tokens replaced (as the service renders them,
+    `chart_queries.rendered_query`), as a relative URL; None when a token names a context
+    field that is not a string (CDS Hooks 2.0 §Prefetch tokens: the client then leaves the
+    key out and the service fetches it itself)."""
+    tokens = {name: value for name, value in context.items() if isinstance(value, str)}
+    try:
+        rendered = rendered_query(ChartQuery("", template), tokens)
+    except KeyError:
         return None
-    return query
+    if isinstance(rendered, FhirRead):
+        # Quoted: an id can then never add a path segment or parameter of its own.
+        return f"{rendered.resource_type}/{quote(rendered.resource_id, safe='/')}"
+    return f"{rendered.resource_type}?{urlencode(rendered.params)}"
 
 
 def hook_request(
@@ -194,7 +161,10 @@ def hook_request(
     if fhir_server is not None:
         body["fhirServer"] = fhir_server
     if authorization is not None:
-        body["fhirAuthorization"] = authorization.as_json()
+        # CDS Hooks 2.0 §Passing the Access Token: `patient` only when the token is bound.
+        body["fhirAuthorization"] = {
+            k: v for k, v in dataclasses.asdict(authorization).items() if v is not None
+        }
     if prefetch is not None:
         body["prefetch"] = dict(prefetch)
     return body

@@ -56,7 +56,7 @@ def test_order_select_names_the_selected_draft_and_order_sign_does_not() -> None
 
 def test_the_request_sends_prefetch_or_fhir_server_with_its_authorization() -> None:
     context = hook_context(_order(), draft_service_request(_order(), "d"), None)
-    auth = FhirAuthorization("tok", 300, "patient/*.rs", "app", "lumbar-candidate")
+    auth = FhirAuthorization("tok", "Bearer", 300, "patient/*.rs", "app", "lumbar-candidate")
     with_prefetch = hook_request(
         _order(), context, prefetch={"patient": None}, fhir_server=None, authorization=None
     )
