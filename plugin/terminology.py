@@ -252,9 +252,10 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
             (
                 "no-discogenic-level",
                 "No discogenic level identified",
-                "No level is positive, every level that could be assessed is negative or ruled "
-                "out by its own recorded values (none awaits a control or a missing value), and "
-                "concordant pain at high intensity, if any, has a valid negative control.",
+                "No level is positive, every suspected level was completed and judged, every "
+                "level that could be assessed is negative or ruled out by its own recorded "
+                "values (none awaits a control or a missing value), and concordant pain at high "
+                "intensity, if any, has a valid negative control.",
             ),
             (
                 "indeterminate-no-valid-control",
@@ -276,6 +277,15 @@ _SYSTEMS: tuple[ProductCodeSystem, ...] = (
                 "indeterminate-no-level-assessable",
                 "Study indeterminate: no level assessable",
                 "No injection of the study was completed, so no level could be assessed.",
+            ),
+            (
+                "indeterminate-suspected-level-not-assessable",
+                "Study indeterminate: suspected level not assessable",
+                "No level is positive, the study is not indeterminate for want of a valid "
+                "control or of recorded data, and at least one suspected level (a disc the "
+                "study was to test, not a control) was not completed (not entered or aborted). "
+                "An incomplete level is not assessable, not negative, and the untested disc may "
+                "be the painful one, so the study is not negative.",
             ),
         ),
     ),

@@ -1,8 +1,9 @@
 """The statuses the product writes — at the first filing and in an amendment — as ValueSets
 the profiles bind their status elements to (each a subset of the R4 value set of the element).
 
-A first filing writes `final` results and report, a `current` note whose docStatus is `final`,
-and a Provenance whose activity is CREATE (`plugin.fhir_mapping`). An amendment writes the
+A first filing writes a Procedure whose status says whether any disc was injected, `final`
+results and report, a `current` note whose docStatus is `final`, and a Provenance whose
+activity is CREATE (`plugin.fhir_mapping`). An amendment writes the
 words of `plugin.writeback.amendment`; each code below says when it is used.
 """
 
@@ -15,6 +16,11 @@ from plugin.conformance.canonicals import value_set_url
 from plugin.conformance.differential import required_binding
 from plugin.fhir_mapping.coding import PROVENANCE_ACTIVITY_CREATE
 from plugin.fhir_mapping.observation import NOT_COMPLETED_STATUS
+from plugin.fhir_mapping.procedure import (
+    PROCEDURE_COMPLETED,
+    PROCEDURE_NOT_DONE,
+    PROCEDURE_STOPPED,
+)
 from plugin.terminology import system_url
 from plugin.writeback.amendment import (
     AMENDED,
@@ -28,6 +34,7 @@ __all__ = [
     "DOCUMENT_DOC_STATUS",
     "DOCUMENT_STATUS",
     "OBSERVATION_STATUS",
+    "PROCEDURE_STATUS",
     "PROVENANCE_ACTIVITY",
     "REPORT_STATUS",
     "STATUS_VALUE_SETS",
@@ -61,6 +68,23 @@ class StatusValueSet:
         return f"The codes the discography plugin writes in {self.element}. {uses}."
 
 
+PROCEDURE_STATUS = StatusValueSet(
+    id="discography-procedure-status",
+    title="Discography procedure statuses",
+    element="Procedure.status",
+    system="http://hl7.org/fhir/event-status",
+    codes=(
+        WrittenCode(PROCEDURE_COMPLETED, "at least one disc was injected to completion"),
+        WrittenCode(
+            PROCEDURE_STOPPED,
+            "no disc injection was completed, but at least one was begun and aborted",
+        ),
+        WrittenCode(
+            PROCEDURE_NOT_DONE,
+            "no disc was entered: the needle reached the nucleus of none, so nothing was injected",
+        ),
+    ),
+)
 OBSERVATION_STATUS = StatusValueSet(
     id="discography-observation-status",
     title="Discography level result statuses",
@@ -151,6 +175,7 @@ PROVENANCE_ACTIVITY = StatusValueSet(
 
 #: In profile write order.
 STATUS_VALUE_SETS = (
+    PROCEDURE_STATUS,
     OBSERVATION_STATUS,
     REPORT_STATUS,
     DOCUMENT_STATUS,

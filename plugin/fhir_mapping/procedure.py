@@ -14,12 +14,38 @@ from plugin.fhir_mapping.coding import (
 from plugin.fhir_mapping.identifiers import ResourceIdentity
 from plugin.fhir_mapping.profiles import PROCEDURE_PROFILE, profile_meta
 from plugin.fhir_mapping.references import ChartReferences
-from plugin.study.model import Study
+from plugin.study.model import Study, TechnicalResult
 from plugin.terminology import INJECTION_CPT_BY_REGION
 
-__all__ = ["PROCEDURE_TEXT", "discography_procedure"]
+__all__ = [
+    "PROCEDURE_COMPLETED",
+    "PROCEDURE_NOT_DONE",
+    "PROCEDURE_STOPPED",
+    "PROCEDURE_TEXT",
+    "discography_procedure",
+    "procedure_status",
+]
 
 PROCEDURE_TEXT = "Provocative discography"
+
+#: Procedure.status (FHIR R4 event-status) as the product writes it.
+PROCEDURE_COMPLETED = "completed"
+PROCEDURE_STOPPED = "stopped"
+PROCEDURE_NOT_DONE = "not-done"
+
+
+def procedure_status(study: Study) -> str:
+    """``completed`` when at least one disc was injected to completion; ``stopped`` when none
+    was but an injection began (an aborted level: "stopped before completion"); ``not-done``
+    when no disc was entered at all (every needle failed to reach the nucleus), so nothing was
+    injected. R4 event-status: stopped is "terminated ... after having at least some of the
+    actions taken", not-done "prior to any activity beyond preparation"."""
+    results = {level.technical_result for level in study.levels}
+    if TechnicalResult.COMPLETED in results:
+        return PROCEDURE_COMPLETED
+    if TechnicalResult.ABORTED in results:
+        return PROCEDURE_STOPPED
+    return PROCEDURE_NOT_DONE
 
 
 def discography_procedure(
@@ -33,7 +59,8 @@ def discography_procedure(
     return Procedure(
         meta=profile_meta(PROCEDURE_PROFILE),
         identifier=[identity.identifier()],
-        status="completed",
+        status=procedure_status(study),
+        statusReason=_status_reason(study),
         code=_procedure_code(study),
         subject=chart.patient,
         encounter=chart.encounter,
@@ -69,3 +96,16 @@ def _complications(study: Study) -> list[CodeableConcept] | None:
         product_concept("complication", item.code.value, text=item.text)
         for item in study.complications
     ] or None
+
+
+def _status_reason(study: Study) -> CodeableConcept | None:
+    """Why no disc was injected to completion, level by level (text: no standard code says it)."""
+    if procedure_status(study) == PROCEDURE_COMPLETED:
+        return None
+    words = {TechnicalResult.NOT_ENTERED: "not entered", TechnicalResult.ABORTED: "aborted"}
+    levels = "; ".join(
+        f"{level.level} {words[level.technical_result]}"
+        + (f" ({level.abort_reason})" if level.abort_reason else "")
+        for level in study.levels
+    )
+    return CodeableConcept(text=f"No disc injection was completed: {levels}.")

@@ -24,8 +24,13 @@ Definitions the conclusion rests on:
   ``indeterminate-data-not-recorded`` when a level could not be judged because a value its rule
   set needs was not recorded (with that value it might be positive, so the study is not
   negative);
-  otherwise ``no-discogenic-level``: every assessable level is negative or excluded by its own
-  recorded values, and the study has a valid control for its concordant pain, if any.
+  ``indeterminate-suspected-level-not-assessable`` when a suspected level (a disc the study was
+  to test, as opposed to a control) was not completed: it is not assessable, not negative
+  (clinical.md §1, §2a/§2b), and it may be the painful disc, so the study is not negative;
+  otherwise ``no-discogenic-level``: every suspected level was judged, every assessable level is
+  negative or excluded by its own recorded values, and the study has a valid control for its
+  concordant pain, if any. A control disc that could not be entered does not stop a study of
+  judged suspected levels from being negative: it was there only to validate a response.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from plugin.interpretation.results import (
     StudyConclusionCode,
 )
 from plugin.interpretation.summary import CATEGORY_WORDS, REASON_WORDS
+from plugin.study.model import LevelRole
 from plugin.terminology import PRODUCT_CODE_SYSTEMS
 
 __all__ = ["conclude", "is_candidate_level", "is_concordant_level", "reason_kind"]
@@ -89,6 +95,7 @@ def conclude(results: Sequence[LevelResult]) -> StudyConclusion:
     candidates = [r for r in concordant if is_candidate_level(r)]
     valid_control = any(r.controls for r in (candidates or concordant or results))
     not_recorded = [r for r in results if _data_not_recorded(r)]
+    suspected_not_assessable = [r for r in results if _suspected_not_assessable(r)]
     if positive:
         code = _Code.DISCOGENIC_LEVEL_IDENTIFIED
     elif all(r.category is LevelCategory.NOT_ASSESSABLE for r in results):
@@ -97,6 +104,8 @@ def conclude(results: Sequence[LevelResult]) -> StudyConclusion:
         code = _Code.INDETERMINATE_NO_CONTROL
     elif not_recorded:
         code = _Code.INDETERMINATE_DATA_NOT_RECORDED
+    elif suspected_not_assessable:
+        code = _Code.INDETERMINATE_SUSPECTED_NOT_ASSESSABLE
     else:
         code = _Code.NO_DISCOGENIC_LEVEL
     return StudyConclusion(
@@ -112,6 +121,10 @@ def _data_not_recorded(result: LevelResult) -> bool:
         result.category is LevelCategory.INDETERMINATE
         and reason_kind(result) is ReasonKind.DATA_NOT_RECORDED
     )
+
+
+def _suspected_not_assessable(result: LevelResult) -> bool:
+    return result.role is LevelRole.SUSPECTED and result.category is LevelCategory.NOT_ASSESSABLE
 
 
 def _text(
@@ -147,15 +160,36 @@ def _text(
     elif code is _Code.INDETERMINATE_DATA_NOT_RECORDED:
         sentences.append(f"Could not be judged for missing data: {_with_reasons(not_recorded)}.")
         explained = {r.level for r in not_recorded}
+    elif code is _Code.INDETERMINATE_SUSPECTED_NOT_ASSESSABLE:
+        suspected = [r for r in results if _suspected_not_assessable(r)]
+        noun = "Suspected levels" if len(suspected) > 1 else "Suspected level"
+        listed = ", ".join(f"{r.level} ({_technical_words(r)})" for r in suspected)
+        sentences.append(
+            f"{noun} not assessable: {listed}; the study cannot be called negative while a "
+            "suspected disc is untested."
+        )
+        explained = {r.level for r in suspected}
     indeterminate = [
         r for r in results if r.category is LevelCategory.INDETERMINATE and r.level not in explained
     ]
     if indeterminate:
         sentences.append(f"Indeterminate: {_with_reasons(indeterminate)}.")
-    not_assessable = [r for r in results if r.category is LevelCategory.NOT_ASSESSABLE]
+    not_assessable = [
+        r
+        for r in results
+        if r.category is LevelCategory.NOT_ASSESSABLE and r.level not in explained
+    ]
     if not_assessable and code is not _Code.INDETERMINATE_NO_LEVEL_ASSESSABLE:
         sentences.append(f"Not assessable: {', '.join(r.level for r in not_assessable)}.")
     return " ".join(sentences)
+
+
+def _technical_words(result: LevelResult) -> str:
+    """``"not entered"``, ``"aborted"``: the technical result the level's criteria recorded."""
+    recorded = next(
+        (c.values.get("technical_result") for c in result.criteria if c.id == "completed"), None
+    )
+    return str(recorded).replace("-", " ") if recorded else "not completed"
 
 
 def _with_reasons(results: Sequence[LevelResult]) -> str:

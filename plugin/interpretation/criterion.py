@@ -6,6 +6,7 @@ is missing; the method decides what a missing value means for the category.
 
 from __future__ import annotations
 
+from plugin.interpretation.number_text import number_text
 from plugin.interpretation.results import CriterionResult, CriterionStatus, CriterionValue
 from plugin.interpretation.thresholds import (
     GradeThreshold,
@@ -32,8 +33,8 @@ __all__ = [
 
 
 def shown(value: float) -> str:
-    """A measurement as a clinician writes it: 10.0 → "10", 14.9 → "14.9"."""
-    return f"{number_shown(value):g}"
+    """A measurement as a clinician writes it: 10.0 → "10", 14.9 → "14.9", never rounded."""
+    return number_text(value)
 
 
 def painful(level: Level) -> bool:

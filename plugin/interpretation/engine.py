@@ -24,9 +24,10 @@ __all__ = ["criterion_ids", "interpret_study"]
 def interpret_study(study: Study, library: RuleSetLibrary | None = None) -> StudyInterpretation:
     """Interpret `study` with `library` (default: the shipped rule sets).
 
-    `study.rule_set`, when set, forces that rule set on every level; otherwise each level uses
-    the default of its region or level, so a study spanning regions mixes rule sets. Levels
-    come back in anatomical order, whatever their order in the study.
+    `study.rule_set`, when set, forces that rule set on every level, and must apply to every
+    level (its ``applies_to``); otherwise each level uses the default of its region or level, so
+    a study spanning regions mixes rule sets. Levels come back in anatomical order, whatever
+    their order in the study.
     """
     rule_sets = library if library is not None else default_rule_sets()
     _check_levels(study)
@@ -72,7 +73,42 @@ def _forced_rule_set(study: Study, library: RuleSetLibrary) -> RuleSet | None:
                 )
             ]
         )
+    # A rule set's thresholds were set for the discs it applies to (clinical.md §2a, §2b):
+    # lumbar pressure bands say nothing about a cervical disc, which is judged on annular
+    # disruption. Using it elsewhere would give a category its criteria do not support.
+    outside = [
+        level.level
+        for level in sorted(study.levels, key=lambda level: level_index(level.level))
+        if rule_set.applies_to.specificity(level.level) == 0
+    ]
+    if outside:
+        plural = "levels" if len(outside) > 1 else "level"
+        raise StudyInvalidError(
+            [
+                Problem(
+                    "rule_set",
+                    "rule-set-not-applicable",
+                    f"rule set {rule_set.id!r} does not apply to {plural} {', '.join(outside)} "
+                    f"(it applies to {_applies_to_words(rule_set)}); leave rule_set empty to "
+                    "interpret each level with the default for its disc",
+                )
+            ]
+        )
     return rule_set
+
+
+def _applies_to_words(rule_set: RuleSet) -> str:
+    """``"cervical and thoracic discs, except T12-L1"``."""
+    scope = rule_set.applies_to
+    parts: list[str] = []
+    if scope.regions:
+        parts.append(f"{' and '.join(region.value for region in scope.regions)} discs")
+    if scope.levels:
+        parts.append(", ".join(scope.levels))
+    words = " and ".join(parts) if parts else "no disc"
+    if scope.exclude_levels and parts:
+        words += f", except {', '.join(scope.exclude_levels)}"
+    return words
 
 
 def _check_levels(study: Study) -> None:

@@ -13,6 +13,7 @@ from plugin.interpretation.results import (
     CriterionStatus,
     LevelCategory,
     LevelResult,
+    PressureLimit,
 )
 from plugin.interpretation.rule_set import ManometricRuleSet, TriangulationRuleSet
 from plugin.interpretation.summary import level_summary
@@ -52,5 +53,18 @@ def level_result(
         delta_p_psi=level.delta_p_psi,
         criteria=criteria,
         controls=controls,
+        pressure_limits=_pressure_limits(rule_set),
         summary=level_summary(level, category, reason, criteria, controls),
     )
+
+
+def _pressure_limits(
+    rule_set: ManometricRuleSet | TriangulationRuleSet,
+) -> tuple[PressureLimit, ...]:
+    limits = (
+        PressureLimit(
+            criterion=criterion_id, delta_p_psi=threshold.value, comparison=threshold.describe()
+        )
+        for criterion_id, threshold in rule_set.delta_p_limits
+    )
+    return tuple(sorted(limits, key=lambda limit: limit.delta_p_psi))

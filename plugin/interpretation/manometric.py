@@ -63,15 +63,16 @@ def interpret_manometric(
 ) -> LevelResult:
     """Judge one level; `study_levels` are all levels of the study by name (the neighbours)."""
     thresholds = rule_set.thresholds
+    limits = dict(rule_set.delta_p_limits)  # the same limits the report's charts draw
     neighbours = _neighbours(level, study_levels, rule_set)
     criteria: tuple[CriterionResult, ...] = (
         criterion.completed(level),
         criterion.concordant(level),
         criterion.intensity(level, thresholds.pain_intensity),
-        criterion.low_pressure(level, thresholds.positive_delta_p_psi, "low-pressure"),
+        criterion.low_pressure(level, limits["low-pressure"], "low-pressure"),
         criterion.onset_volume(level, thresholds.onset_volume_ml),
         _adjacent_control(neighbours, rule_set),
-        criterion.low_pressure(level, thresholds.definite_delta_p_psi, "very-low-pressure"),
+        criterion.low_pressure(level, limits["very-low-pressure"], "very-low-pressure"),
         _all_adjacent_controls(neighbours),
     )
     controls = tuple(n.level for n in neighbours if n.is_control)

@@ -24,6 +24,7 @@ __all__ = [
     "LevelCategory",
     "LevelResult",
     "PositiveLevel",
+    "PressureLimit",
     "PressureSensitivity",
     "RuleSetRef",
     "StudyConclusion",
@@ -105,6 +106,16 @@ class CriterionResult(BaseModel):
     explanation: str  # one sentence: "intensity 8/10 meets ≥ 7"
 
 
+class PressureLimit(BaseModel):
+    """A ΔP limit the level's rule set judges the level against (for charts and reports)."""
+
+    model_config = _FROZEN
+
+    criterion: str  # the criterion judged on it: "low-pressure", "very-low-pressure"
+    delta_p_psi: float  # the limit, in psi above opening pressure
+    comparison: str  # the rule in words: "< 15 psi"
+
+
 class LevelResult(BaseModel):
     model_config = _FROZEN
 
@@ -119,6 +130,7 @@ class LevelResult(BaseModel):
     delta_p_psi: float | None = None
     criteria: tuple[CriterionResult, ...]
     controls: tuple[str, ...] = ()  # levels that served as valid negative controls
+    pressure_limits: tuple[PressureLimit, ...] = ()  # the rule set's ΔP limits, lowest first
     summary: str  # one sentence for the report: "L4-L5: probable (ΔP 22 psi, control L3-L4)"
 
     @property
@@ -134,6 +146,7 @@ class StudyConclusionCode(StrEnum):
     INDETERMINATE_NO_CONTROL = "indeterminate-no-valid-control"
     INDETERMINATE_DATA_NOT_RECORDED = "indeterminate-data-not-recorded"
     INDETERMINATE_NO_LEVEL_ASSESSABLE = "indeterminate-no-level-assessable"
+    INDETERMINATE_SUSPECTED_NOT_ASSESSABLE = "indeterminate-suspected-level-not-assessable"
 
 
 class PositiveLevel(BaseModel):

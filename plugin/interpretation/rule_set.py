@@ -230,6 +230,15 @@ class _RuleSetFile(BaseModel):
 class ManometricRuleSet(_RuleSetFile):
     method: Literal[Method.MANOMETRIC_ADJACENT_CONTROL]
     thresholds: ManometricThresholds
+
+    @property
+    def delta_p_limits(self) -> tuple[tuple[str, PressureThreshold], ...]:
+        """The ΔP limits a level's category is judged on, by criterion id (clinical.md §2a)."""
+        return (
+            ("very-low-pressure", self.thresholds.definite_delta_p_psi),
+            ("low-pressure", self.thresholds.positive_delta_p_psi),
+        )
+
     #: The source accepts a discordant-pain control only "where only one adjacent disc can be
     #: tested"; the product definition (clinical.md §2a) accepts it always. True follows the
     #: source: a discordant control then counts only when one adjacent disc was tested.
@@ -239,6 +248,12 @@ class ManometricRuleSet(_RuleSetFile):
 class TriangulationRuleSet(_RuleSetFile):
     method: Literal[Method.TRIANGULATION]
     thresholds: TriangulationThresholds
+
+    @property
+    def delta_p_limits(self) -> tuple[tuple[str, PressureThreshold], ...]:
+        """The ΔP limits a level's category is judged on, by criterion id (clinical.md §2b)."""
+        return (("low-pressure", self.thresholds.positive_delta_p_psi),)
+
     #: The shipped cervical-triangulation sets "study" (clinical.md §2b). The default for a file
     #: that omits the field stays "same-region" so a site file keeps the meaning it was written
     #: with (changing a rule set's meaning requires a new version of it).

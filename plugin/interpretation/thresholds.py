@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, model_validator
 
+from plugin.interpretation.number_text import number_text
 from plugin.interpretation.results import PressureSensitivity
 
 __all__ = [
@@ -89,7 +90,7 @@ class Threshold(BaseModel):
 
     def describe(self) -> str:
         """``"≥ 7/10"``, ``"< 50 psi"``."""
-        return f"{self.operator.symbol} {number_shown(self.value):g}{self.unit_suffix}"
+        return f"{self.operator.symbol} {number_text(self.value)}{self.unit_suffix}"
 
     @property
     def shown(self) -> int | float:

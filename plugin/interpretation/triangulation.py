@@ -41,12 +41,13 @@ def interpret_triangulation(
 ) -> LevelResult:
     """Judge one level; `study_levels` are all levels of the study by name (the controls)."""
     thresholds = rule_set.thresholds
+    limits = dict(rule_set.delta_p_limits)  # the same limits the report's charts draw
     control, controls = _control(level, study_levels, rule_set)
     criteria: tuple[CriterionResult, ...] = (
         criterion.completed(level),
         criterion.concordant(level),
         criterion.intensity(level, thresholds.pain_intensity),
-        criterion.low_pressure(level, thresholds.positive_delta_p_psi, "low-pressure"),
+        criterion.low_pressure(level, limits["low-pressure"], "low-pressure"),
         criterion.annular_disruption(level, thresholds.dallas_grade),
         control,
     )

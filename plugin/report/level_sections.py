@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from plugin.interpretation.results import (
     CriterionStatus,
     LevelResult,
+    StudyConclusionCode,
     StudyInterpretation,
 )
 from plugin.report import wording
@@ -25,7 +26,7 @@ from plugin.report.document import (
     Tone,
 )
 from plugin.report.figures import Figure
-from plugin.report.pressure_chart import DELTA_P_REFERENCE_PSI, ChartUnavailable, pressure_chart
+from plugin.report.pressure_chart import ChartUnavailable, pressure_chart
 from plugin.report.spine_diagram import spine_diagram_figure
 from plugin.report.tested_levels import TestedLevel
 from plugin.terminology import PRODUCT_CODE_SYSTEMS
@@ -181,10 +182,12 @@ def levels_section(tested: Sequence[TestedLevel]) -> Section:
 
 def pressure_chart_section(tested: Sequence[TestedLevel]) -> Section:
     charts: list[FigureBlock] = []
+    charted: list[TestedLevel] = []
     unavailable: list[str] = []
     for t in tested:
         chart = pressure_chart(t.level, t.result)
         if isinstance(chart, Figure):
+            charted.append(t)
             caption = (
                 f"{t.name}: {wording.category_name(t.result.category)} "
                 f"({t.result.interpretation.value})."
@@ -204,7 +207,6 @@ def pressure_chart_section(tested: Sequence[TestedLevel]) -> Section:
             "Pressure–volume charts",
             (Prose(("No manometry was recorded in this study, so there is no chart.",)),),
         )
-    references = " and ".join(f"+ {d:g} psi" for d in DELTA_P_REFERENCE_PSI)
     blocks: list[FigureRow | Prose | BulletList] = []
     if charts:
         blocks.append(FigureRow(tuple(charts)))
@@ -214,13 +216,31 @@ def pressure_chart_section(tested: Sequence[TestedLevel]) -> Section:
                 "Recorded points: opening pressure (open circle, at 0 mL), pain onset (filled "
                 "circle, with intensity and response) and peak pressure (square, at the total "
                 "volume), joined by straight lines; the trace between the points is not "
-                f"recorded. Dashed lines: opening pressure {references}.",
+                f"recorded. {_reference_lines_note([t.result for t in charted])}",
             )
         )
     )
     if unavailable:
         blocks.append(BulletList(tuple(unavailable), label="Levels without a chart"))
     return Section("pressure-volume", "Pressure–volume charts", tuple(blocks))
+
+
+def _reference_lines_note(results: Sequence[LevelResult]) -> str:
+    """What the dashed lines are, in the values of each charted level's rule set."""
+    by_rule_set: dict[str, tuple[str, ...]] = {}
+    for result in results:
+        limits = tuple(
+            f"+ {wording.psi(limit.delta_p_psi, unit=True)} (ΔP {limit.comparison})"
+            for limit in result.pressure_limits
+        )
+        by_rule_set.setdefault(_rule_set(result), limits)
+    parts = [
+        f"{name}: {' and '.join(limits)}" if limits else f"{name}: none (it sets no ΔP limit)"
+        for name, limits in by_rule_set.items()
+    ]
+    return "Dashed lines: opening pressure + each ΔP limit of the level's rule set" + (
+        f" — {'; '.join(parts)}." if parts else "."
+    )
 
 
 def _sentence(text: str) -> str:
@@ -261,9 +281,19 @@ def _control_validity(tested: Sequence[TestedLevel], interpretation: StudyInterp
     if interpretation.conclusion.valid_control:
         detail = f": {'; '.join(pairs)}" if pairs else ""
         return f"A valid negative control was obtained{detail}."
+    code = interpretation.conclusion.code
+    if code is StudyConclusionCode.INDETERMINATE_NO_CONTROL:
+        return (
+            "No valid negative control was obtained, so no level can be called positive "
+            "(a concordant response without a painless control is not specific)."
+        )
+    # Otherwise no level gave concordant pain at high intensity (the conclusion would say so):
+    # saying a control is missing would suggest a positive response went unconfirmed.
+    if code is StudyConclusionCode.INDETERMINATE_NO_LEVEL_ASSESSABLE:
+        return "No injection was completed, so no level could serve as a control."
     return (
-        "No valid negative control was obtained, so no level can be called positive "
-        "(a concordant response without a painless control is not specific)."
+        "Not applicable: no level gave concordant pain at high intensity, so there was no "
+        "response for a negative control to validate."
     )
 
 

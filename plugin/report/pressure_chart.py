@@ -2,17 +2,20 @@
 
 Plots the recorded points — opening pressure (at the start of flow, 0 mL), pain onset (with
 the pain intensity and response) and peak pressure (at the total volume) — joined by straight
-lines, with dashed reference lines at opening + 15 psi and opening + 50 psi, the ΔP limits of
-the interpretation. The manometer trace between the points is not recorded, so the lines are
-only a guide.
+lines, with a dashed reference line at opening pressure + each ΔP limit of the level's rule set
+(lumbar-manometric: + 15 and + 50 psi as shipped; cervical-triangulation: + 50 psi; a site rule
+set: its own), and none when the rule set has no ΔP limit. The manometer trace between the
+points is not recorded, so the lines are only a guide.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 
-from plugin.interpretation.results import LevelResult
+from plugin.interpretation.number_text import number_text
+from plugin.interpretation.results import LevelResult, PressureLimit
 from plugin.report import wording
 from plugin.report.figure_svg import figure_svg
 from plugin.report.figures import (
@@ -28,16 +31,11 @@ from plugin.report.figures import (
 from plugin.study.model import Level, PainResponse
 
 __all__ = [
-    "DELTA_P_REFERENCE_PSI",
     "ChartUnavailable",
     "has_manometry",
     "pressure_chart",
     "pressure_chart_svg",
 ]
-
-#: ΔP reference lines drawn above the opening pressure (shared/clinical.md §2a: < 15 psi
-#: chemical / highly probable, < 50 psi the upper limit of a positive response).
-DELTA_P_REFERENCE_PSI: tuple[float, ...] = (15.0, 50.0)
 
 _W = 258.0
 _LEFT, _RIGHT, _TOP, _PLOT_BOTTOM = 40.0, 14.0, 34.0, 174.0
@@ -85,6 +83,29 @@ def _axis_max(value: float, target_ticks: int) -> tuple[float, float]:
 
 def _tick(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True, slots=True)
+class _ReferenceLine:
+    """One dashed line: opening pressure + a ΔP limit of the level's rule set."""
+
+    delta_p_psi: float
+    comparisons: tuple[str, ...]  # every limit drawn here: ("< 15 psi",)
+
+    def pressure_psi(self, opening: float) -> float:
+        # Summed as decimals, as written: float sums can add noise digits (10.1 + 0.2).
+        return float(Decimal(repr(opening)) + Decimal(repr(self.delta_p_psi)))
+
+
+def _reference_lines(result: LevelResult | None) -> tuple[_ReferenceLine, ...]:
+    """The rule set's ΔP limits, lowest first; two limits of equal value share one line."""
+    by_value: dict[float, list[PressureLimit]] = {}
+    for limit in result.pressure_limits if result is not None else ():
+        by_value.setdefault(limit.delta_p_psi, []).append(limit)
+    return tuple(
+        _ReferenceLine(value, tuple(dict.fromkeys(limit.comparison for limit in limits)))
+        for value, limits in sorted(by_value.items())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +193,7 @@ def _marker(kind: str, x: float, y: float, colour: str) -> tuple[Shape, ...]:
     return (Line(x - 6, y, x + 6, y, colour, 0.8, (4, 3)),)
 
 
-def _key(level: Level) -> list[_KeyEntry]:
+def _key(level: Level, result: LevelResult | None) -> list[_KeyEntry]:
     """What the chart shows, one entry per marker; also the chart's text alternative."""
     opening, onset, peak = (
         level.opening_pressure_psi,
@@ -207,21 +228,30 @@ def _key(level: Level) -> list[_KeyEntry]:
         text = f"Peak pressure {wording.psi(peak, unit=True)} {where}{no_pain}"
         entries.append(_KeyEntry("peak", _TRACE, text))
     if opening is not None:
-        lines = ", ".join(
-            f"+ {_tick(d)} psi = {wording.psi(opening + d, unit=True)}"
-            for d in DELTA_P_REFERENCE_PSI
+        # One key line per dashed line, so the key fits the chart's width; the section's note
+        # names the rule set they come from.
+        entries.extend(
+            _KeyEntry(
+                "reference",
+                _REFERENCE,
+                f"Opening + {number_text(line.delta_p_psi)} psi = "
+                f"{wording.psi(line.pressure_psi(opening), unit=True)}: "
+                f"ΔP limit {' and '.join(line.comparisons)}",
+            )
+            for line in _reference_lines(result)
         )
-        entries.append(_KeyEntry("reference", _REFERENCE, f"Dashed lines: opening {lines}"))
     return entries
 
 
-def _chart_shapes(level: Level, key: list[_KeyEntry]) -> tuple[list[Shape], float]:
+def _chart_shapes(
+    level: Level, references: tuple[_ReferenceLine, ...], key: list[_KeyEntry]
+) -> tuple[list[Shape], float]:
     opening = level.opening_pressure_psi
     onset = level.onset_pressure_psi
     points = _points(level)
     pressures = [p for _, _, p in points] + [onset or 0.0, level.peak_pressure_psi or 0.0]
     if opening is not None:
-        pressures.append(opening + max(DELTA_P_REFERENCE_PSI))
+        pressures.extend(line.pressure_psi(opening) for line in references)
     volumes = [v for _, v, _ in points] + [level.onset_volume_ml or 0.0]
     # floors keep the axes readable when every recorded value is 0
     y_max, y_step = _axis_max(max(max(pressures) * 1.08, _MIN_PSI_AXIS), 5)
@@ -230,15 +260,16 @@ def _chart_shapes(level: Level, key: list[_KeyEntry]) -> tuple[list[Shape], floa
     shapes = _axes(scale, x_step, y_step)
 
     if opening is not None:
-        for delta in DELTA_P_REFERENCE_PSI:
-            y = scale.y(opening + delta)
+        for line in references:
+            y = scale.y(line.pressure_psi(opening))
+            delta = number_text(line.delta_p_psi)
             shapes.append(
                 Group(
                     (
                         Line(_LEFT, y, _W - _RIGHT, y, _REFERENCE, 0.8, (4, 3)),
-                        Text(_LEFT + 3, y - 2.5, f"+{_tick(delta)}", 6.5, fill=_REFERENCE),
+                        Text(_LEFT + 3, y - 2.5, f"+{delta}", 6.5, fill=_REFERENCE),
                     ),
-                    css_class=f"reference-line delta-{_tick(delta)}",
+                    css_class=f"reference-line delta-{delta}",
                 )
             )
     if onset is not None and level.onset_volume_ml is None:
@@ -262,13 +293,14 @@ def pressure_chart(
     level: Level, result: LevelResult | None = None
 ) -> Figure | ChartUnavailable | None:
     """The chart of one level; `None` when no pressure was recorded (no manometry), or
-    `ChartUnavailable` when too little was recorded to draw it."""
+    `ChartUnavailable` when too little was recorded to draw it. The dashed ΔP lines come from
+    `result`'s rule set; without a result none is drawn."""
     if not has_manometry(level):
         return None
     if len(_points(level)) < 2:
         return ChartUnavailable(level.level, _missing_reason(level))
-    key = _key(level)
-    shapes, bottom = _chart_shapes(level, key)
+    key = _key(level, result)
+    shapes, bottom = _chart_shapes(level, _reference_lines(result), key)
     delta_p = result.delta_p_psi if result and result.delta_p_psi is not None else level.delta_p_psi
     title = f"{level.level} pressure–volume"
     if delta_p is not None:
@@ -278,10 +310,20 @@ def pressure_chart(
         width=_W,
         height=bottom,
         title=f"Pressure–volume chart of {level.level}",
-        description=(f"{title}:", *(f"{entry.text}." for entry in key)),
+        description=(f"{title}:", *(f"{entry.text}." for entry in key), *_limits_source(result)),
         shapes=(Text(_LEFT - 30, 13, title, 8.5, bold=True, fill=_INK), *shapes),
         css_class="figure pressure-chart",
     )
+
+
+def _limits_source(result: LevelResult | None) -> tuple[str, ...]:
+    """Where the dashed lines come from, for the text alternative."""
+    if result is None:
+        return ()
+    rule_set = f"rule set {result.rule_set.id} version {result.rule_set.version}"
+    if not result.pressure_limits:
+        return (f"No dashed lines: {rule_set} sets no ΔP limit.",)
+    return (f"Dashed lines: the ΔP limits of {rule_set}.",)
 
 
 def pressure_chart_svg(level: Level, result: LevelResult | None = None) -> str | None:

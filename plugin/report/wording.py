@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import datetime
 
+from plugin.interpretation.number_text import number_text
 from plugin.interpretation.results import (
     CriterionStatus,
     FhirInterpretation,
@@ -70,8 +71,9 @@ def text_or_missing(text: str | None) -> str:
 
 
 def _number(value: float) -> str:
-    shown = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if shown == "-0" else shown
+    # As recorded, every digit: a value rounded to fixed places could cross the threshold it is
+    # judged against (ΔP 14.996 is below 15, volume 3.504 above 3.5; clinical.md §2).
+    return number_text(value)
 
 
 def psi(value: float | None, *, unit: bool = False) -> str:

@@ -21,6 +21,7 @@ from plugin.study.levels import DISC_LEVELS, Region, is_disc_level, normalize_le
 from plugin.study.model import (
     CERVICAL_VOLUME_WARNING_ML,
     PEAK_PRESSURE_WARNING_PSI,
+    ContrastLeak,
     Level,
     LevelRole,
     PainResponse,
@@ -31,6 +32,7 @@ from plugin.study.model import (
 __all__ = [
     "CERVICAL_VOLUME_WARNING_ML",
     "EARLIEST_PERFORMED",
+    "FULL_THICKNESS_DALLAS_GRADE",
     "LARGEST_UTC_OFFSET",
     "PEAK_PRESSURE_WARNING_PSI",
     "PERFORMED_CLOCK_SKEW",
@@ -48,6 +50,10 @@ PERFORMED_CLOCK_SKEW = timedelta(minutes=5)
 #: FHIR R4 dateTime allows time-zone offsets from -14:00 to +14:00 (the widest in use, UTC+14
 #: in Kiribati); the procedure's time is written to the chart as one.
 LARGEST_UTC_OFFSET = timedelta(hours=14)
+
+#: Modified Dallas grade of a full-thickness annular tear with contrast leaking outside the
+#: annulus (shared/clinical.md §3).
+FULL_THICKNESS_DALLAS_GRADE = 5
 
 _AWARE = TypeAdapter(AwareDatetime)
 
@@ -250,12 +256,19 @@ def _measurement_rules(where: str, raw: Mapping[str, Any]) -> list[Problem]:
                 "'concordant' or 'discordant', or intensity 0",
             )
         )
-    if intensity == 0 and response == PainResponse.CONCORDANT.value:
+    # Concordant and discordant both describe provoked pain (clinical.md §1: its quality and
+    # place), so neither goes with intensity 0; a painless disc is 'none' at 0 — and only that
+    # is read as a painless control.
+    if intensity == 0 and response in (
+        PainResponse.CONCORDANT.value,
+        PainResponse.DISCORDANT.value,
+    ):
         problems.append(
             Problem(
                 f"{where}.pain_intensity",
-                "concordant-without-pain",
-                "a concordant response needs a pain intensity above 0",
+                f"{response}-without-pain",
+                f"a {response} response means pain was provoked, so it needs a pain intensity "
+                "above 0; record response 'none' when no pain was provoked",
             )
         )
     no_pain = intensity == 0 or response == PainResponse.NONE.value
@@ -329,6 +342,19 @@ def _warnings(study: Study) -> list[Problem]:
             warnings.append(
                 Problem(
                     f"{where}.abort_reason", "abort-reason-missing", "say why the level was aborted"
+                )
+            )
+        if level.dallas_grade == FULL_THICKNESS_DALLAS_GRADE and level.leak is ContrastLeak.NONE:
+            # clinical.md §3: grade 5 is a full-thickness tear with contrast leaking outside the
+            # annulus (◌ to verify, Schellhas 1996), so "no leak" contradicts it — a warning,
+            # not an error, until that definition is confirmed.
+            warnings.append(
+                Problem(
+                    f"{where}.leak",
+                    "dallas-5-without-leak",
+                    f"modified Dallas grade {FULL_THICKNESS_DALLAS_GRADE} is a full-thickness "
+                    "tear with contrast leaking outside the annulus, but the leak is recorded "
+                    "as 'none'; please check the grade and the leak",
                 )
             )
         if level.order is None:

@@ -73,12 +73,42 @@ def _minimal() -> dict[str, Any]:
     }
 
 
+def _no_disc_entered() -> dict[str, Any]:
+    """Procedure.status not-done (review: it was "completed")."""
+    return {
+        "patient": "Patient/n1",
+        "levels": [
+            {"level": "L4-L5", "order": 1, "technical_result": "not-entered"},
+            {"level": "L5-S1", "order": 2, "technical_result": "not-entered"},
+        ],
+    }
+
+
+def _abandoned() -> dict[str, Any]:
+    """Procedure.status stopped: an injection began but none was completed."""
+    return {
+        "patient": "Patient/a1",
+        "levels": [
+            {"level": "L4-L5", "order": 1, "technical_result": "not-entered"},
+            {
+                "level": "L5-S1",
+                "order": 2,
+                "technical_result": "aborted",
+                "abort_reason": "vasovagal episode",
+            },
+        ],
+        "complications": ["vasovagal"],
+    }
+
+
 STUDIES = {
     "lumbar example": example_study,
     "five levels, one aborted": five_level_study,
     "cervical, one not entered, complications": _cervical,
     "several regions, no pressures": _several_regions,
     "minimal": _minimal,
+    "no disc entered": _no_disc_entered,
+    "every injection failed, one aborted": _abandoned,
 }
 
 
@@ -149,3 +179,17 @@ def test_any_valid_study_maps_to_conforming_resources(
         study["performer"] = "Practitioner/h2"
         study["performed"] = "2026-11-20T09:30:00-05:00"
     assert validate_resource(mapped_bundle(study)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("no disc entered", "not-done"), ("every injection failed, one aborted", "stopped")],
+)
+def test_a_study_without_a_completed_injection_files_its_procedure_status(
+    name: str, status: str
+) -> None:
+    bundle = mapped_bundle(STUDIES[name]())
+    procedure = bundle["entry"][0]["resource"]
+    assert procedure["resourceType"] == "Procedure"
+    assert procedure["status"] == status
+    assert validate_resource(bundle) == []

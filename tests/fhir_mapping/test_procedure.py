@@ -138,3 +138,49 @@ def test_indication_references_without_text_send_no_reason_code() -> None:
     procedure = procedure_json(data)
     assert "reasonCode" not in procedure
     assert procedure["reasonReference"] == [{"reference": "Condition/1", "display": "LBP"}]
+
+
+def _failed(level: str, result: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"level": level, "technical_result": result}
+    if result == "aborted":
+        data["abort_reason"] = "vasovagal episode"
+    return data
+
+
+def test_no_disc_entered_is_not_done() -> None:
+    """Review: a study where no needle reached a nucleus was filed as completed."""
+    data = example_study_data()
+    data["levels"] = [
+        {**_failed("L4-L5", "not-entered"), "order": 1},
+        {**_failed("L5-S1", "not-entered"), "order": 2},
+    ]
+    procedure = procedure_json(data)
+    assert procedure["status"] == "not-done"
+    assert procedure["statusReason"] == {
+        "text": "No disc injection was completed: L4-L5 not entered; L5-S1 not entered."
+    }
+
+
+def test_an_injection_begun_but_none_completed_is_stopped() -> None:
+    """/tmp/rv3/studies/allfailed.json: L4-L5 not entered, L5-S1 aborted."""
+    data = example_study_data()
+    data["levels"] = [
+        {**_failed("L4-L5", "not-entered"), "order": 1},
+        {**_failed("L5-S1", "aborted"), "order": 2},
+    ]
+    procedure = procedure_json(data)
+    assert procedure["status"] == "stopped"
+    assert procedure["statusReason"] == {
+        "text": "No disc injection was completed: L4-L5 not entered; "
+        "L5-S1 aborted (vasovagal episode)."
+    }
+
+
+def test_one_completed_injection_makes_the_procedure_completed() -> None:
+    data = example_study_data()
+    data["levels"][0] |= {"technical_result": "aborted", "abort_reason": "pain"}
+    for field in ("pain_intensity", "pain_response", "onset_pressure_psi", "onset_volume_ml"):
+        data["levels"][0].pop(field, None)
+    procedure = procedure_json(data)
+    assert procedure["status"] == "completed"
+    assert "statusReason" not in procedure

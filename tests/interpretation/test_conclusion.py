@@ -246,3 +246,36 @@ def test_cervical_conclusion_uses_the_same_wording() -> None:
     assert conclusion.text == (
         "Discogenic level identified: C5-C6 (positive). Negative control: C4-C5."
     )
+
+
+def test_a_suspected_level_not_entered_makes_the_study_indeterminate_not_negative() -> None:
+    """Review F1: L3-L4 a painless control, the suspected L4-L5 not entered. An incomplete level
+    is not assessable, not negative (clinical.md §1, §2a), so nothing says the study is negative."""
+    conclusion = interpret_study(study(painless("L3-L4"), failed("L4-L5"))).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_SUSPECTED_NOT_ASSESSABLE
+    assert conclusion.positive_levels == ()
+    assert conclusion.text == (
+        "Study indeterminate: suspected level not assessable. Suspected level not assessable: "
+        "L4-L5 (not entered); the study cannot be called negative while a suspected disc is "
+        "untested."
+    )
+
+
+def test_a_suspected_level_aborted_beside_a_negative_suspected_level_is_not_negative() -> None:
+    conclusion = interpret_study(
+        study(painless("L2-L3"), pain("L3-L4", 3, dp=30), failed("L4-L5", "aborted"))
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.INDETERMINATE_SUSPECTED_NOT_ASSESSABLE
+    assert "L4-L5 (aborted)" in conclusion.text
+    assert "Not assessable:" not in conclusion.text  # named once, with why
+
+
+def test_a_control_not_entered_leaves_a_judged_negative_study_negative() -> None:
+    """A control disc is there to validate a response; its failure does not leave a suspected
+    disc untested."""
+    control_failed = {**failed("L3-L4"), "role": "control"}
+    conclusion = interpret_study(
+        study(control_failed, pain("L4-L5", 3, dp=30), painless("L5-S1"))
+    ).conclusion
+    assert conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL
+    assert conclusion.text == "No discogenic level identified. Not assessable: L3-L4."

@@ -25,6 +25,7 @@ NONE_FOUND = "no-discogenic-level"
 NO_CONTROL = "indeterminate-no-valid-control"
 DATA_MISSING = "indeterminate-data-not-recorded"
 NONE_ASSESSABLE = "indeterminate-no-level-assessable"
+SUSPECTED_UNTESTED = "indeterminate-suspected-level-not-assessable"
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,14 @@ LUMBAR = [
     case("adjacent disc not entered is no control", [failed("L3-L4"), pain("L4-L5")],
          {"L3-L4": "not-assessable", "L4-L5": "indeterminate"}, NO_CONTROL,
          reasons={"L3-L4": "not-completed", "L4-L5": "no-adjacent-control"}),
+    # An incomplete suspected level is not assessable, not negative: the study is not negative.
     case("aborted target", [painless("L3-L4"), failed("L4-L5", "aborted")],
-         {"L3-L4": "negative", "L4-L5": "not-assessable"}, NONE_FOUND,
+         {"L3-L4": "negative", "L4-L5": "not-assessable"}, SUSPECTED_UNTESTED,
          reasons={"L4-L5": "not-completed"}),
+    case("aborted control beside a negative suspected level",
+         [{**failed("L3-L4", "aborted"), "role": "control"}, pain("L4-L5", 3)],
+         {"L3-L4": "not-assessable", "L4-L5": "negative"}, NONE_FOUND,
+         reasons={"L3-L4": "not-completed"}),
     case("no level completed: indeterminate study",
          [failed("L4-L5"), failed("L5-S1", "aborted")],
          {"L4-L5": "not-assessable", "L5-S1": "not-assessable"}, NONE_ASSESSABLE),
@@ -235,8 +241,11 @@ CERVICAL = [
     case("a thoracic painless disc controls C7-T1",
          [pain("C7-T1", 8, dp=10, dallas=4, volume=0.3), painless("T1-T2")],
          {"C7-T1": "positive", "T1-T2": "negative"}, IDENTIFIED),
-    case("cervical level not entered", [painless("C4-C5"), failed("C5-C6")],
-         {"C4-C5": "negative", "C5-C6": "not-assessable"}, NONE_FOUND),
+    case("cervical suspected level not entered", [painless("C4-C5"), failed("C5-C6")],
+         {"C4-C5": "negative", "C5-C6": "not-assessable"}, SUSPECTED_UNTESTED),
+    case("cervical control not entered beside a negative suspected level",
+         [{**failed("C4-C5"), "role": "control"}, pain("C5-C6", 3, dallas=3), painless("C6-C7")],
+         {"C4-C5": "not-assessable", "C5-C6": "negative", "C6-C7": "negative"}, NONE_FOUND),
 ]
 
 MULTI_REGION_AND_FORCED = [
@@ -247,18 +256,14 @@ MULTI_REGION_AND_FORCED = [
     case("a painless lumbar disc of the same study controls a cervical level",
          [pain("C5-C6", dallas=4), painless("L4-L5")],
          {"C5-C6": "positive", "L4-L5": "negative"}, IDENTIFIED),
-    case("forced triangulation on a lumbar study",
-         [painless("L3-L4"), pain("L4-L5", dallas=4)],
-         {"L3-L4": "negative", "L4-L5": "positive"}, IDENTIFIED,
+    case("forced triangulation on a cervical and thoracic study",
+         [painless("C7-T1"), pain("T1-T2", dallas=4)],
+         {"C7-T1": "negative", "T1-T2": "positive"}, IDENTIFIED,
          rule_set="cervical-triangulation"),
-    case("forced triangulation without a Dallas grade",
-         [painless("L3-L4"), pain("L4-L5")],
-         {"L3-L4": "negative", "L4-L5": "indeterminate"}, DATA_MISSING,
-         rule_set="cervical-triangulation", reasons={"L4-L5": "annular-disruption-not-recorded"}),
-    case("forced manometric criteria on a cervical study",
-         [painless("C4-C5"), pain("C5-C6")],
-         {"C4-C5": "negative", "C5-C6": "highly-probable"}, IDENTIFIED,
-         rule_set="lumbar-manometric", sensitivity={"C5-C6": "chemical"}),
+    case("forced manometric criteria on the thoracolumbar disc it names",
+         [painless("T12-L1"), pain("L1-L2")],
+         {"T12-L1": "negative", "L1-L2": "highly-probable"}, IDENTIFIED,
+         rule_set="lumbar-manometric", sensitivity={"L1-L2": "chemical"}),
 ]
 # fmt: on
 
@@ -337,11 +342,53 @@ def test_levels_come_back_in_anatomical_order_with_rule_sets_in_order_of_use() -
 
 
 def test_forced_rule_set_is_the_only_one_listed() -> None:
+    """A site rule set loaded later would be the lumbar default; the forced one is used."""
+    shipped = default_rule_sets().get("lumbar-manometric")
+    assert shipped is not None
+    site = shipped.model_copy(update={"id": "lumbar-site"})
+    library = default_rule_sets().with_rule_sets([site])
+    assert library.for_level("L4-L5").id == "lumbar-site"
     interpretation = interpret_study(
-        study(painless("C4-C5"), pain("L4-L5", dallas=4), rule_set="cervical-triangulation")
+        study(painless("L3-L4"), pain("L4-L5"), rule_set="lumbar-manometric"), library
     )
-    assert [r.id for r in interpretation.rule_sets] == ["cervical-triangulation"]
-    assert {r.rule_set.id for r in interpretation.levels} == {"cervical-triangulation"}
+    assert [r.id for r in interpretation.rule_sets] == ["lumbar-manometric"]
+    assert {r.rule_set.id for r in interpretation.levels} == {"lumbar-manometric"}
+
+
+def test_a_forced_rule_set_is_refused_for_discs_outside_its_scope() -> None:
+    """Review F2: lumbar pressure bands forced on cervical discs made C5-C6 with Dallas 0
+    definite (clinical.md §2b judges a cervical disc on annular disruption)."""
+    with pytest.raises(StudyInvalidError) as raised:
+        interpret_study(
+            study(
+                painless("C4-C5"),
+                pain("C5-C6", dallas=0, volume=0.3),
+                painless("C6-C7"),
+                painless("L4-L5"),
+                rule_set="lumbar-manometric",
+            )
+        )
+    [problem] = raised.value.problems
+    assert problem.field == "rule_set"
+    assert problem.rule == "rule-set-not-applicable"
+    assert problem.message == (
+        "rule set 'lumbar-manometric' does not apply to levels C4-C5, C5-C6, C6-C7 (it applies "
+        "to lumbar discs and T12-L1); leave rule_set empty to interpret each level with the "
+        "default for its disc"
+    )
+
+
+def test_forced_triangulation_is_refused_for_a_lumbar_disc() -> None:
+    with pytest.raises(StudyInvalidError) as raised:
+        interpret_study(
+            study(painless("T11-T12"), pain("T12-L1"), rule_set="cervical-triangulation")
+        )
+    [problem] = raised.value.problems
+    assert problem.rule == "rule-set-not-applicable"
+    assert "does not apply to level T12-L1 (it applies to cervical and thoracic discs, " in (
+        problem.message
+    )
+    assert "except T12-L1)" in problem.message
 
 
 def test_unknown_forced_rule_set_names_the_field_and_the_known_ids() -> None:

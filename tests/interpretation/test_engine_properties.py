@@ -19,7 +19,7 @@ from plugin.interpretation.results import (
 )
 from plugin.interpretation.rule_set import default_rule_sets
 from plugin.study.levels import DISC_LEVELS
-from plugin.study.model import Study
+from plugin.study.model import LevelRole, Study
 from plugin.study.validation import parse_study
 
 # Values around every threshold of both rule sets, plus anything in range.
@@ -72,7 +72,9 @@ def studies(draw: st.DrawFn) -> Study:
     forced = draw(
         st.sampled_from([None, None, None, "lumbar-manometric", "cervical-triangulation"])
     )
-    if forced:
+    # A forced rule set must apply to every level (it is refused otherwise).
+    rule_set = default_rule_sets().get(forced) if forced else None
+    if rule_set is not None and all(rule_set.applies_to.specificity(name) for name in kept):
         document["rule_set"] = forced
     return parse_study(document).study
 
@@ -119,6 +121,11 @@ def test_a_study_is_called_negative_only_when_no_level_awaits_a_control_or_a_val
     interpretation = interpret_study(study)
     if interpretation.conclusion.code is StudyConclusionCode.NO_DISCOGENIC_LEVEL:
         assert any(r.category is not LevelCategory.NOT_ASSESSABLE for r in interpretation.levels)
+        # An incomplete suspected level is not assessable, not negative (clinical.md §1).
+        assert not any(
+            r.role is LevelRole.SUSPECTED and r.category is LevelCategory.NOT_ASSESSABLE
+            for r in interpretation.levels
+        )
         concordant = [r for r in interpretation.levels if concordant_at_high_intensity(r)]
         assert not concordant or any(r.controls for r in concordant)
         for result in interpretation.levels:

@@ -7,7 +7,11 @@ import pytest
 
 from plugin.errors import InputProblemError, Problem
 from plugin.interpretation import interpret_study
-from plugin.interpretation.results import LevelCategory, PressureSensitivity
+from plugin.interpretation.results import (
+    LevelCategory,
+    PressureSensitivity,
+    StudyConclusionCode,
+)
 from plugin.report.contents import build_report_document
 from plugin.report.document import (
     Block,
@@ -21,6 +25,7 @@ from plugin.report.document import (
     Table,
     Tone,
 )
+from plugin.report.plain_text import render_text
 from plugin.study.validation import parse_study
 from tests.report.builders import ISSUED, example_data, interpretation, level_data, result, study
 
@@ -244,6 +249,7 @@ def test_without_a_valid_control_the_impression_says_no_level_can_be_positive() 
     s = study([level_data("L4-L5", pain_intensity=8, pain_response="concordant")])
     interp = interpretation(
         result("L4-L5", LevelCategory.INDETERMINATE, reason="no-valid-control"),
+        code=StudyConclusionCode.INDETERMINATE_NO_CONTROL,
         valid_control=False,
     )
     document = build_report_document(s, interp, issued=ISSUED)
@@ -253,6 +259,42 @@ def test_without_a_valid_control_the_impression_says_no_level_can_be_positive() 
     )
     assert validity.paragraphs[0].startswith("No valid negative control was obtained")
     assert "no valid control" in impression.blocks[0].items[0]  # type: ignore[union-attr]
+
+
+def _control_validity(study_data: dict[str, Any]) -> str:
+    s = parse_study(study_data).study
+    document = build_report_document(s, interpret_study(s), issued=ISSUED)
+    validity = next(
+        b
+        for b in _section(document, "impression").blocks
+        if isinstance(b, Prose) and b.label == "Control validity"
+    )
+    return validity.paragraphs[0]
+
+
+def test_without_concordant_pain_control_validity_does_not_blame_a_concordant_response() -> None:
+    """Review F1: a painless control and a suspected disc not entered; no concordant response
+    exists, so "a concordant response without a painless control" would be untrue."""
+    text = _control_validity(
+        {
+            "levels": [
+                level_data("L3-L4", role="control", order=1),
+                {"level": "L4-L5", "order": 2, "technical_result": "not-entered"},
+            ]
+        }
+    )
+    assert "concordant response without" not in text
+    assert text == (
+        "Not applicable: no level gave concordant pain at high intensity, so there was no "
+        "response for a negative control to validate."
+    )
+
+
+def test_with_no_injection_completed_control_validity_says_so() -> None:
+    text = _control_validity(
+        {"levels": [{"level": "L4-L5", "order": 1, "technical_result": "not-entered"}]}
+    )
+    assert text == "No injection was completed, so no level could serve as a control."
 
 
 def test_criteria_section_explains_each_level() -> None:
@@ -344,3 +386,56 @@ def test_a_study_indeterminate_for_missing_data_says_so_in_subject_and_conclusio
         "Study indeterminate: data not recorded. "
         "Could not be judged for missing data: L4-L5 (pressure not recorded).",
     )
+
+
+def test_values_near_a_threshold_read_as_recorded_everywhere() -> None:
+    """Review: ΔP 14.996 psi (definite, < 15) read "ΔP 15 psi" and onset volume 3.504 mL
+    (fails ≤ 3.5) read "3.5": the table, chart, impression and criteria show the recorded value."""
+    s = parse_study(
+        {
+            "levels": [
+                level_data("L3-L4", role="control", order=1),
+                level_data(
+                    "L4-L5",
+                    order=2,
+                    opening_pressure_psi=10.0,
+                    onset_pressure_psi=24.996,
+                    peak_pressure_psi=40.0,
+                    onset_volume_ml=1.0,
+                    total_volume_ml=2.0,
+                    pain_intensity=8,
+                    pain_response="concordant",
+                ),
+                level_data(
+                    "L5-S1",
+                    order=3,
+                    opening_pressure_psi=10.0,
+                    onset_pressure_psi=15.0,
+                    peak_pressure_psi=40.0,
+                    onset_volume_ml=3.504,
+                    total_volume_ml=4.0,
+                    pain_intensity=8,
+                    pain_response="concordant",
+                ),
+            ]
+        }
+    ).study
+    interp = interpret_study(s)
+    document = build_report_document(s, interp, issued=ISSUED)
+    manometry = _first(_section(document, "levels"), Table)
+    l4_l5 = next(row for row in manometry.rows if row[0].text == "L4-L5")
+    assert [c.text for c in l4_l5[5:8]] == ["24.996", "40", "14.996"]
+    l5_s1 = next(row for row in manometry.rows if row[0].text == "L5-S1")
+    assert l5_s1[8].text == "3.504"
+    by_level = next(
+        b
+        for b in _section(document, "impression").blocks
+        if isinstance(b, BulletList) and b.label == "By level"
+    )
+    assert "ΔP 14.996 psi (chemical)" in by_level.items[1]
+    text = render_text(document)
+    assert "ΔP 15 psi" not in text
+    assert "L4-L5 pressure–volume · ΔP 14.996 psi" in text  # the chart
+    assert "ΔP 14.996 psi meets < 15 psi" in text  # the criteria table
+    assert "Pain onset 15 psi at 3.504 mL" in text  # the chart's key
+    assert "volume at pain onset 3.504 mL does not meet ≤ 3.5 mL" in text

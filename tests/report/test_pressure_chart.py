@@ -5,6 +5,9 @@ from typing import Any
 
 import pytest
 
+from plugin.interpretation import interpret_study
+from plugin.interpretation.results import LevelResult
+from plugin.interpretation.rule_set import RuleSetLibrary, default_rule_sets, parse_rule_set
 from plugin.report.figures import Figure, Group, Line, Polyline, Shape, Text
 from plugin.report.pressure_chart import (
     ChartUnavailable,
@@ -12,7 +15,7 @@ from plugin.report.pressure_chart import (
     pressure_chart,
     pressure_chart_svg,
 )
-from plugin.study.model import INJECTED_VOLUME_LIMIT_ML, MANOMETER_LIMIT_PSI, Level
+from plugin.study.model import INJECTED_VOLUME_LIMIT_ML, MANOMETER_LIMIT_PSI, Level, Study
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -32,10 +35,22 @@ FULL = {
 }
 
 
+def _result(level: Level, library: RuleSetLibrary | None = None) -> LevelResult:
+    """The level interpreted alone, by its default rule set (lumbar-manometric for L4-L5)."""
+    interpretation = interpret_study(Study(levels=[level]), library)
+    return interpretation.levels[0]
+
+
 def _chart(**fields: Any) -> Figure:
-    chart = pressure_chart(_level(**fields))
+    level = _level(**fields)
+    chart = pressure_chart(level, _result(level))
     assert isinstance(chart, Figure)
     return chart
+
+
+def _svg(**fields: Any) -> str:
+    level = _level(**fields)
+    return pressure_chart_svg(level, _result(level)) or ""
 
 
 def _flatten(shapes: tuple[Shape, ...]) -> list[Shape]:
@@ -66,7 +81,7 @@ def test_too_little_data_says_why(fields: dict[str, Any], reason: str) -> None:
 
 def test_reference_lines_sit_at_opening_plus_15_and_plus_50() -> None:
     chart = _chart(**FULL)
-    svg = ET.fromstring(pressure_chart_svg(_level(**FULL)) or "")
+    svg = ET.fromstring(_svg(**FULL))
     groups = {g.get("class"): g for g in svg.iter(f"{SVG}g")}
     assert {"reference-line delta-15", "reference-line delta-50"} <= set(groups)
     trace = next(s for s in _flatten(chart.shapes) if isinstance(s, Polyline))
@@ -83,8 +98,13 @@ def test_onset_is_marked_with_intensity_and_response() -> None:
     chart = _chart(**FULL)
     assert "Pain onset 18 psi at 1 mL: 8/10 concordant." in chart.description
     assert "Peak pressure 40 psi at 2 mL." in chart.description
-    assert "Dashed lines: opening + 15 psi = 25 psi, + 50 psi = 60 psi." in chart.description
-    svg = pressure_chart_svg(_level(**FULL)) or ""
+    assert "Opening + 15 psi = 25 psi: ΔP limit < 15 psi." in chart.description
+    assert "Opening + 50 psi = 60 psi: ΔP limit < 50 psi." in chart.description
+    assert (
+        "Dashed lines: the ΔP limits of rule set lumbar-manometric version 1.0.0."
+        in chart.description
+    )
+    svg = _svg(**FULL)
     assert "8/10 concordant" in svg
     assert "ΔP 8 psi" in svg
 
@@ -137,7 +157,7 @@ def test_the_largest_values_a_level_can_hold_are_drawn_within_the_chart() -> Non
 
 
 def test_chart_svg_is_well_formed_and_named() -> None:
-    root = ET.fromstring(pressure_chart_svg(_level(**FULL)) or "")
+    root = ET.fromstring(_svg(**FULL))
     assert root.attrib["id"] == "pressure-chart-L4-L5"
     title = root.find(f"{SVG}title")
     assert title is not None and title.text == "Pressure–volume chart of L4-L5"
@@ -155,3 +175,53 @@ def test_all_zero_values_still_give_readable_axes() -> None:
     )
     ticks = [s.text for s in _flatten(chart.shapes) if isinstance(s, Text)]
     assert "0.5" in ticks and "60" in ticks  # volume axis to 0.5 mL; psi axis past opening + 50
+
+
+def _reference_css(chart: Figure) -> set[str]:
+    return {
+        s.css_class
+        for s in chart.shapes
+        if isinstance(s, Group) and s.css_class and s.css_class.startswith("reference-line")
+    }
+
+
+def test_a_cervical_level_shows_only_its_rule_sets_limit() -> None:
+    """Review: the lines were opening + 15 and + 50 whatever the rule set; cervical-triangulation
+    judges ΔP only against < 50 psi."""
+    level = Level.model_validate({**FULL, "level": "C5-C6", "onset_volume_ml": 0.3})
+    chart = pressure_chart(level, _result(level))
+    assert isinstance(chart, Figure)
+    assert _reference_css(chart) == {"reference-line delta-50"}
+    assert "Opening + 50 psi = 60 psi: ΔP limit < 50 psi." in chart.description
+    assert not any("+ 15 psi" in line for line in chart.description)
+    assert "cervical-triangulation version 1.1.0" in chart.description[-1]
+
+
+def test_a_site_rule_set_draws_its_own_limits() -> None:
+    shipped = default_rule_sets().get("lumbar-manometric")
+    assert shipped is not None
+    data = shipped.model_dump(mode="json")
+    data["version"] = "1.1.0-site"
+    data["thresholds"]["definite_delta_p_psi"] = {"value": 10.5, "operator": "<="}
+    data["thresholds"]["positive_delta_p_psi"] = {"value": 40, "operator": "<"}
+    library = default_rule_sets().with_rule_sets([parse_rule_set(data)])
+    level = _level(**FULL)
+    chart = pressure_chart(level, _result(level, library))
+    assert isinstance(chart, Figure)
+    assert _reference_css(chart) == {"reference-line delta-10.5", "reference-line delta-40"}
+    assert "Opening + 10.5 psi = 20.5 psi: ΔP limit ≤ 10.5 psi." in chart.description
+    assert "Opening + 40 psi = 50 psi: ΔP limit < 40 psi." in chart.description
+    assert "lumbar-manometric version 1.1.0-site" in chart.description[-1]
+
+
+def test_no_lines_without_limits_or_without_a_result() -> None:
+    level = _level(**FULL)
+    without_limits = _result(level).model_copy(update={"pressure_limits": ()})
+    chart = pressure_chart(level, without_limits)
+    assert isinstance(chart, Figure)
+    assert _reference_css(chart) == set()
+    assert chart.description[-1] == (
+        "No dashed lines: rule set lumbar-manometric version 1.0.0 sets no ΔP limit."
+    )
+    bare = pressure_chart(level)
+    assert isinstance(bare, Figure) and _reference_css(bare) == set()

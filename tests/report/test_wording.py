@@ -10,11 +10,22 @@ from plugin.study.model import Complication, Reference
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(None, "—"), (0.0, "0"), (12.0, "12"), (12.5, "12.5"), (1.25, "1.25"), (2.0 / 3, "0.67")],
+    [(None, "—"), (0.0, "0"), (12.0, "12"), (12.5, "12.5"), (1.25, "1.25"), (-0.0, "0")],
 )
 def test_numbers_trim_trailing_zeros_and_missing_is_a_dash(value: float | None, shown: str) -> None:
     assert wording.psi(value) == shown
     assert wording.millilitres(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(14.996, "14.996"), (3.504, "3.504"), (49.99999, "49.99999"), (15.0001, "15.0001")],
+)
+def test_numbers_are_never_rounded_across_a_threshold(value: float, shown: str) -> None:
+    """Review: ΔP 14.996 (below 15, definite) read "15", volume 3.504 (fails ≤ 3.5) read
+    "3.5" — clinical.md §2: boundaries are exact, so the value is shown as recorded."""
+    assert wording.psi(value) == shown
+    assert wording.millilitres(value, unit=True) == f"{shown} mL"
 
 
 def test_units_only_on_recorded_values() -> None:

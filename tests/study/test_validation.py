@@ -93,6 +93,15 @@ def test_level_spelling_is_normalized() -> None:
             {"pain_intensity": 0, "onset_pressure_psi": None},
             ("levels[0].pain_intensity", "concordant-without-pain"),
         ),
+        (
+            # Review F3: discordant means pain of another quality or place was provoked.
+            {"pain_intensity": 0, "pain_response": "discordant", "onset_pressure_psi": None},
+            ("levels[0].pain_intensity", "discordant-without-pain"),
+        ),
+        (
+            {"pain_intensity": 4, "pain_response": "none", "onset_pressure_psi": None},
+            ("levels[0].pain_response", "pain-without-response"),
+        ),
         ({"nucleogram": 0}, ("levels[0].nucleogram", "range")),
         ({"nucleogram": 6}, ("levels[0].nucleogram", "range")),
         ({"dallas_grade": 6}, ("levels[0].dallas_grade", "range")),
@@ -459,3 +468,47 @@ def test_a_future_date_is_reported_with_the_other_problems() -> None:
     rules = {(p.field, p.rule) for p in caught.value.problems}
     assert ("performed", "performed-in-future") in rules
     assert ("levels[0].pain_intensity", "range") in rules
+
+
+def test_discordant_without_pain_says_the_rule() -> None:
+    """Review F3: a 'discordant' level at intensity 0 was counted as a painless control."""
+    with pytest.raises(StudyInvalidError) as caught:
+        parse_study(
+            {
+                "levels": [
+                    level(),
+                    control(pain_response="discordant", pain_intensity=0),
+                ]
+            }
+        )
+    (problem,) = caught.value.problems
+    assert problem.field == "levels[1].pain_intensity"
+    assert problem.message == (
+        "a discordant response means pain was provoked, so it needs a pain intensity above 0; "
+        "record response 'none' when no pain was provoked"
+    )
+
+
+def test_painless_none_at_zero_is_accepted() -> None:
+    validated = parse_study({"levels": [level(), control(pain_response="none", pain_intensity=0)]})
+    assert validated.study.levels[1].pain_intensity == 0
+
+
+def test_dallas_grade_5_without_a_leak_is_a_warning() -> None:
+    """Review F4: clinical.md §3 defines grade 5 as a tear with contrast leaking outside the
+    annulus; "to verify", so a warning, not an error."""
+    validated = parse_study(
+        {"levels": [level(dallas_grade=5, leak="none"), control(dallas_grade=5, leak="epidural")]}
+    )
+    [warning] = validated.warnings
+    assert (warning.field, warning.rule) == ("levels[0].leak", "dallas-5-without-leak")
+    assert "full-thickness tear with contrast leaking outside the annulus" in warning.message
+
+
+@pytest.mark.parametrize(
+    "fields", [{"dallas_grade": 5}, {"dallas_grade": 4, "leak": "none"}, {"leak": "none"}]
+)
+def test_dallas_grade_5_with_the_leak_unrecorded_or_a_lower_grade_does_not_warn(
+    fields: dict[str, Any],
+) -> None:
+    assert warnings_of({"levels": [level(**fields), control()]}) == []

@@ -17,6 +17,7 @@ from plugin.conformance.differential import (
     reference_to,
     required_binding,
 )
+from plugin.conformance.statuses import PROCEDURE_STATUS, status_binding
 from plugin.conformance.structure_definition import Profile
 from plugin.conformance.value_sets import DISC_VALUE_SET
 from plugin.fhir_mapping.profiles import DIAGNOSTIC_REPORT_PROFILE, PROCEDURE_PROFILE, profile_url
@@ -51,7 +52,7 @@ def procedure_profile() -> Profile:
             constraint=[declares_profile(_URL)],
         ),
         *identifier_slices(_PROCEDURE),
-        element(f"{_PROCEDURE}.status", fixedCode="completed", mustSupport=True),
+        element(f"{_PROCEDURE}.status", binding=status_binding(PROCEDURE_STATUS), mustSupport=True),
         element(
             f"{_PROCEDURE}.code",
             min=1,
