@@ -332,8 +332,8 @@ class Study(BaseModel):
     rule_set: ShortText | None = Field(
         default=None,
         description='The id of the rule set to interpret every level with ("lumbar-manometric", '
-        '"cervical-triangulation" or a site rule set). Empty: each level uses the default for '
-        "its disc.",
+        '"cervical-triangulation" or a site rule set); it must apply to the disc of every '
+        "level, or the study is refused. Empty: each level uses the default for its disc.",
     )
     patient: Reference | None = _reference(
         'The patient ("Patient/123"). Required to file a report; empty: interpretation only.'
