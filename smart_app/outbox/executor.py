@@ -5,14 +5,17 @@ Before each create the chart is checked for the product's identifier: by the ser
 ledger before the next step. A step whose earlier send has no recorded answer (a timeout after
 the server committed, a 5xx after commit, a dropped connection) is reconciled by identifier
 before anything is sent again; a transaction is reconciled as a whole (all entries present:
-applied; none: send again; some: finish entry by entry and flag it).
+applied; none: send again; some: finish entry by entry and flag it). A transaction is recorded
+only as far as its answer confirms it (one 2xx entry per request entry); otherwise its entries
+stay `intended` for that reconciliation. Per resource, every update's target is checked before
+the first write, so a change made in the chart stops a plan before it is half applied.
 
 Failures propagate as `smart_app.fhir_errors` (classified by the worker) or `WriteBackError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
@@ -29,10 +32,19 @@ from plugin.writeback.references import (
     rewrite_references,
     strip_references,
 )
-from plugin.writeback.transaction import transaction_bundle, transaction_outcomes
+from plugin.writeback.transaction import (
+    UnconfirmedTransactionError,
+    transaction_bundle,
+    transaction_outcomes,
+)
 from smart_app.fhir_client import FhirClient
 from smart_app.fhir_errors import FhirPreconditionFailed
-from smart_app.outbox.errors import ChangedInChartError, InDoubtError, WriteBackError
+from smart_app.outbox.errors import (
+    ChangedInChartError,
+    InDoubtError,
+    TransactionNotConfirmedError,
+    WriteBackError,
+)
 from smart_app.outbox.ledger import ItemLedger
 from smart_app.outbox.records import LedgerState
 
@@ -74,7 +86,8 @@ class PlanExecutor:
 
     # -- one step at a time -----------------------------------------------------------------
 
-    async def _run_steps(self, steps: Iterable[WriteStep]) -> None:
+    async def _run_steps(self, steps: Sequence[WriteStep]) -> None:
+        await self._check_update_targets(steps)
         for step in steps:
             if self._ledger.done(step.key):
                 continue
@@ -82,6 +95,43 @@ class PlanExecutor:
                 await self._create(step)
             else:
                 await self._update(step)
+
+    async def _check_update_targets(self, steps: Sequence[WriteStep]) -> None:
+        """Before the first write: every resource already in the chart that the plan updates
+        must still be as this report last wrote it, so that a change made in the chart stops
+        the whole plan rather than leaving it half applied (the level results amended, the
+        report not). A change made after this check is still refused at write time."""
+        changed = []
+        for index, step in enumerate(steps):
+            if step.action is not StepAction.UPDATE or self._ledger.done(step.key):
+                continue
+            if any(other.token == step.token for other in steps[:index]):
+                continue  # written earlier in this plan: its state then is the plan's own
+            if self._located(step.token) is None:
+                continue  # created by this plan: nothing in the chart to check yet
+            server_id, version = self._target(step)
+            body = self._prepared(step)
+            body["id"] = server_id
+            if await self._changed_since_written(step, server_id, body, version):
+                changed.append(step)
+        if changed:
+            raise ChangedInChartError.of(changed)
+
+    async def _changed_since_written(
+        self, step: WriteStep, server_id: str, body: Mapping[str, Any], version: str | None
+    ) -> bool:
+        """Whether the chart's copy of an update's target moved on from what this report
+        last wrote: another version than `version` (the one for `If-Match`) or, with none,
+        not exactly what was last sent. A copy already holding `body` has not (our own
+        earlier attempt whose answer was lost)."""
+        current = await self._client.read(step.resource_type, server_id)
+        if content_matches(current, body):
+            return False
+        if version is not None:
+            now = _version_of(current)
+            return now is not None and now != version
+        sent = self._last_sent(step)
+        return sent is not None and not unchanged_since_written(current, sent)
 
     async def _create(self, step: WriteStep) -> None:
         if step.lookup is LookupMethod.IDENTIFIER_SEARCH or (
@@ -144,7 +194,7 @@ class PlanExecutor:
             # The version moved on: our own earlier attempt (answer lost), or someone else.
             current = await self._client.read(step.resource_type, server_id)
             if not content_matches(current, body):
-                raise ChangedInChartError(_changed_in_chart(step)) from None
+                raise ChangedInChartError.of([step]) from None
             await self._ledger.record(step, LedgerState.UPDATED, server_id, _version_of(current))
             return
         await self._ledger.record(step, LedgerState.UPDATED, result.id or server_id, result.version)
@@ -181,7 +231,7 @@ class PlanExecutor:
             return _APPLIED
         sent = self._last_sent(step)
         if sent is not None and not unchanged_since_written(current, sent):
-            raise ChangedInChartError(_changed_in_chart(step))
+            raise ChangedInChartError.of([step])
         if version is None and _UNVERSIONED_NOTE not in self.notes:
             self.notes.append(_UNVERSIONED_NOTE)
         return version
@@ -239,18 +289,61 @@ class PlanExecutor:
             return self._target(step)[0], versions.get(step.key)
 
         bundle = transaction_bundle(pending, self._resolved(), target)
-        response = await self._client.transaction(bundle, retry_safe=False)
-        for step, outcome in zip(pending, transaction_outcomes(response, pending), strict=True):
-            if outcome.id is None:
-                if step.lookup is not LookupMethod.NONE and await self._found(step):
-                    continue
-                await self._ledger.record(step, LedgerState.INFERRED, None, None)
-                continue
+        try:
+            response = await self._client.transaction(bundle, retry_safe=False)
+        except FhirPreconditionFailed as refused:
+            # All or nothing: nothing was applied. Say which resource moved, if one did.
+            raise await self._refused_as_changed(pending, versions, refused) from None
+        try:
+            outcomes = transaction_outcomes(response, pending)
+        except UnconfirmedTransactionError as answer:
+            # Not confirmed is not applied: the entries stay `intended` for reconciliation.
+            in_doubt = not any(_checkable(s) for s in pending)
+            if answer.refused:
+                raise TransactionNotConfirmedError.refused(
+                    answer.refused, in_doubt=in_doubt
+                ) from None
+            raise TransactionNotConfirmedError.malformed(
+                answer.problem or "", in_doubt=in_doubt
+            ) from None
+        unlocated = []
+        for step, outcome in zip(pending, outcomes, strict=True):
             if step.action is StepAction.UPDATE:
-                state = LedgerState.UPDATED
-            else:
+                server_id = outcome.id or self._target(step)[0]
+                await self._ledger.record(step, LedgerState.UPDATED, server_id, outcome.version)
+            elif outcome.id is not None:
                 state = LedgerState.CREATED if outcome.created else LedgerState.FOUND
-            await self._ledger.record(step, state, outcome.id, outcome.version)
+                await self._ledger.record(step, state, outcome.id, outcome.version)
+            elif step.lookup is LookupMethod.NONE:
+                # Stored, the EHR says, and it offers no way to look: its word is all there is.
+                await self._ledger.record(step, LedgerState.INFERRED, None, None)
+            elif not await self._found(step):
+                unlocated.append(step)  # stays `intended`: the next attempt searches again
+        if unlocated:
+            raise TransactionNotConfirmedError.unlocated(unlocated)
+
+    async def _refused_as_changed(
+        self,
+        pending: Sequence[WriteStep],
+        versions: Mapping[str, str | None],
+        refused: FhirPreconditionFailed,
+    ) -> ChangedInChartError:
+        """The 412 to a transaction, as the resources whose `ifMatch` no longer holds (read
+        back); if none shows it (a conditional create matching several), the study's
+        resources in general, with the EHR's explanation."""
+        changed = []
+        for step in pending:
+            version = versions.get(step.key)
+            if step.action is not StepAction.UPDATE or version is None:
+                continue
+            server_id = self._target(step)[0]
+            body = self._prepared(step)
+            body["id"] = server_id
+            if await self._changed_since_written(step, server_id, body, version):
+                changed.append(step)
+        if changed:
+            return ChangedInChartError.of(changed)
+        return ChangedInChartError.somewhere(pending, refused.issues)
 
     async def _reconcile(self, pending: list[WriteStep]) -> TransactionFinding:
         """Which entries of an earlier transaction attempt are in the chart (recorded)."""
@@ -333,12 +426,9 @@ _UNVERSIONED_NOTE = (
 )
 
 
-def _changed_in_chart(step: WriteStep) -> str:
-    return (
-        f"The {step.role.value} ({step.resource_type}) was changed in the EHR since this "
-        "report last wrote it; the app did not overwrite that change. Review it in the chart, "
-        "then sign the report again."
-    )
+def _checkable(step: WriteStep) -> bool:
+    """Whether reconciliation can tell if `step` is in the chart (an update is read back)."""
+    return step.action is StepAction.UPDATE or step.lookup is not LookupMethod.NONE
 
 
 def _version_of(resource: Mapping[str, Any]) -> str | None:

@@ -1,6 +1,7 @@
 """What the worker does after a failed attempt: try again later (network errors, 429, 5xx, a
 lost answer), wait for the user to sign in again (the session's tokens are gone), or stop and
-show the reason (the EHR refused what was sent, the granted scopes do not allow it).
+show the reason (the EHR refused what was sent, the granted scopes do not allow it, it does not
+support the interaction at all: 501, or a transaction refused at its base).
 
 `message` is for the status page: it may quote the EHR's explanation. `log_summary` is for the
 logs: interaction, type and status only (never patient data).
@@ -111,6 +112,9 @@ def _fhir(error: FhirError) -> FailureHandling:
         return FailureHandling(Disposition.FAIL, error.user_message, summary)
     if isinstance(error, FhirPreconditionFailed):
         return FailureHandling(Disposition.FAIL, error.user_message, summary)
+    if isinstance(error, FhirHttpError) and (unsupported := _unsupported(error)) is not None:
+        # Retrying cannot help: the EHR lacks the interaction, whatever the moment.
+        return FailureHandling(Disposition.FAIL, unsupported, summary)
     if isinstance(
         error,
         FhirRateLimited
@@ -125,6 +129,47 @@ def _fhir(error: FhirError) -> FailureHandling:
     return FailureHandling(Disposition.FAIL, error.user_message, summary)
 
 
+def _unsupported(error: FhirHttpError) -> str | None:
+    """What to say when the EHR does not support an interaction this write needs: a 501 to
+    anything, or a transaction POSTed to the base refused as if the base were not there (404)
+    or did not take POST (405); None for every other refusal."""
+    request = error.request
+    interaction = request.interaction if request is not None else "request"
+    status = f"{error.status} {error.response.reason}" if error.response else str(error.status)
+    if interaction in ("transaction", "batch") and error.status in (404, 405, 501):
+        lead = (
+            f"The EHR's FHIR base did not accept a {interaction} ({status})"
+            if error.status == 404
+            else f"The EHR does not support FHIR {interaction}s ({status})"
+        )
+        return (
+            f'{lead}, the way this report was to be written. {_ASK} to "auto" (the app '
+            'then follows what the EHR\'s CapabilityStatement offers) or "per-resource"; '
+            f"{_THEN}{_said(error)}"
+        )
+    if error.status != 501:
+        return None
+    thing = request.resource_type if request is not None and request.resource_type else "data"
+    return (
+        f"The EHR does not support the FHIR {interaction} interaction on {thing} ({status}), "
+        f'which writing this report needs. {_ASK} to one it supports ("auto" follows what '
+        'the EHR\'s CapabilityStatement offers; "document" files the report as a clinical '
+        "note only); "
+        f"{_THEN}{_said(error)}"
+    )
+
+
+def _said(error: FhirHttpError) -> str:
+    explained = [i.text for i in error.issues if i.is_error] or [i.text for i in error.issues]
+    said = "; ".join(explained).rstrip(". ")
+    return f" The EHR said: {said}." if said else ""
+
+
+_ASK = "Ask the integration engineer to set this EHR's `write_mode` in the app's settings"
+_THEN = (
+    "then sign the report again: a report already signed keeps the way of writing it was "
+    "planned with."
+)
 _SIGN_IN = (
     "Your sign-in to the EHR has ended, so the app cannot send this report now. Open the app "
     "from the patient's chart in the EHR: the report is then sent automatically."

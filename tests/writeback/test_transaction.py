@@ -1,5 +1,14 @@
+from typing import Any
+
+import pytest
+
 from plugin.writeback import LookupMethod, StepAction, StepRole, WriteStep
-from plugin.writeback.transaction import parse_location, transaction_bundle, transaction_outcomes
+from plugin.writeback.transaction import (
+    UnconfirmedTransactionError,
+    parse_location,
+    transaction_bundle,
+    transaction_outcomes,
+)
 
 SYSTEM = "https://discography-plugin.example/fhir/identifier/discography"
 
@@ -75,3 +84,62 @@ def test_outcomes_come_from_location_body_or_etag() -> None:
         ("2", "4", False),
         (None, None, True),
     ]
+
+
+def response_with(*entries: dict[str, Any], kind: str = "transaction-response") -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
+
+
+REFUSAL = {
+    "status": "422 Unprocessable Entity",
+    "outcome": {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]},
+}
+
+
+def test_an_entry_with_an_error_status_confirms_nothing() -> None:
+    steps = [
+        step("a", "Observation", StepAction.CREATE),
+        step("b", "DiagnosticReport", StepAction.CREATE),
+    ]
+    response = response_with({"response": {"status": "201 Created"}}, {"response": REFUSAL})
+    with pytest.raises(UnconfirmedTransactionError) as raised:
+        transaction_outcomes(response, steps)
+    (refusal,) = raised.value.refused
+    assert refusal.step is steps[1] and refusal.status == "422 Unprocessable Entity"
+    assert refusal.outcome == REFUSAL["outcome"] and raised.value.problem is None
+
+
+@pytest.mark.parametrize("status", [None, "", "OK", "2", "302 Found", "500"])
+def test_an_entry_without_a_success_status_is_refused(status: object) -> None:
+    answer = {} if status is None else {"status": status}
+    with pytest.raises(UnconfirmedTransactionError) as raised:
+        transaction_outcomes(
+            response_with({"response": answer}), [step("a", "Observation", StepAction.CREATE)]
+        )
+    assert len(raised.value.refused) == 1
+
+
+def test_a_status_sent_as_a_number_is_read() -> None:
+    (outcome,) = transaction_outcomes(
+        response_with({"response": {"status": 201, "location": "Observation/4"}}),
+        [step("a", "Observation", StepAction.CREATE)],
+    )
+    assert (outcome.id, outcome.created) == ("4", True)
+
+
+@pytest.mark.parametrize(
+    ("response", "problem"),
+    [
+        ({"resourceType": "Bundle", "type": "transaction-response"}, "0 entries for the 2"),
+        (response_with({"response": {"status": "201"}}), "1 entries for the 2"),
+        (response_with(*[{"response": {"status": "201"}}] * 3), "3 entries for the 2"),
+        (response_with(kind="batch-response"), "not a transaction-response"),
+    ],
+)
+def test_an_answer_without_one_entry_per_request_confirms_nothing(
+    response: dict[str, Any], problem: str
+) -> None:
+    steps = [step("a", "Observation", StepAction.CREATE), step("b", "Procedure", StepAction.CREATE)]
+    with pytest.raises(UnconfirmedTransactionError) as raised:
+        transaction_outcomes(response, steps)
+    assert raised.value.problem is not None and problem in raised.value.problem

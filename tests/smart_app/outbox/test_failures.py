@@ -87,3 +87,35 @@ def test_the_schedule_backs_off_and_honours_retry_after() -> None:
     assert RetrySchedule(jitter=lambda: 0.0).delay(1) == 2.5  # half fixed, half random
     assert schedule.delay(3, retry_after=120.0) == 120.0
     assert schedule.delay(3, retry_after=86_400.0) == 3600.0
+
+
+TRANSACTION = RequestSummary("transaction", "POST", "Bundle")
+
+
+@pytest.mark.parametrize(
+    ("status", "lead"),
+    [
+        (501, "The EHR does not support FHIR transactions (501 Not Implemented)"),
+        (405, "The EHR does not support FHIR transactions (405 Method Not Allowed)"),
+        (404, "The EHR's FHIR base did not accept a transaction (404 Not Found)"),
+    ],
+)
+def test_a_transaction_the_ehr_does_not_take_fails_with_what_to_set(status: int, lead: str) -> None:
+    issues = (OutcomeIssue("error", "not-supported", diagnostics="no transactions here"),)
+    handling = handling_of(http_error(TRANSACTION, ResponseSummary(status), issues))
+    assert handling.disposition is Disposition.FAIL
+    assert handling.message.startswith(lead)
+    assert '`write_mode` in the app\'s settings to "auto"' in handling.message
+    assert '"per-resource"' in handling.message
+    assert handling.message.endswith("The EHR said: no transactions here.")
+    assert "Bundle was not found" not in handling.message
+
+
+def test_a_write_the_ehr_does_not_implement_is_not_retried() -> None:
+    handling = handling_of(http(501))
+    assert handling.disposition is Disposition.FAIL
+    assert handling.message.startswith(
+        "The EHR does not support the FHIR create interaction on DocumentReference "
+        "(501 Not Implemented)"
+    )
+    assert "`write_mode`" in handling.message and '"document"' in handling.message

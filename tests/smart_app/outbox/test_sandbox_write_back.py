@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from plugin.fhir_mapping.identifiers import IDENTIFIER_SYSTEM
+from plugin.sandbox.behaviour import CannedResponse, Fault, SandboxRequest
 from smart_app.outbox import ItemState
 from tests.faults.checks import assert_in_chart_once
 from tests.faults.conftest import RigFactory
@@ -292,3 +293,77 @@ async def test_without_versions_an_update_whose_answer_was_lost_is_not_taken_for
     assert item.state is ItemState.WRITTEN, item.last_error
     (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
     assert report["status"] == "amended"
+
+
+async def test_a_transaction_refused_412_names_the_resource_changed_in_the_ehr(
+    make: RigFactory,
+) -> None:
+    # The EHR refuses the whole transaction; the app reads the targets back to say which.
+    rig = await make(strategy="full")
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    await conclusion_edited(rig, report)
+    await edit_in_the_ehr(rig, report)
+    second = await amend(rig, post_discogram_ct="Corrected")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.FAILED and not item.in_doubt
+    assert item.last_error is not None
+    assert item.last_error.startswith(
+        "The DiagnosticReport of this study was changed in the EHR since this report last "
+        "wrote it; the app did not overwrite that change."
+    )
+    assert "Bundle" not in item.last_error
+
+
+async def test_an_amendment_stops_before_its_first_write_when_a_target_changed(
+    make: RigFactory,
+) -> None:
+    # A level result comes before the report in the plan: updating it and then finding the
+    # report changed would leave an amended level under an unamended report.
+    rig = await make(strategy="per-resource")
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    await addendum_added(rig, report)
+    await edit_in_the_ehr(rig, report)
+    levels = lumbar_study()["levels"]
+    levels[2]["pain_intensity"] = 6
+    second = await amend(rig, levels=levels)
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.FAILED
+    assert item.last_error is not None
+    assert item.last_error.startswith("The DiagnosticReport of this study was changed")
+    (level,) = await rig.chart("Observation", identifier=token(first.study_key, "level.L5-S1"))
+    assert (level["status"], level["meta"]["versionId"]) == ("final", "1")
+    notes = await rig.chart("DocumentReference", patient=PATIENT)
+    assert [n["status"] for n in notes] == ["current"]
+    assert {e.state.value for e in (await rig.store.ledger_entries(second)).values()} <= {
+        "intended"
+    }
+
+
+async def test_a_change_seen_only_at_write_time_still_stops_the_amendment(
+    make: RigFactory,
+) -> None:
+    # The check before the first write passed; the report's version moved before its PUT.
+    rig = await make(strategy="per-resource")
+    first = await rig.sign()
+    await rig.drain(rig.worker())
+
+    def report_moved(request: SandboxRequest) -> Fault | None:
+        if request.method == "PUT" and request.resource_type == "DiagnosticReport":
+            return Fault(respond=CannedResponse(status=412))
+        return None
+
+    rig.hooks.append(report_moved)
+    second = await amend(rig, post_discogram_ct="Corrected")
+    await rig.drain(rig.worker())
+    item = await rig.item(second)
+    assert item.state is ItemState.FAILED
+    assert item.last_error is not None
+    assert item.last_error.startswith("The DiagnosticReport of this study was changed")
+    (report,) = await rig.chart("DiagnosticReport", identifier=token(first.study_key, "report"))
+    assert report["meta"]["versionId"] == "1"
