@@ -141,7 +141,7 @@ def check_csrf(submitted: str | None, expected: str) -> None:
         )
 
 
-def _origin(value: str, field: str) -> str:
+def _origin(value: str) -> str:
     parts = urlsplit(value)
     if (
         parts.scheme not in ("http", "https")
@@ -152,19 +152,28 @@ def _origin(value: str, field: str) -> str:
         or parts.fragment
         or parts.username
     ):
-        raise ConfigurationError(
-            f"{field}: {value!r} must be an origin such as https://ehr.example.org"
-        )
+        raise ValueError(f"{value!r} must be an origin such as https://ehr.example.org")
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def frame_ancestor_origins(settings: Settings) -> list[str]:
-    """The origins allowed to frame the app: each registered EHR's and its `frame_origins`."""
+    """The origins allowed to frame the app: each registered EHR's and its `frame_origins`.
+    Raises ConfigurationError with one line per unusable origin, each naming its setting."""
     origins: dict[str, None] = {}
-    for registration in settings.ehr:
-        origins[_origin(registration.origin, f"ehr {registration.name!r} iss")] = None
-        for extra in registration.frame_origins:
-            origins[_origin(extra, f"ehr {registration.name!r} frame_origins")] = None
+    problems: list[str] = []
+    for index, registration in enumerate(settings.ehr):
+        named = [(f"ehr.{index}.iss", registration.origin)]
+        named += [
+            (f"ehr.{index}.frame_origins.{position}", extra)
+            for position, extra in enumerate(registration.frame_origins)
+        ]
+        for setting, value in named:
+            try:
+                origins[_origin(value)] = None
+            except ValueError as exc:
+                problems.append(f"{setting}: {exc}")
+    if problems:
+        raise ConfigurationError("\n".join(problems))
     return list(origins)
 
 

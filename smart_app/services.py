@@ -25,7 +25,7 @@ from smart_app.token_encryption import TokenCipher, secret_key_path
 from smart_app.token_source import SessionTokenSource
 from smart_app.tokens import TokenResponse, refresh_tokens
 
-__all__ = ["SmartServices", "build_services"]
+__all__ = ["SmartServices", "build_services", "registration_problems"]
 
 OUTGOING_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
@@ -106,13 +106,17 @@ class SmartServices:
 SEARCH_PAGE_SIZE = 1000
 
 
-def _check_registrations(settings: Settings, allow_plain_http: bool) -> None:
-    for registration in settings.ehr:
-        if urlsplit(registration.iss).scheme != "https" and not allow_plain_http:
-            raise ConfigurationError(
-                f"ehr {registration.name!r}: iss must be https — tokens only travel over TLS "
-                "(plain http is accepted only while public_url is http on localhost)"
-            )
+def registration_problems(settings: Settings) -> list[str]:
+    """Each registered EHR whose iss is plain http outside development, one line each naming
+    its setting."""
+    if not settings.cookie_secure:  # development: the app itself on http on localhost
+        return []
+    return [
+        f"ehr.{index}.iss: must be https (ehr {registration.name!r}) — tokens only travel over "
+        "TLS (plain http is accepted only while public_url is http on localhost)"
+        for index, registration in enumerate(settings.ehr)
+        if urlsplit(registration.iss).scheme != "https"
+    ]
 
 
 def build_services(
@@ -120,7 +124,9 @@ def build_services(
 ) -> SmartServices:
     """Everything the app needs; raises ConfigurationError for bad keys or registrations."""
     allow_plain_http = not settings.cookie_secure  # development: the app itself on localhost
-    _check_registrations(settings, allow_plain_http)
+    problems = registration_problems(settings)
+    if problems:
+        raise ConfigurationError("\n".join(problems))
     keys = load_registration_keys(settings)
     cipher = TokenCipher.from_key_file(secret_key_path(settings))
     database = Database(settings.database_url)

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -82,6 +83,13 @@ def _is_loopback(host: str | None) -> bool:
 def _public_url(value: str) -> str:
     url = _base_url(value)
     parts = urlsplit(url)
+    if parts.path:
+        # The pages, the launch and callback URLs and the static files are addressed from the
+        # host's root (`/launch`, `/app/static/…`): under a path prefix every one would 404.
+        raise ValueError(
+            f"must not have a path (got {value!r}); serve the app at the root of its own host "
+            "name (e.g. https://discography.hospital.example), not under a path prefix"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         # Sessions, tokens and CDS calls reach us here: TLS except on the loopback host
         # (development and the sandbox), as CDS Hooks 2.0 and SMART require.
@@ -160,7 +168,23 @@ def _async_database_url(value: str) -> str:
             f"needs an async driver: sqlite+aiosqlite or postgresql+asyncpg "
             f"(got {url.drivername!r})"
         )
+    if backend == "sqlite" and _in_memory(url.database, url.query):
+        raise ValueError(
+            "must not be an in-memory SQLite database: the outbox of signed reports, the study "
+            "drafts and the CDS token ids already used would be lost at every restart; give a "
+            "file (e.g. sqlite+aiosqlite:///var/discogram.sqlite3) or PostgreSQL"
+        )
     return value
+
+
+def _in_memory(database: str | None, query: Mapping[str, Any]) -> bool:
+    # `sqlite+aiosqlite://`, `…/:memory:`, and SQLite URI filenames (`file::memory:`,
+    # `?mode=memory`) all name a database that lives only as long as its connection.
+    return (
+        database in (None, "", ":memory:")
+        or (database or "").startswith("file::memory:")
+        or query.get("mode") == "memory"
+    )
 
 
 class EhrRegistration(BaseModel):
@@ -251,6 +275,9 @@ class Settings(BaseSettings):
     rule_set_files: list[Path] = Field(
         default_factory=list
     )  # site rule sets, replace defaults by id
+    # The site's candidacy (referral) policy, used by the app and the CDS services alike;
+    # None: the shipped one. Loaded and validated at start.
+    candidacy_policy_file: Path | None = None
     ehr: list[EhrRegistration] = Field(default_factory=list)
     cds_client: list[CdsClientRegistration] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -314,6 +341,25 @@ class Settings(BaseSettings):
                     f"cds_client.{index}.jwks_url: must use https (got {client.jwks_url!r}); "
                     "plain http is for development on localhost with a localhost public_url"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _frame_origins_over_tls(self) -> Settings:
+        # As for an EHR's iss (`registration_problems` in smart_app.services): a page framing
+        # ours over plain http can be tampered with on the way, so only https origins — except
+        # while we run on plain http on the loopback host (development and the sandbox).
+        if not self.cookie_secure:
+            return self
+        refused = [
+            f"ehr.{index}.frame_origins.{position}: must use https (got {origin!r}); plain "
+            "http is for development on localhost with a localhost public_url"
+            for index, registration in enumerate(self.ehr)
+            for position, origin in enumerate(registration.frame_origins)
+            if urlsplit(origin).scheme == "http"
+        ]
+        if refused:
+            # One line per origin (the command line prints each on its own line).
+            raise ValueError("\n".join(refused))
         return self
 
     @field_validator("timezone")

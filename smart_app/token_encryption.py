@@ -32,6 +32,12 @@ def secret_key_path(settings: Settings) -> Path:
 
 
 def _create_key_file(path: Path) -> None:
+    if path.is_symlink():  # to nothing: `path` does not exist
+        # O_EXCL refuses to follow it; a key written elsewhere would be a surprise anyway.
+        raise ConfigurationError(
+            f"secret_key_file {path}: is a symbolic link to {os.readlink(path)}, which does "
+            "not exist; put the key file there or correct the path"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -40,6 +46,19 @@ def _create_key_file(path: Path) -> None:
     with os.fdopen(descriptor, "wb") as file:
         file.write(Fernet.generate_key() + b"\n")
     log.info("created a new secret key file %s", path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    if path.is_dir():
+        raise ConfigurationError(
+            f"secret_key_file {path}: is a folder (data_dir itself?); give the key file's path "
+            f"(e.g. {path}/secret.key)"
+        )
+    if not path.exists():
+        _create_key_file(path)
+    if path.stat().st_mode & 0o077:
+        log.warning("secret key file %s is readable by other users; restrict it to 0600", path)
+    return path.read_bytes()
 
 
 class TokenCipher:
@@ -52,11 +71,15 @@ class TokenCipher:
 
     @classmethod
     def from_key_file(cls, path: Path) -> TokenCipher:
-        if not path.exists():
-            _create_key_file(path)
-        if path.stat().st_mode & 0o077:
-            log.warning("secret key file %s is readable by other users; restrict it to 0600", path)
-        lines = [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
+        """Read (on first start: create) the key file; raises ConfigurationError naming
+        `secret_key_file` for one that cannot be created, read or used."""
+        try:
+            content = _read_key_file(path)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"secret_key_file {path}: cannot be created or read ({exc.strerror or exc})"
+            ) from None
+        lines = [line.strip() for line in content.splitlines() if line.strip()]
         try:
             return cls(lines)
         except ValueError:

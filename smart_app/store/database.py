@@ -3,7 +3,9 @@ default, PostgreSQL via asyncpg), brought up to date with the Alembic migrations
 
 Several `Database` objects may share one process (the app's stores, the CDS feedback and token
 id stores): their migrations run one at a time, because Alembic's migration context is global
-to the process."""
+to the process. Several processes (workers) may share one database: the migration also holds
+the database's own lock (a PostgreSQL advisory lock, an exclusive SQLite transaction), so the
+later worker finds the schema current instead of creating the same tables again."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -25,9 +29,37 @@ from sqlalchemy.ext.asyncio import (
 
 from smart_app.store.private_files import ensure_private_folder, restrict_database_file
 
-__all__ = ["MIGRATIONS_DIR", "Database", "sqlite_quick_commits"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "MIGRATION_LOCK_KEY",
+    "Database",
+    "DatabaseUnreachableError",
+    "check_connection",
+    "sqlite_quick_commits",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The PostgreSQL advisory lock key held while the app's tables are migrated: one fixed number
+#: for every process of the product (its value means nothing; it must only never change).
+MIGRATION_LOCK_KEY = 0x6469_7363_6F67_7261  # "discogra" in ASCII
+
+
+class DatabaseUnreachableError(Exception):
+    """The database cannot be connected to (down, unknown host, login refused). `reason` is
+    the server's or the system's words, never the URL's password."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _unreachable(exc: DBAPIError | OSError, url: str) -> DatabaseUnreachableError:
+    reason = str(exc.orig) if isinstance(exc, DBAPIError) else exc.strerror or str(exc)
+    password = make_url(url).password
+    if password:
+        # Drivers do not echo it today; this keeps it out of a later driver's message too.
+        reason = reason.replace(str(password), "***")
+    return DatabaseUnreachableError(reason)
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -38,6 +70,43 @@ def _prepare_sqlite_file(url: str) -> None:
         path = Path(parsed.database)
         ensure_private_folder(path.parent, "database_url")
         restrict_database_file(path)
+
+
+async def check_connection(url: str) -> None:
+    """Connect to `url` once (making a SQLite file's folder and file first, as `ready()` does),
+    so a server that is down or refuses the login is reported before the app starts. Raises
+    DatabaseUnreachableError."""
+    _prepare_sqlite_file(url)
+    engine = create_async_engine(url)
+    try:
+        connection = await engine.connect()
+    except (DBAPIError, OSError) as exc:
+        raise _unreachable(exc, url) from None
+    else:
+        await connection.close()
+    finally:
+        await engine.dispose()
+
+
+#: How long a worker waits for another's SQLite migration (SQLite's own default is 5 s).
+_SQLITE_MIGRATION_WAIT_MS = 600_000
+
+
+async def _lock_out_other_workers(connection: AsyncConnection) -> int | None:
+    """Take the database's own lock for this migration's transaction, so a worker starting at
+    the same moment waits and then finds the schema current. Returns SQLite's busy timeout to
+    restore after the transaction (None on PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        )
+        return None
+    # SQLite: an exclusive transaction (the driver starts none before DDL), waited for longer
+    # than a query would be.
+    saved = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+    await connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_MIGRATION_WAIT_MS}")
+    await connection.exec_driver_sql("BEGIN EXCLUSIVE")
+    return int(saved)
 
 
 def _upgrade(connection: Connection) -> None:
@@ -104,8 +173,18 @@ class Database:
                 if self._quick_commits and backend == "sqlite":
                     sqlite_quick_commits(engine.sync_engine)
                 try:
-                    async with _migration_lock(), engine.begin() as connection:
-                        await connection.run_sync(_upgrade)
+                    async with _migration_lock():
+                        connection = await engine.connect()
+                        try:
+                            async with connection.begin():
+                                busy_timeout = await _lock_out_other_workers(connection)
+                                await connection.run_sync(_upgrade)
+                            if busy_timeout is not None:
+                                await connection.exec_driver_sql(
+                                    f"PRAGMA busy_timeout = {busy_timeout}"
+                                )
+                        finally:
+                            await connection.close()
                 except BaseException:
                     # Not kept: its pooled connection would otherwise be left to the GC.
                     await engine.dispose()

@@ -23,14 +23,39 @@ _PRIVATE_FOLDER = 0o700
 _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
+def _dangling_link(path: Path) -> str | None:
+    """Where `path` points, when it is a symbolic link to nothing."""
+    if path.is_symlink() and not path.exists():
+        return os.readlink(path)
+    return None
+
+
 def ensure_private_folder(path: Path, key: str) -> None:
     """Create `path` and any missing parent with mode 0700 (existing folders are left as they
-    are: an administrator may have chosen their mode). `key` names the setting in errors."""
+    are: an administrator may have chosen their mode). `key` names the setting in errors, all
+    of them ConfigurationError."""
+    try:
+        _ensure_private_folder(path, key)
+    except OSError as exc:  # what the checks below did not foresee: still one line
+        raise ConfigurationError(
+            f"{key} {path}: cannot be used as a folder ({exc.strerror or exc})"
+        ) from None
+
+
+def _ensure_private_folder(path: Path, key: str) -> None:
     if path.exists() and not path.is_dir():
         raise ConfigurationError(f"{key} {path}: exists and is not a folder")
     missing: list[Path] = []
     folder = path
     while not folder.exists():
+        target = _dangling_link(folder)
+        if target is not None:
+            # mkdir would fail on the link: say what it points to, rather than a traceback.
+            where = "" if folder == path else f" {folder}"
+            raise ConfigurationError(
+                f"{key} {path}:{where} is a symbolic link to {target}, which does not exist; "
+                "create that folder or correct the path"
+            )
         missing.append(folder)
         if folder.parent == folder:
             break
@@ -41,7 +66,11 @@ def ensure_private_folder(path: Path, key: str) -> None:
         try:
             created.mkdir(mode=_PRIVATE_FOLDER)
         except FileExistsError:
-            continue  # another process created it meanwhile
+            if created.is_dir():
+                continue  # another process created it meanwhile
+            raise ConfigurationError(
+                f"{key} {path}: {created} exists and is not a folder"
+            ) from None
         except OSError as exc:
             raise ConfigurationError(
                 f"{key} {path}: cannot create folder {created} ({exc.strerror})"

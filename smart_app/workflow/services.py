@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from plugin.candidacy.policy import Policy
-from plugin.candidacy.policy_file import default_policy
+from plugin.candidacy.policy_file import default_policy, load_policy
 from plugin.interpretation.rule_set import RuleSetLibrary, default_rule_sets
 from smart_app.drafts import DraftStore
 from smart_app.outbox import OutboxService
@@ -30,13 +30,17 @@ class WorkflowServices:
 
 
 def build_workflow_services(services: SmartServices, outbox: OutboxService) -> WorkflowServices:
-    """Raises the rule-set loader's errors for an unusable site rule-set file (at start)."""
-    library = default_rule_sets().with_site_files(services.settings.rule_set_files)
+    """Raises the loaders' errors for an unusable site rule-set or policy file (at start)."""
+    settings = services.settings
+    library = default_rule_sets().with_site_files(settings.rule_set_files)
+    # The same policy as the CDS services (`build_runtime`): one referral rule for both doors.
+    policy_file = settings.candidacy_policy_file
+    policy = default_policy() if policy_file is None else load_policy(policy_file)
     return WorkflowServices(
         drafts=outbox.drafts,  # the very store signing reads, so both see one draft
         outbox=outbox,
         candidacy=CandidacyRecords(services.database, clock=services.clock),
-        policy=default_policy(),
+        policy=policy,
         library=library,
     )
 

@@ -15,6 +15,7 @@ import pytest
 import respx
 
 from plugin.candidacy import default_policy
+from plugin.candidacy.policy_file import policy_path
 from plugin.cds_hooks.candidacy_service import CandidacyService
 from plugin.cds_hooks.chart_queries import chart_queries
 from plugin.cds_hooks.extension import CANDIDACY_EXTENSION_URL
@@ -342,5 +343,26 @@ async def test_the_services_assess_on_the_sites_calendar_day(
     runtime = build_runtime(Settings(data_dir=tmp_path, timezone="America/Chicago"))
     try:
         assert runtime.service.zone == ZoneInfo("America/Chicago")
+    finally:
+        await runtime.aclose()
+
+
+async def test_the_services_assess_with_the_sites_candidacy_policy(
+    tmp_path: Path, sqlite_connections_closed: None
+) -> None:
+    # The same file the SMART app reads (`candidacy_policy_file`): one referral rule for both.
+    policy = json.loads(policy_path().read_text(encoding="utf-8"))
+    policy["version"] = "1.1.0-site"
+    policy["end_unknown_recent_days"] = 60
+    site = tmp_path / "site-policy.json"
+    site.write_text(json.dumps(policy), encoding="utf-8")
+    runtime = build_runtime(Settings(data_dir=tmp_path, candidacy_policy_file=site))
+    try:
+        used = runtime.service.policy
+        assert (used.id, used.version, used.end_unknown_recent_days) == (
+            "discography-referral",
+            "1.1.0-site",
+            60,
+        )
     finally:
         await runtime.aclose()

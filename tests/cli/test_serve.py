@@ -1,3 +1,5 @@
+import asyncio
+import json
 import logging
 import os
 import socket
@@ -11,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 import plugin.cli
+from plugin.candidacy.policy_file import policy_path
 from plugin.cli import main
 from plugin.cli.serve import PRODUCT_LOGGERS, port_problem
 from smart_app.library_logs import QUIET_LIBRARY_LOGGERS
@@ -107,7 +110,7 @@ client_id = "app"
         (PKJWT_EHR, "needs private_key_file"),
         (
             PKJWT_EHR + 'private_key_file = "/nonexistent/key.pem"\n',
-            "private_key_file /nonexistent/key.pem",
+            "bad configuration: ehr.0.private_key_file: /nonexistent/key.pem: cannot be read",
         ),
         ('database_url = "not a url"\n', "bad configuration: database_url: not a database URL"),
         ('database_url = "mysql://x@y/z"\n', "database_url: must be SQLite or PostgreSQL"),
@@ -133,7 +136,28 @@ client_id = "app"
             '[[ehr]]\nname = "E"\niss = "https://e/fhir"\nclient_id = "c"\nclient_secret = "s"\n',
             "ehr.0: ehr 'E': client_secret is used only with client_auth client_secret_basic",
         ),
-        ('data_dir = "discogram.toml"\n', "data_dir discogram.toml: exists and is not a folder"),
+        ('data_dir = "discogram.toml"\n', "data_dir: discogram.toml: exists and is not a folder"),
+        (
+            'database_url = "sqlite+aiosqlite://"\n',
+            "bad configuration: database_url: must not be an in-memory SQLite database",
+        ),
+        (
+            'public_url = "https://x.example/discography"\n',
+            "bad configuration: public_url: must not have a path",
+        ),
+        (
+            'public_url = "https://x.example"\n[[ehr]]\nname = "E"\niss = "https://e/fhir"\n'
+            'client_id = "c"\nframe_origins = ["http://portal.example"]\n',
+            "bad configuration: ehr.0.frame_origins.0: must use https",
+        ),
+        (
+            '[[ehr]]\nname = "E"\niss = "https://e/fhir"\nclient_id = "c"\nframe_origins = ["*"]\n',
+            "bad configuration: ehr.0.frame_origins.0: '*' must be an origin",
+        ),
+        (
+            'candidacy_policy_file = "discogram.toml"\n',
+            "bad configuration: candidacy_policy_file: policy file discogram.toml is not valid",
+        ),
     ],
 )
 def test_bad_configuration_is_one_line_on_stderr_and_exit_2(
@@ -203,6 +227,7 @@ def test_a_busy_port_is_refused_before_serving(
         "there or choose another --port\n"
     )
     assert served == []
+    assert not (tmp_path / "data").exists()  # nothing created: no folder, no new key
     assert port_problem("127.0.0.1", port) is None  # free again
 
 
@@ -288,7 +313,7 @@ def test_missing_config_file_and_bad_port(
     assert served == []
 
 
-async def test_debug_logging_keeps_database_parameters_out_of_the_log(
+def test_debug_logging_keeps_database_parameters_out_of_the_log(
     served: list[dict[str, Any]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -307,9 +332,8 @@ client_id = "app"
 ''',
     )
     marker = "https://marker-patient-doe.example/fhir"  # stands in for a patient's data
-    with fresh_root_logger():
-        assert main(["serve", "--config", str(config)]) == 0
-        services = served[0]["app"].state.smart
+
+    async def save_a_launch(services: Any) -> None:
         await services.launch_records.save(
             LaunchRecord(
                 state="s",
@@ -323,9 +347,148 @@ client_id = "app"
             )
         )
         await services.aclose()
+
+    # A plain test: `serve` runs its own event loop (connecting before it serves).
+    with fresh_root_logger():
+        assert main(["serve", "--config", str(config)]) == 0
+        asyncio.run(save_a_launch(served[0]["app"].state.smart))
         logging.getLogger("smart_app.launch").debug("the product's own debug line")
     logged = capsys.readouterr().err
     assert "the product's own debug line" in logged  # debug is on for the product
     assert marker not in logged
     for name in QUIET_LIBRARY_LOGGERS:
         assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql+asyncpg://discogram:s3cret-pw@127.0.0.1:{port}/discogram"
+    config = write_config(tmp_path, f'data_dir = "{tmp_path / "data"}"\ndatabase_url = "{url}"\n')
+    assert main(["serve", "--config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and served == []
+    assert captured.err.startswith("discogram serve: database_url: cannot connect (")
+    assert len(captured.err.splitlines()) == 1
+    assert "s3cret-pw" not in captured.err and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_refused_database_login_is_one_line_without_the_password(
+    served: list[dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(username="nobody_here", password="s3cret-pw")
+    rendered = url.render_as_string(hide_password=False)
+    config = write_config(
+        tmp_path, f'data_dir = "{tmp_path / "data"}"\ndatabase_url = "{rendered}"\n'
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        'discogram serve: database_url: cannot connect (role "nobody_here" does not exist)\n'
+    )
+    assert served == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_serve_migrates_a_postgresql_database_before_serving(
+    served: list[dict[str, Any]], tmp_path: Path, database_url: str
+) -> None:
+    config = write_config(
+        tmp_path, f'data_dir = "{tmp_path / "data"}"\ndatabase_url = "{database_url}"\n'
+    )
+    assert main(["serve", "--config", str(config)]) == 0
+    assert len(served) == 1
+
+
+def test_dangling_symlinks_and_a_key_file_that_is_the_data_dir_are_one_line_each(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data_link = tmp_path / "data-link"
+    data_link.symlink_to(tmp_path / "missing-dir")
+    key_link = tmp_path / "secret.key"
+    key_link.symlink_to(tmp_path / "missing.key")
+    cases = [
+        (
+            f'data_dir = "{data_link}"\n',
+            f"discogram serve: bad configuration: data_dir: {data_link}: is a symbolic link to "
+            f"{tmp_path / 'missing-dir'}, which does not exist; create that folder or correct "
+            "the path\n",
+        ),
+        (
+            f'data_dir = "{data}"\nsecret_key_file = "{key_link}"\n',
+            f"discogram serve: bad configuration: secret_key_file: {key_link}: is a symbolic link "
+            f"to {tmp_path / 'missing.key'}, which does not exist; put the key file there or "
+            "correct the path\n",
+        ),
+        (
+            f'data_dir = "{tmp_path / "fresh"}"\nsecret_key_file = "{tmp_path / "fresh"}"\n',
+            f"discogram serve: bad configuration: secret_key_file: {tmp_path / 'fresh'}: is a "
+            f"folder (data_dir itself?); give the key file's path (e.g. "
+            f"{tmp_path / 'fresh'}/secret.key)\n",
+        ),
+    ]
+    for body, expected in cases:
+        assert main(["serve", "--config", str(write_config(tmp_path, body))]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", expected)
+    assert served == []
+
+
+def test_every_problem_in_the_files_the_settings_name_is_a_line_naming_its_setting(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_json = tmp_path / "not.json"
+    not_json.write_text("nope")
+    config = write_config(
+        tmp_path,
+        f'''
+public_url = "https://app.example"
+data_dir = "{tmp_path / "data"}"
+rule_set_files = ["{not_json}", "{tmp_path / "none.json"}"]
+candidacy_policy_file = "{not_json}"
+
+[[ehr]]
+name = "E"
+iss = "http://e.example/fhir"
+client_id = "c"
+client_auth = "private_key_jwt"
+private_key_file = "{tmp_path / "none.pem"}"
+frame_origins = ["*"]
+''',
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("discogram serve: bad configuration: ") for line in lines)
+    assert [line.split(": ")[2] for line in lines] == [
+        "ehr.0.private_key_file",
+        "ehr.0.iss",
+        "ehr.0.frame_origins.0",
+        "rule_set_files.0",
+        "rule_set_files.1",
+        "candidacy_policy_file",
+    ]
+    assert served == []
+
+
+def test_a_site_candidacy_policy_is_loaded_at_start(
+    served: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    policy = json.loads(policy_path().read_text(encoding="utf-8"))
+    policy["version"] = "1.1.0-site"
+    site = tmp_path / "site-policy.json"
+    site.write_text(json.dumps(policy), encoding="utf-8")
+    config = write_config(
+        tmp_path, f'data_dir = "{tmp_path / "data"}"\ncandidacy_policy_file = "{site}"\n'
+    )
+    assert main(["serve", "--config", str(config)]) == 0
+    assert served[0]["app"].state.workflow.policy.version == "1.1.0-site"

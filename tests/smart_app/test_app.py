@@ -24,7 +24,7 @@ def test_plain_http_ehr_is_refused_outside_development(
     settings = make_settings(
         registration(iss="http://ehr.example.org/fhir"), public_url="https://app.example.org"
     )
-    with pytest.raises(ConfigurationError, match="iss must be https"):
+    with pytest.raises(ConfigurationError, match=r"ehr\.0\.iss: must be https"):
         create_app(settings)
 
 

@@ -88,3 +88,17 @@ def test_frame_ancestors_are_registered_origins(make_settings) -> None:  # type:
 def test_wildcards_and_non_origins_are_refused(make_settings, bad: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigurationError, match="frame_origins"):
         frame_ancestor_origins(make_settings(registration(frame_origins=[bad])))
+
+
+def test_every_unusable_frame_origin_is_named_by_its_setting(make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(
+        registration(frame_origins=["*", "https://ok.example"]),
+        registration(iss="https://b.example/fhir", frame_origins=["https://b.example/path"]),
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        frame_ancestor_origins(settings)
+    assert str(caught.value).splitlines() == [
+        "ehr.0.frame_origins.0: '*' must be an origin such as https://ehr.example.org",
+        "ehr.1.frame_origins.0: 'https://b.example/path' must be an origin such as "
+        "https://ehr.example.org",
+    ]

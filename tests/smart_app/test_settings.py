@@ -214,3 +214,59 @@ def test_each_scope_is_one_oauth_scope_token(scope: str) -> None:
     assert where == "scopes" and "one non-empty OAuth scope token" in text
     scopes = ["launch", "openid", "fhirUser", "patient/*.rs"]
     assert EhrRegistration(**EHR, scopes=scopes).scopes == scopes
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite+aiosqlite:///file::memory:?cache=shared&uri=true",
+        "sqlite+aiosqlite:///file:app?mode=memory&uri=true",
+    ],
+)
+def test_an_in_memory_sqlite_database_is_refused(url: str) -> None:
+    # The outbox, drafts and used CDS token ids must outlive a restart.
+    with pytest.raises(ValidationError) as caught:
+        Settings(database_url=url)
+    where, message = only_error(caught)
+    assert where == "database_url"
+    assert "in-memory SQLite" in message and "lost at every restart" in message
+
+
+@pytest.mark.parametrize(
+    "url", ["https://x.example/discography", "https://x.example/discography/", "http://[::1]/a"]
+)
+def test_a_public_url_with_a_path_is_refused(url: str) -> None:
+    # The pages address /launch and /app/static/… from the host's root.
+    with pytest.raises(ValidationError) as caught:
+        Settings(public_url=url)
+    where, message = only_error(caught)
+    assert where == "public_url"
+    assert "serve the app at the root of its own host name" in message
+
+
+def test_a_public_url_with_only_a_trailing_slash_is_its_root() -> None:
+    assert Settings(public_url="https://x.example/").public_url == "https://x.example"
+
+
+def test_plain_http_frame_origins_are_refused_in_production_each_named() -> None:
+    ehrs = [
+        {**EHR, "frame_origins": ["https://ok.example", "http://a.example"]},
+        {**EHR, "iss": "https://b/fhir", "frame_origins": ["http://b.example"]},
+    ]
+    with pytest.raises(ValidationError) as caught:
+        Settings(public_url="https://app.example", ehr=ehrs)
+    _, message = only_error(caught)
+    lines = message.removeprefix("Value error, ").splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "ehr.0.frame_origins.1",
+        "ehr.1.frame_origins.0",
+    ]
+    assert all("must use https" in line for line in lines)
+
+
+def test_plain_http_frame_origins_are_allowed_in_development_on_localhost() -> None:
+    ehr = {**EHR, "frame_origins": ["http://localhost:9000"]}
+    settings = Settings(public_url="http://127.0.0.1:8000", ehr=[ehr])
+    assert settings.ehr[0].frame_origins == ["http://localhost:9000"]

@@ -44,3 +44,26 @@ def test_default_key_path_is_in_the_data_dir(make_settings) -> None:  # type: ig
     settings = make_settings()
     assert secret_key_path(settings) == settings.data_dir / "secret.key"
     assert secret_key_path(make_settings(secret_key_file=Path("/x/k"))) == Path("/x/k")
+
+
+def test_a_dangling_symlink_as_key_file_is_a_configuration_error(tmp_path: Path) -> None:
+    link = tmp_path / "secret.key"
+    link.symlink_to(tmp_path / "missing" / "secret.key")
+    with pytest.raises(ConfigurationError) as caught:
+        TokenCipher.from_key_file(link)
+    assert str(caught.value) == (
+        f"secret_key_file {link}: is a symbolic link to {tmp_path / 'missing' / 'secret.key'}, "
+        "which does not exist; put the key file there or correct the path"
+    )
+
+
+def test_a_folder_as_key_file_is_a_configuration_error(tmp_path: Path) -> None:
+    # secret_key_file = data_dir: the folder exists only once data_dir has been created.
+    with pytest.raises(ConfigurationError, match=r"secret_key_file .*: is a folder"):
+        TokenCipher.from_key_file(tmp_path)
+
+
+def test_an_unreadable_key_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ConfigurationError, match=r"secret_key_file .*: cannot be created or read"):
+        TokenCipher.from_key_file(tmp_path / "file" / "secret.key")

@@ -2,6 +2,7 @@ import asyncio
 import os
 import sqlite3
 import stat
+import sys
 from pathlib import Path
 
 from alembic.config import Config
@@ -111,3 +112,60 @@ async def test_an_existing_sqlite_file_open_to_others_is_tightened(tmp_path: Pat
     await second.ready()
     await second.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+#: A worker process: readies the database once `go` exists (so all start within a moment).
+_WORKER = """
+import asyncio, pathlib, sys, time
+from smart_app.store import Database
+
+async def main(url: str, go: pathlib.Path) -> None:
+    while not go.exists():
+        time.sleep(0.005)
+    database = Database(url)
+    try:
+        await database.ready()
+    finally:
+        await database.dispose()
+
+print("waiting", flush=True)
+asyncio.run(main(sys.argv[1], pathlib.Path(sys.argv[2])))
+"""
+
+
+async def test_workers_started_together_on_a_fresh_database_migrate_in_turn(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Several `discogram serve` processes may share one database, each migrating at start: the
+    # process-wide lock cannot order them, the database's own lock must (the later finds the
+    # schema current). `database_url` runs this on SQLite and on the tests' PostgreSQL server.
+    go = tmp_path / "go"
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _WORKER,
+            database_url,
+            str(go),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert await asyncio.wait_for(worker.stdout.readline(), timeout=60) == b"waiting\n"
+    go.touch()
+    results = [await asyncio.wait_for(w.communicate(), timeout=120) for w in workers]
+    errors = [stderr.decode()[-600:] for _, stderr in results]
+    assert [w.returncode for w in workers] == [0, 0, 0], errors
+    database = Database(database_url)
+    try:
+        sessions = await database.ready()
+        async with sessions() as db:
+            version = (
+                await db.execute(text("select version_num from smart_app_alembic_version"))
+            ).scalar_one()
+    finally:
+        await database.dispose()
+    assert version == _head_revision()

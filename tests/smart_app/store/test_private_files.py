@@ -89,3 +89,15 @@ def test_a_private_database_is_left_alone_without_a_log_line(
         restrict_database_file(database)
     assert mode(database) == 0o600
     assert caplog.records == []
+
+
+def test_a_dangling_symlink_as_the_folder_is_refused_naming_the_key(tmp_path: Path) -> None:
+    link = tmp_path / "data"
+    link.symlink_to(tmp_path / "missing")
+    with pytest.raises(ConfigurationError) as caught:
+        ensure_private_folder(link / "sub", "data_dir")
+    assert str(caught.value) == (
+        f"data_dir {link / 'sub'}: {link} is a symbolic link to {tmp_path / 'missing'}, which "
+        "does not exist; create that folder or correct the path"
+    )
+    assert not (tmp_path / "missing").exists()
