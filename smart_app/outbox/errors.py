@@ -25,6 +25,7 @@ from plugin.writeback import StepAction, StepRole, WriteStep
 from plugin.writeback.transaction import EntryRefusal
 from smart_app.errors import SmartError
 from smart_app.fhir_errors import OutcomeIssue, outcome_issues
+from smart_app.outbox.chart_changes import ChartChange
 
 __all__ = [
     "ChangedInChartError",
@@ -66,15 +67,26 @@ class InDoubtError(WriteBackError):
 
 
 class ChangedInChartError(WriteBackError):
+    """`changes`: the chart's copies found changed (empty when the EHR refused without saying
+    which); the user may review them and agree to write the report over exactly those."""
+
+    def __init__(self, message: str, changes: Sequence[ChartChange] = ()) -> None:
+        super().__init__(message)
+        self.changes = tuple(changes)
+
     @classmethod
-    def of(cls, steps: Sequence[WriteStep]) -> ChangedInChartError:
+    def of(
+        cls, steps: Sequence[WriteStep], changes: Sequence[ChartChange] = ()
+    ) -> ChangedInChartError:
         """The resources `steps` update were changed in the chart (at least one step)."""
         names = _joined([study_resource(s) for s in steps])
         many = len(steps) > 1
+        review = _REVIEW_THEN_CONFIRM if changes else _REVIEW
         return cls(
             f"{_capitalised(names)} {'were' if many else 'was'} changed in the EHR since this "
             f"report last wrote {'them' if many else 'it'}; the app did not overwrite "
-            f"{'those changes' if many else 'that change'}. {_REVIEW}"
+            f"{'those changes' if many else 'that change'}. {review}",
+            changes,
         )
 
     @classmethod
@@ -168,6 +180,10 @@ _WHAT = {
 }
 _PREVIOUS_NOTE = "holding this study's previous clinical note"
 _REVIEW = "Review it in the chart, then sign the report again."
+_REVIEW_THEN_CONFIRM = (
+    "Review the change in the chart. To replace it with this report, confirm that below and "
+    "send this version again; to keep it, leave this version unsent."
+)
 
 
 def _joined(names: Sequence[str]) -> str:

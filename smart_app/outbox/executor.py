@@ -39,6 +39,7 @@ from plugin.writeback.transaction import (
 )
 from smart_app.fhir_client import FhirClient
 from smart_app.fhir_errors import FhirPreconditionFailed
+from smart_app.outbox.chart_changes import ChartChange
 from smart_app.outbox.errors import (
     ChangedInChartError,
     InDoubtError,
@@ -70,10 +71,21 @@ def is_ours(resource: Mapping[str, Any], step: WriteStep) -> bool:
 
 
 class PlanExecutor:
-    def __init__(self, client: FhirClient, ledger: ItemLedger, plan: WritePlan) -> None:
+    """`accepted`: chart copies changed by someone else that the user reviewed and agreed to
+    write over (by token): an update of one replaces exactly that copy, and only while the
+    chart still holds it."""
+
+    def __init__(
+        self,
+        client: FhirClient,
+        ledger: ItemLedger,
+        plan: WritePlan,
+        accepted: Sequence[ChartChange] = (),
+    ) -> None:
         self._client = client
         self._ledger = ledger
         self._plan = plan
+        self._accepted = {change.token: change for change in accepted}
         self.notes: list[str] = []
 
     async def run(self) -> list[str]:
@@ -82,6 +94,13 @@ class PlanExecutor:
             await self._run_transaction()
         else:
             await self._run_steps(self._plan.steps)
+        for change in self._accepted.values():
+            version = f", version {change.version}" if change.version else ""
+            self.notes.append(
+                f"The {change.resource_type} that had been changed in the EHR "
+                f"({change.reference}{version}) was replaced by this version of the report, as "
+                "the user confirmed after reviewing the change"
+            )
         return self.notes
 
     # -- one step at a time -----------------------------------------------------------------
@@ -101,7 +120,8 @@ class PlanExecutor:
         must still be as this report last wrote it, so that a change made in the chart stops
         the whole plan rather than leaving it half applied (the level results amended, the
         report not). A change made after this check is still refused at write time."""
-        changed = []
+        changed: list[WriteStep] = []
+        changes: list[ChartChange] = []
         for index, step in enumerate(steps):
             if step.action is not StepAction.UPDATE or self._ledger.done(step.key):
                 continue
@@ -112,26 +132,30 @@ class PlanExecutor:
             server_id, version = self._target(step)
             body = self._prepared(step)
             body["id"] = server_id
-            if await self._changed_since_written(step, server_id, body, version):
+            change = await self._changed_since_written(step, server_id, body, version)
+            if change is not None:
                 changed.append(step)
+                changes.append(change)
         if changed:
-            raise ChangedInChartError.of(changed)
+            raise ChangedInChartError.of(changed, changes)
 
     async def _changed_since_written(
         self, step: WriteStep, server_id: str, body: Mapping[str, Any], version: str | None
-    ) -> bool:
-        """Whether the chart's copy of an update's target moved on from what this report
-        last wrote: another version than `version` (the one for `If-Match`) or, with none,
-        not exactly what was last sent. A copy already holding `body` has not (our own
-        earlier attempt whose answer was lost)."""
+    ) -> ChartChange | None:
+        """The chart's copy of an update's target if it moved on from what this report last
+        wrote: another version than `version` (the one for `If-Match`) or, with none, not
+        exactly what was last sent. None if it has not; a copy already holding `body` has not
+        (our own earlier attempt whose answer was lost)."""
         current = await self._client.read(step.resource_type, server_id)
         if content_matches(current, body):
-            return False
+            return None
         if version is not None:
             now = _version_of(current)
-            return now is not None and now != version
-        sent = self._last_sent(step)
-        return sent is not None and not unchanged_since_written(current, sent)
+            moved = now is not None and now != version
+        else:
+            sent = self._last_sent(step)
+            moved = sent is not None and not unchanged_since_written(current, sent)
+        return _chart_change(step, server_id, current) if moved else None
 
     async def _create(self, step: WriteStep) -> None:
         if step.lookup is LookupMethod.IDENTIFIER_SEARCH or (
@@ -194,7 +218,8 @@ class PlanExecutor:
             # The version moved on: our own earlier attempt (answer lost), or someone else.
             current = await self._client.read(step.resource_type, server_id)
             if not content_matches(current, body):
-                raise ChangedInChartError.of([step]) from None
+                change = _chart_change(step, server_id, current)
+                raise ChangedInChartError.of([step], [change]) from None
             await self._ledger.record(step, LedgerState.UPDATED, server_id, _version_of(current))
             return
         await self._ledger.record(step, LedgerState.UPDATED, result.id or server_id, result.version)
@@ -231,7 +256,7 @@ class PlanExecutor:
             return _APPLIED
         sent = self._last_sent(step)
         if sent is not None and not unchanged_since_written(current, sent):
-            raise ChangedInChartError.of([step])
+            raise ChangedInChartError.of([step], [_chart_change(step, server_id, current)])
         if version is None and _UNVERSIONED_NOTE not in self.notes:
             self.notes.append(_UNVERSIONED_NOTE)
         return version
@@ -241,7 +266,9 @@ class PlanExecutor:
         earlier step of this plan (its create, a linking update), else what an earlier version
         sent (None: not known). References are resolved as they are now (a resource keeps its
         server id), and the placeholders that were left out when it was sent are left out
-        again: an in-plan step's `deferred` ones, and any that still name nothing in the chart."""
+        again: an in-plan step's `deferred` ones, and any that still name nothing in the chart.
+        A copy the user agreed to write over stands for what was last sent: the update then
+        goes ahead only while the chart still holds exactly that copy."""
         earlier = None
         for other in self._plan.steps:
             if other.key == step.key:
@@ -250,6 +277,9 @@ class PlanExecutor:
                 earlier = other
         if earlier is not None:
             return self._as_sent(earlier.body, frozenset(earlier.deferred))
+        accepted = self._accepted.get(step.token)
+        if accepted is not None:
+            return dict(accepted.copy)
         known = self._plan.known.get(step.token)
         if known is None or known.written is None:
             return None
@@ -331,7 +361,8 @@ class PlanExecutor:
         """The 412 to a transaction, as the resources whose `ifMatch` no longer holds (read
         back); if none shows it (a conditional create matching several), the study's
         resources in general, with the EHR's explanation."""
-        changed = []
+        changed: list[WriteStep] = []
+        changes: list[ChartChange] = []
         for step in pending:
             version = versions.get(step.key)
             if step.action is not StepAction.UPDATE or version is None:
@@ -339,10 +370,12 @@ class PlanExecutor:
             server_id = self._target(step)[0]
             body = self._prepared(step)
             body["id"] = server_id
-            if await self._changed_since_written(step, server_id, body, version):
+            change = await self._changed_since_written(step, server_id, body, version)
+            if change is not None:
                 changed.append(step)
+                changes.append(change)
         if changed:
-            return ChangedInChartError.of(changed)
+            return ChangedInChartError.of(changed, changes)
         return ChangedInChartError.somewhere(pending, refused.issues)
 
     async def _reconcile(self, pending: list[WriteStep]) -> TransactionFinding:
@@ -392,6 +425,11 @@ class PlanExecutor:
                 f"The {step.role.value} ({step.resource_type}) to update is not recorded as "
                 "being in the chart"
             )
+        accepted = self._accepted.get(step.token)
+        if accepted is not None and accepted.server_id == located[1]:
+            # The user agreed to write over this copy: If-Match on it, so that only a change
+            # made since (which they have not seen) still stops the update.
+            return located[1], accepted.version
         return located[1], step.if_match if step.if_match is not None else located[2]
 
     def _prepared(self, step: WriteStep) -> dict[str, Any]:
@@ -424,6 +462,16 @@ _UNVERSIONED_NOTE = (
     "aside). A change made in the chart in the moment between that read and the update could "
     "not be seen"
 )
+
+
+def _chart_change(step: WriteStep, server_id: str, current: Mapping[str, Any]) -> ChartChange:
+    return ChartChange(
+        token=step.token,
+        resource_type=step.resource_type,
+        server_id=server_id,
+        version=_version_of(current),
+        copy=dict(current),
+    )
 
 
 def _checkable(step: WriteStep) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from smart_app.outbox.chart_changes import ChartChange
 from smart_app.outbox.states import ItemState
 
 __all__ = [
@@ -83,6 +84,9 @@ class OutboxItem:
     created_at: float
     updated_at: float
     written_at: float | None
+    # What the last attempt found changed in the chart, and what the user agreed to write over.
+    chart_changes: tuple[ChartChange, ...] = ()
+    accepted_changes: tuple[ChartChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

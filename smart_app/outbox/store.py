@@ -23,6 +23,11 @@ from sqlalchemy.orm import aliased
 
 from plugin.writeback import FrozenReport, KnownResource, WritePlan, thaw_report
 from smart_app.clock import Clock
+from smart_app.outbox.chart_changes import (
+    ChartChange,
+    chart_changes_from_json,
+    chart_changes_json,
+)
 from smart_app.outbox.errors import OutboxActionError
 from smart_app.outbox.records import (
     LedgerEntry,
@@ -180,8 +185,17 @@ class OutboxStore:
         )
 
     async def mark_failed(
-        self, item_id: str, owner: str, *, error: str, in_doubt: bool, notes: Sequence[str] = ()
+        self,
+        item_id: str,
+        owner: str,
+        *,
+        error: str,
+        in_doubt: bool,
+        notes: Sequence[str] = (),
+        chart_changes: Sequence[ChartChange] = (),
     ) -> bool:
+        """`chart_changes`: the resources this attempt found changed in the chart, which the
+        user may review and agree to write over (`retry(confirmed_overwrite=True)`)."""
         return await self._finish(
             item_id,
             owner,
@@ -189,6 +203,7 @@ class OutboxStore:
             state=ItemState.FAILED.value,
             last_error=error,
             in_doubt=1 if in_doubt else 0,
+            chart_changes_json=chart_changes_json(chart_changes),
         )
 
     async def wait_for_sign_in(
@@ -233,13 +248,17 @@ class OutboxStore:
         user_id: str,
         session_ref: bytes,
         confirmed_absent: bool = False,
+        confirmed_overwrite: bool = False,
     ) -> OutboxItem:
         """Send a failed item again, with the session of the user asking (`session_ref`, of
         this EHR, patient and user): the item's own session may have ended or lost its
         grant. A different user's session is never put on it (the write would go out under
         their sign-in); the item then keeps its own. An item that stopped unsure whether a
         write reached the chart (the EHR offers no way to check) is retried only once the
-        user has checked the chart and confirms it is not there (`confirmed_absent`)."""
+        user has checked the chart and confirms it is not there (`confirmed_absent`). One that
+        stopped because a resource it updates was changed in the chart is retried only once
+        the user has reviewed that change and agrees to write this report over it
+        (`confirmed_overwrite`): the copies found then become the ones the update may replace."""
         item = await self.item(item_id)
         if item is None or item.iss != iss.rstrip("/") or item.patient_id != patient_id:
             raise OutboxActionError(
@@ -257,6 +276,22 @@ class OutboxStore:
                 "is not there.",
                 "retry of an in-doubt item without confirmation",
             )
+        if item.chart_changes and not confirmed_overwrite:
+            raise OutboxActionError(
+                "Someone changed this study's "
+                f"{', '.join(sorted({c.resource_type for c in item.chart_changes}))} in the EHR "
+                "after the app wrote it. Review the change in the chart first; send this "
+                "version again only to replace it, and confirm that you want to.",
+                "retry of an item with chart changes without confirmation",
+            )
+        accepted = (
+            {
+                "accepted_changes_json": chart_changes_json(item.chart_changes),
+                "chart_changes_json": None,
+            }
+            if item.chart_changes
+            else {}
+        )
         now = self._clock()
         own_session = {"session_ref": session_ref} if item.user_id == user_id else {}
         later = aliased(OutboxItemRow)
@@ -279,6 +314,7 @@ class OutboxStore:
                     in_doubt=0,
                     updated_at=now,
                     **own_session,
+                    **accepted,
                 )
             )
             if getattr(result, "rowcount", 0) != 1:
@@ -527,6 +563,8 @@ def outbox_item(row: OutboxItemRow) -> OutboxItem:
         created_at=row.created_at,
         updated_at=row.updated_at,
         written_at=row.written_at,
+        chart_changes=chart_changes_from_json(row.chart_changes_json),
+        accepted_changes=chart_changes_from_json(row.accepted_changes_json),
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from plugin.writeback import FrozenReport, WritePlan, build_plan, choose_strategy
 from smart_app.fhir_errors import FhirAuthError
 from smart_app.outbox.connector import ChartAccess, ChartConnector
-from smart_app.outbox.errors import LeaseLostError
+from smart_app.outbox.errors import ChangedInChartError, LeaseLostError
 from smart_app.outbox.executor import PlanExecutor
 from smart_app.outbox.failures import (
     Disposition,
@@ -128,7 +128,7 @@ class OutboxWorker:
             ledger = await ItemLedger.load(
                 self._store, item.id, self.owner, lease_seconds=self._lease_seconds
             )
-            executor = PlanExecutor(chart.client, ledger, plan)
+            executor = PlanExecutor(chart.client, ledger, plan, item.accepted_changes)
             try:
                 notes = await executor.run()
             finally:
@@ -206,6 +206,8 @@ class OutboxWorker:
                 error=handling.message,
                 in_doubt=handling.in_doubt,
                 notes=notes,
+                # What the user may review and agree to write over, on the status page.
+                chart_changes=error.changes if isinstance(error, ChangedInChartError) else (),
             )
             state = ItemState.FAILED
         log.info(

@@ -68,6 +68,10 @@ class OutboxItemRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     in_doubt: Mapped[int] = mapped_column(Integer)  # 1: stopped unsure whether a write landed
     notes_json: Mapped[str] = mapped_column(Text)
+    # The resources the last attempt found changed in the chart (and would have overwritten),
+    # and those the user then reviewed and agreed to write over (`smart_app.outbox.chart_changes`).
+    chart_changes_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    accepted_changes_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
     written_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -161,6 +161,7 @@ async def retry(
         user_id=owner.user_id,
         session_ref=workflow.outbox.refs.seal(live.id),
         confirmed_absent=form.get("confirmed_absent") == "yes",
+        confirmed_overwrite=form.get("confirmed_overwrite") == "yes",
     )
     workflow.outbox.worker.wake()
     root = request.scope.get("root_path", "")

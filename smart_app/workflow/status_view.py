@@ -57,6 +57,8 @@ class VersionView:
     item_id: str
     retry: bool
     in_doubt: bool
+    # The resources found changed in the EHR, as the confirmation names them (empty: none).
+    chart_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,11 @@ def _version(entry: VersionHistory, latest: int) -> VersionView:
         item_id=item.id,
         retry=item.state is ItemState.FAILED and entry.version == latest,
         in_doubt=item.in_doubt,
+        chart_changes=tuple(
+            f"the {change.resource_type} {change.reference}"
+            + (f" (version {change.version} in the EHR)" if change.version else "")
+            for change in item.chart_changes
+        ),
     )
 
 

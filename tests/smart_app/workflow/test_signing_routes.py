@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from plugin.cli.sandbox import SANDBOX_CLIENT_ID
 from plugin.sandbox.behaviour import (
     CannedResponse,
     Fault,
@@ -334,3 +335,60 @@ async def test_every_post_needs_the_sessions_csrf_token(sandbox: Sandbox, path: 
         response = await browser.http.post(url, data=data)
         assert response.status_code == 403, (url, token)
         assert "The form could not be accepted" in page_text(response)
+
+
+async def test_a_change_made_in_the_ehr_is_replaced_only_after_the_user_confirms(
+    sandbox: Sandbox,
+) -> None:
+    browser = await ready_to_sign(sandbox)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    # Someone adds an addendum to the report in the EHR.
+    edit = sandbox.ehr.issue_access_token(SANDBOX_CLIENT_ID, "patient/*.cruds", patient=PATIENT)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://127.0.0.1:8000"
+    ) as fhir:
+        headers = {"Authorization": f"Bearer {edit.token}"}
+        found = await fhir.get(
+            "/fhir/DiagnosticReport", params={"patient": PATIENT}, headers=headers
+        )
+        (report,) = [
+            e["resource"]
+            for e in found.json()["entry"]
+            if any(
+                "discography" in i.get("system", "") for i in e["resource"].get("identifier", [])
+            )
+        ]
+        report["extension"] = [{"url": "http://ehr.example/addendum", "valueString": "Seen"}]
+        edited = await fhir.put(
+            f"/fhir/DiagnosticReport/{report['id']}", json=report, headers=headers
+        )
+        assert edited.status_code == 200
+    await browser.get(f"{browser.study_url}/levels")
+    changed = {**RESULTS, "L5-S1": {**RESULTS["L5-S1"], "pain_location": "left buttock"}}
+    response = await browser.post(
+        f"{browser.study_url}/levels", level_fields(browser, changed, action="preview")
+    )
+    await browser.follow(response)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    text = page_text(page)
+    assert "Version 2 (amendment): Not sent" in text
+    assert (
+        f"I reviewed the change made in the EHR to the DiagnosticReport "
+        f"DiagnosticReport/{report['id']} (version 2 in the EHR): replace it with version 2"
+    ) in text
+    item = input_value(page, "item")
+    refused = await browser.post(f"{browser.study_url}/retry", browser.form(item=item))
+    assert refused.status_code == 409
+    assert "Review the change in the chart first" in page_text(refused)
+    response = await browser.post(
+        f"{browser.study_url}/retry", browser.form(item=item, confirmed_overwrite="yes")
+    )
+    await browser.follow(response)
+    await sandbox.write_to_chart()
+    page = await browser.get(f"{browser.study_url}/status")
+    text = page_text(page)
+    assert "Version 2 is in the chart" in text
+    assert "as the user confirmed after reviewing the change" in text
