@@ -105,16 +105,37 @@ class OutboxStore:
                 row = (
                     await db.execute(select(OutboxItemRow).where(OutboxItemRow.id == item_id))
                 ).scalar_one()
+                replaced = (
+                    OutboxItemRow.ehr_iss == row.ehr_iss,
+                    OutboxItemRow.study_key == row.study_key,
+                    OutboxItemRow.version < row.version,
+                    OutboxItemRow.state == ItemState.FAILED.value,
+                )
+                unsure = (
+                    (
+                        await db.execute(
+                            select(OutboxItemRow.version).where(
+                                *replaced, OutboxItemRow.in_doubt == 1
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
                 await db.execute(
                     update(OutboxItemRow)
-                    .where(
-                        OutboxItemRow.ehr_iss == row.ehr_iss,
-                        OutboxItemRow.study_key == row.study_key,
-                        OutboxItemRow.version < row.version,
-                        OutboxItemRow.state == ItemState.FAILED.value,
-                    )
+                    .where(*replaced)
                     .values(state=ItemState.SUPERSEDED.value, updated_at=now)
                 )
+                if unsure:
+                    # Replaced unconfirmed, not unsent: this version cannot point at it, so
+                    # the user is told where to look and what to do if it is there.
+                    row.notes_json = _merged_notes(row.notes_json, [_maybe_in_chart(unsure)])
+                    await db.execute(
+                        update(OutboxItemRow)
+                        .where(OutboxItemRow.id == item_id)
+                        .values(notes_json=row.notes_json)
+                    )
                 claimed.append(outbox_item(row))
         return claimed
 
@@ -511,6 +532,19 @@ def written_resources(
             duplicates=e.duplicates,
         )
         for e in ordered
+    )
+
+
+def _maybe_in_chart(versions: Sequence[int]) -> str:
+    listed = ", ".join(str(v) for v in sorted(versions))
+    many = len(versions) > 1
+    return (
+        f"Version{'s' if many else ''} {listed} of this report may also be in the chart: the "
+        f"EHR's answer to {'them' if many else 'it'} was lost, and this EHR offers the app no "
+        "way to check, so this version could not refer to "
+        f"{'them' if many else 'it'}. Look in the patient's chart; if an earlier version of "
+        "this report is there, mark it entered in error in the EHR, so that only this version "
+        "stands"
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from smart_app.outbox import ItemState, LedgerState, VersionHistory
+from smart_app.outbox import ItemState, LedgerState, OutboxItem, VersionHistory
 from smart_app.outbox.states import ACTIVE_STATES
 
 __all__ = ["REFRESH_SECONDS", "StatusView", "VersionView", "WrittenView", "status_view"]
@@ -79,7 +79,7 @@ def _version(entry: VersionHistory, latest: int) -> VersionView:
         number=entry.version,
         amendment=entry.version > 1,
         state=item.state.value,
-        state_words=item.state.description,
+        state_words=_state_words(item),
         signed_at=_time(entry.signed_at),
         content_hash=entry.content_hash,
         attempts=item.attempts,
@@ -108,6 +108,16 @@ def _version(entry: VersionHistory, latest: int) -> VersionView:
             for change in item.chart_changes
         ),
     )
+
+
+def _state_words(item: OutboxItem) -> str:
+    if item.state is ItemState.SUPERSEDED and item.in_doubt:
+        # Its answer was lost: replaced before the app could tell whether it reached the chart.
+        return (
+            "Replaced by a later signed version before the app could confirm whether this one "
+            "reached the chart: it may be there too (see the later version)"
+        )
+    return item.state.description
 
 
 def _headline(latest: VersionView) -> str:

@@ -91,6 +91,33 @@ async def test_versions_of_a_study_are_written_in_order(outbox: Outbox) -> None:
         await retry(outbox, first.item_id)
 
 
+async def test_a_version_replaced_while_in_doubt_is_named_on_the_later_one(
+    outbox: Outbox,
+) -> None:
+    # Version 1's answer was lost on an EHR the app cannot search: it may be in the chart.
+    first = await outbox.sign()
+    await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
+    await outbox.store.mark_failed(first.item_id, "w", error="answer lost", in_doubt=True)
+    await amend(outbox)
+    (second,) = await outbox.store.claim("w", limit=5, lease_seconds=LEASE)
+    old = await outbox.store.item(first.item_id)
+    assert old is not None and (old.state, old.in_doubt) == (ItemState.SUPERSEDED, True)
+    (note,) = second.notes
+    assert note.startswith("Version 1 of this report may also be in the chart")
+    assert "mark it entered in error in the EHR" in note
+    stored = await outbox.store.item(second.id)
+    assert stored is not None and stored.notes == (note,)
+
+
+async def test_a_version_replaced_after_a_plain_refusal_adds_no_note(outbox: Outbox) -> None:
+    first = await outbox.sign()
+    await outbox.store.claim("w", limit=1, lease_seconds=LEASE)
+    await outbox.store.mark_failed(first.item_id, "w", error="422 invalid", in_doubt=False)
+    await amend(outbox)
+    (second,) = await outbox.store.claim("w", limit=5, lease_seconds=LEASE)
+    assert second.notes == ()
+
+
 async def test_a_failed_item_is_retried_by_the_user(outbox: Outbox) -> None:
     signed = await outbox.sign()
     await outbox.store.claim("w", limit=1, lease_seconds=LEASE)

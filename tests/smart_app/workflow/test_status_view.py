@@ -87,3 +87,17 @@ def test_only_the_latest_failed_version_offers_to_send_again_newest_first() -> N
     assert [v.retry for v in view.versions] == [True, False]
     assert view.versions[0].amendment and view.versions[0].in_doubt
     assert view.refresh_seconds is None
+
+
+def test_a_version_replaced_while_in_doubt_is_not_called_unsent() -> None:
+    view = status_view(
+        [
+            version(1, ItemState.SUPERSEDED, last_error="answer lost", in_doubt=True),
+            version(2, ItemState.WRITTEN),
+        ]
+    )
+    replaced = view.versions[1]
+    assert replaced.state_words.startswith("Replaced by a later signed version before the app")
+    assert "Not sent" not in replaced.state_words
+    plain = status_view([version(1, ItemState.SUPERSEDED), version(2, ItemState.WRITTEN)])
+    assert plain.versions[1].state_words == ItemState.SUPERSEDED.description
