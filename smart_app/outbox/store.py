@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from plugin.writeback import FrozenReport, KnownResource, WritePlan, thaw_report
+from plugin.writeback import FrozenReport, KnownResource, WritePlan, WriteStep, thaw_report
 from smart_app.clock import Clock
 from smart_app.outbox.chart_changes import (
     ChartChange,
@@ -440,6 +440,59 @@ class OutboxStore:
                 .all()
             )
         return {row.step_key: ledger_entry(row) for row in rows}
+
+    async def unconfirmed_earlier_steps(self, item: OutboxItem) -> list[tuple[str, WriteStep]]:
+        """(item id, step) of each write of an earlier version of the study that was sent with
+        no answer recorded (ledger `intended`): before a later version is planned they are
+        looked up, so that it updates what they may have put in the chart rather than taking
+        it, unseen, for its own."""
+        sessions = await self._database.ready()
+        async with sessions() as db:
+            rows = (
+                await db.execute(
+                    select(OutboxItemRow, LedgerEntryRow)
+                    .join(LedgerEntryRow, LedgerEntryRow.item_id == OutboxItemRow.id)
+                    .where(
+                        OutboxItemRow.ehr_iss == item.iss,
+                        OutboxItemRow.study_key == item.study_key,
+                        OutboxItemRow.version < item.version,
+                        OutboxItemRow.plan_json.is_not(None),
+                        LedgerEntryRow.state == LedgerState.INTENDED.value,
+                    )
+                    .order_by(OutboxItemRow.version, LedgerEntryRow.step_key)
+                )
+            ).all()
+        plans: dict[str, dict[str, WriteStep]] = {}
+        found: list[tuple[str, WriteStep]] = []
+        for item_row, entry in rows:
+            if item_row.id not in plans:
+                plan = WritePlan.model_validate_json(item_row.plan_json or "")
+                plans[item_row.id] = {step.key: step for step in plan.steps}
+            step = plans[item_row.id].get(entry.step_key)
+            if step is not None:
+                found.append((item_row.id, step))
+        return found
+
+    async def record_earlier_found(
+        self, item_id: str, step_key: str, server_id: str, version: str | None
+    ) -> None:
+        """An earlier version's unconfirmed write, found in the chart by its identifier."""
+        sessions = await self._database.ready()
+        async with sessions.begin() as db:
+            await db.execute(
+                update(LedgerEntryRow)
+                .where(
+                    LedgerEntryRow.item_id == item_id,
+                    LedgerEntryRow.step_key == step_key,
+                    LedgerEntryRow.state == LedgerState.INTENDED.value,
+                )
+                .values(
+                    state=LedgerState.FOUND.value,
+                    server_id=server_id,
+                    version=version,
+                    recorded_at=self._clock(),
+                )
+            )
 
     async def previous_resources(self, item: OutboxItem) -> dict[str, KnownResource]:
         """What earlier versions of the study put in the chart, per token: the latest server

@@ -17,11 +17,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from plugin.writeback import FrozenReport, WritePlan, build_plan, choose_strategy
+from plugin.writeback import (
+    FrozenReport,
+    LookupMethod,
+    WritePlan,
+    build_plan,
+    choose_strategy,
+)
 from smart_app.fhir_errors import FhirAuthError
 from smart_app.outbox.connector import ChartAccess, ChartConnector
 from smart_app.outbox.errors import ChangedInChartError, LeaseLostError
-from smart_app.outbox.executor import PlanExecutor
+from smart_app.outbox.executor import PlanExecutor, is_ours
 from smart_app.outbox.failures import (
     Disposition,
     FailureHandling,
@@ -156,6 +162,7 @@ class OutboxWorker:
             )
             log.info("outbox item %s: no write strategy for this EHR", item.id)
             return None
+        await self._look_up_earlier_writes(item, chart)
         previous = await self._store.previous_resources(item)
         plan = build_plan(
             report,
@@ -168,6 +175,26 @@ class OutboxWorker:
             raise LeaseLostError("another worker took over this report while it was planned")
         log.info("outbox item %s: %s strategy, %d steps", item.id, plan.strategy, len(plan.steps))
         return plan
+
+    async def _look_up_earlier_writes(self, item: OutboxItem, chart: ChartAccess) -> None:
+        """Find in the chart what earlier versions sent without hearing back (an answer lost,
+        a 2xx naming no id that a search did not yet show), so that this version updates
+        those resources instead of matching them by identifier and leaving them unamended."""
+        for earlier_id, step in await self._store.unconfirmed_earlier_steps(item):
+            if step.lookup is LookupMethod.NONE:
+                continue  # this EHR offers no way to look: the status page says so
+            parameter, token = step.search
+            results = await chart.client.search(step.resource_type, {parameter: token})
+            ours = [r for r in results if is_ours(r, step) and isinstance(r.get("id"), str)]
+            if ours:
+                meta = ours[0].get("meta")
+                version = meta.get("versionId") if isinstance(meta, dict) else None
+                await self._store.record_earlier_found(
+                    earlier_id,
+                    step.key,
+                    str(ours[0]["id"]),
+                    version if isinstance(version, str) else None,
+                )
 
     async def _failed(
         self,

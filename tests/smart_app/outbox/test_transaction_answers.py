@@ -18,6 +18,7 @@ from smart_app.outbox import ChartAccess, ItemState, LedgerState, OutboxItem
 from tests.smart_app.outbox.conftest import ISS, OWNER, Outbox
 from tests.smart_app.outbox.test_worker import Connector, empty_search, worker
 from tests.writeback.capabilities import ALL, statement_json
+from tests.writeback.studies import lumbar_study
 
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
 REFUSED = {
@@ -211,3 +212,74 @@ async def test_an_ehr_without_transactions_fails_the_item_once_with_what_to_do(
     assert posts.call_count == 1 and item.attempts == 1
     assert item.last_error is not None and item.last_error.startswith(lead)
     assert '`write_mode` in the app\'s settings to "auto"' in item.last_error
+
+
+def chart_holding_earlier_writes(request: httpx.Request) -> httpx.Response:
+    """A search by the product's identifier (or tag) finding one resource that carries it:
+    what an earlier version stored, now that the EHR's search index shows it."""
+    resource_type = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    params = request.url.params
+    found: dict[str, Any] = {
+        "resourceType": resource_type,
+        "id": f"earlier-{resource_type.lower()}-{abs(hash(str(params))) % 10_000}",
+        "meta": {"versionId": "1"},
+    }
+    if "identifier" in params:
+        system, _, value = params["identifier"].partition("|")
+        found["identifier"] = [{"system": system, "value": value}]
+    elif "_tag" in params:
+        system, _, code = params["_tag"].partition("|")
+        found["meta"]["tag"] = [{"system": system, "code": code}]
+    else:
+        return empty_search()
+    entry = [{"resource": found, "search": {"mode": "match"}}]
+    return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "entry": entry})
+
+
+async def test_an_amendment_updates_what_an_unconfirmed_earlier_version_stored(
+    sqlite_outbox: Outbox, ehr: respx.MockRouter
+) -> None:
+    # Version 1's answer named no ids and the search right after did not show them yet (an
+    # index lag): it failed unconfirmed. The clinician signs version 2 instead of sending
+    # version 1 again; by then the search finds version 1's resources.
+    def unlocated(index: int, request: dict[str, Any]) -> dict[str, Any]:
+        return {"response": {"status": "201 Created"}}
+
+    sent: list[dict[str, Any]] = []
+
+    def v2_answer(bundle: dict[str, Any]) -> dict[str, Any]:
+        sent.append(bundle)
+        entries = []
+        for index, entry in enumerate(bundle["entry"]):
+            url = entry["request"]["url"]
+            if entry["request"]["method"] == "PUT":
+                entries.append({"response": {"status": "200 OK", "location": f"{url}/_history/2"}})
+            else:
+                entries.append(created(index, entry))
+        return {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
+
+    first = await attempt(sqlite_outbox, ehr, answering(unlocated), v2_answer)
+    assert first.state is ItemState.FAILED
+    for resource_type in ALL:
+        ehr.routes[resource_type].mock(side_effect=chart_holding_earlier_writes)
+    (draft,) = await sqlite_outbox.drafts.drafts(OWNER)
+    draft = await sqlite_outbox.drafts.save(
+        OWNER,
+        draft.id,
+        revision=draft.revision,
+        study=lumbar_study() | {"post_discogram_ct": "Grade 5 fissure on review (corrected)"},
+    )
+    second = await sqlite_outbox.signing.sign(
+        OWNER, draft.id, revision=draft.revision, session_id="s"
+    )
+    await worker(sqlite_outbox, Connector(sqlite_outbox, write_mode="full")).run_once()
+    item = await sqlite_outbox.store.item(second.item_id)
+    assert item is not None and item.state is ItemState.WRITTEN, item.last_error
+    (bundle,) = sent
+    requests = {
+        (e["request"]["method"], e["request"]["url"].split("/")[0]) for e in bundle["entry"]
+    }
+    assert ("PUT", "DiagnosticReport") in requests  # the report amended, not matched unseen
+    earlier = (await sqlite_outbox.store.ledger_entries(first.id)).values()
+    assert {e.state for e in earlier} == {LedgerState.FOUND}
+    assert all(e.server_id is not None for e in earlier)
