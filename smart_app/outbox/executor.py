@@ -120,8 +120,7 @@ class PlanExecutor:
         must still be as this report last wrote it, so that a change made in the chart stops
         the whole plan rather than leaving it half applied (the level results amended, the
         report not). A change made after this check is still refused at write time."""
-        changed: list[WriteStep] = []
-        changes: list[ChartChange] = []
+        targets: list[tuple[WriteStep, str | None]] = []
         for index, step in enumerate(steps):
             if step.action is not StepAction.UPDATE or self._ledger.done(step.key):
                 continue
@@ -129,15 +128,27 @@ class PlanExecutor:
                 continue  # written earlier in this plan: its state then is the plan's own
             if self._located(step.token) is None:
                 continue  # created by this plan: nothing in the chart to check yet
-            server_id, version = self._target(step)
+            targets.append((step, self._target(step)[1]))
+        changed = await self._changed_targets(targets)
+        if changed:
+            raise ChangedInChartError.of(*changed)
+
+    async def _changed_targets(
+        self, targets: Sequence[tuple[WriteStep, str | None]]
+    ) -> tuple[list[WriteStep], list[ChartChange]] | None:
+        """Of the updates (with the version each expects), those whose target moved on from
+        what this report last wrote, and the chart's copies; None when none did."""
+        changed: list[WriteStep] = []
+        changes: list[ChartChange] = []
+        for step, version in targets:
+            server_id = self._target(step)[0]
             body = self._prepared(step)
             body["id"] = server_id
             change = await self._changed_since_written(step, server_id, body, version)
             if change is not None:
                 changed.append(step)
                 changes.append(change)
-        if changed:
-            raise ChangedInChartError.of(changed, changes)
+        return (changed, changes) if changed else None
 
     async def _changed_since_written(
         self, step: WriteStep, server_id: str, body: Mapping[str, Any], version: str | None
@@ -361,21 +372,15 @@ class PlanExecutor:
         """The 412 to a transaction, as the resources whose `ifMatch` no longer holds (read
         back); if none shows it (a conditional create matching several), the study's
         resources in general, with the EHR's explanation."""
-        changed: list[WriteStep] = []
-        changes: list[ChartChange] = []
-        for step in pending:
-            version = versions.get(step.key)
-            if step.action is not StepAction.UPDATE or version is None:
-                continue
-            server_id = self._target(step)[0]
-            body = self._prepared(step)
-            body["id"] = server_id
-            change = await self._changed_since_written(step, server_id, body, version)
-            if change is not None:
-                changed.append(step)
-                changes.append(change)
+        changed = await self._changed_targets(
+            [
+                (step, versions.get(step.key))
+                for step in pending
+                if step.action is StepAction.UPDATE and versions.get(step.key) is not None
+            ]
+        )
         if changed:
-            return ChangedInChartError.of(changed, changes)
+            return ChangedInChartError.of(*changed)
         return ChangedInChartError.somewhere(pending, refused.issues)
 
     async def _reconcile(self, pending: list[WriteStep]) -> TransactionFinding:

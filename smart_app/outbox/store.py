@@ -446,22 +446,11 @@ class OutboxStore:
         no answer recorded (ledger `intended`): before a later version is planned they are
         looked up, so that it updates what they may have put in the chart rather than taking
         it, unseen, for its own."""
-        sessions = await self._database.ready()
-        async with sessions() as db:
-            rows = (
-                await db.execute(
-                    select(OutboxItemRow, LedgerEntryRow)
-                    .join(LedgerEntryRow, LedgerEntryRow.item_id == OutboxItemRow.id)
-                    .where(
-                        OutboxItemRow.ehr_iss == item.iss,
-                        OutboxItemRow.study_key == item.study_key,
-                        OutboxItemRow.version < item.version,
-                        OutboxItemRow.plan_json.is_not(None),
-                        LedgerEntryRow.state == LedgerState.INTENDED.value,
-                    )
-                    .order_by(OutboxItemRow.version, LedgerEntryRow.step_key)
-                )
-            ).all()
+        rows = await self._earlier_writes(
+            item,
+            OutboxItemRow.plan_json.is_not(None),
+            LedgerEntryRow.state == LedgerState.INTENDED.value,
+        )
         plans: dict[str, dict[str, WriteStep]] = {}
         found: list[tuple[str, WriteStep]] = []
         for item_row, entry in rows:
@@ -494,12 +483,12 @@ class OutboxStore:
                 )
             )
 
-    async def previous_resources(self, item: OutboxItem) -> dict[str, KnownResource]:
-        """What earlier versions of the study put in the chart, per token: the latest server
-        id and version recorded, with the body that was sent."""
+    async def _earlier_writes(self, item: OutboxItem, *conditions: Any) -> Sequence[Any]:
+        """(item row, ledger row) of the earlier versions of `item`'s study meeting
+        `conditions`, oldest version first, each version's in the order recorded."""
         sessions = await self._database.ready()
         async with sessions() as db:
-            rows = (
+            return (
                 await db.execute(
                     select(OutboxItemRow, LedgerEntryRow)
                     .join(LedgerEntryRow, LedgerEntryRow.item_id == OutboxItemRow.id)
@@ -507,11 +496,16 @@ class OutboxStore:
                         OutboxItemRow.ehr_iss == item.iss,
                         OutboxItemRow.study_key == item.study_key,
                         OutboxItemRow.version < item.version,
-                        LedgerEntryRow.server_id.is_not(None),
+                        *conditions,
                     )
                     .order_by(OutboxItemRow.version, LedgerEntryRow.recorded_at)
                 )
             ).all()
+
+    async def previous_resources(self, item: OutboxItem) -> dict[str, KnownResource]:
+        """What earlier versions of the study put in the chart, per token: the latest server
+        id and version recorded, with the body that was sent."""
+        rows = await self._earlier_writes(item, LedgerEntryRow.server_id.is_not(None))
         known: dict[str, KnownResource] = {}
         plans: dict[str, WritePlan | None] = {}
         for item_row, entry in rows:
