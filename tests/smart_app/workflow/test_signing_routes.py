@@ -241,12 +241,8 @@ async def test_send_again_writes_with_the_current_session(sandbox: Sandbox) -> N
     assert "Version 1 is in the chart" in page_text(page)
 
 
-async def test_an_amendment_is_a_second_version_and_the_history_keeps_both(
-    sandbox: Sandbox,
-) -> None:
-    browser = await ready_to_sign(sandbox)
-    await browser.follow(await sign(browser))
-    await sandbox.write_to_chart()
+async def sign_an_amendment(sandbox: Sandbox, browser: Browser) -> None:
+    """Change a signed study's L5-S1 pain location, sign version 2 and run the outbox."""
     await browser.get(f"{browser.study_url}/levels")
     assert "Saving a change starts an amendment" in page_text(browser.page)  # type: ignore[arg-type]
     changed = {**RESULTS, "L5-S1": {**RESULTS["L5-S1"], "pain_location": "left buttock"}}
@@ -256,6 +252,15 @@ async def test_an_amendment_is_a_second_version_and_the_history_keeps_both(
     await browser.follow(response)
     await browser.follow(await sign(browser))
     await sandbox.write_to_chart()
+
+
+async def test_an_amendment_is_a_second_version_and_the_history_keeps_both(
+    sandbox: Sandbox,
+) -> None:
+    browser = await ready_to_sign(sandbox)
+    await browser.follow(await sign(browser))
+    await sandbox.write_to_chart()
+    await sign_an_amendment(sandbox, browser)
     page = await browser.get(f"{browser.study_url}/status")
     text = page_text(page)
     assert "Version 2 (amendment): In the chart" in text
@@ -364,14 +369,7 @@ async def test_a_change_made_in_the_ehr_is_replaced_only_after_the_user_confirms
             f"/fhir/DiagnosticReport/{report['id']}", json=report, headers=headers
         )
         assert edited.status_code == 200
-    await browser.get(f"{browser.study_url}/levels")
-    changed = {**RESULTS, "L5-S1": {**RESULTS["L5-S1"], "pain_location": "left buttock"}}
-    response = await browser.post(
-        f"{browser.study_url}/levels", level_fields(browser, changed, action="preview")
-    )
-    await browser.follow(response)
-    await browser.follow(await sign(browser))
-    await sandbox.write_to_chart()
+    await sign_an_amendment(sandbox, browser)
     page = await browser.get(f"{browser.study_url}/status")
     text = page_text(page)
     assert "Version 2 (amendment): Not sent" in text
