@@ -142,17 +142,10 @@ def _problems_of(
 
 def _file_problems(settings: Settings) -> list[str]:
     """Everything the settings name that is checked by reading it, every problem found (not the
-    first): folders, key files, registrations, frame origins, rule sets, the policy."""
-    problems = _problems_of(
-        "data_dir", lambda: ensure_private_folder(settings.data_dir, "data_dir")
-    )
-    if not problems:  # a default key file lives in data_dir
-        folder = _secret_key_folder_problem(settings)
-        if folder is not None:
-            problems.append(folder)
-        else:
-            key_file = secret_key_path(settings)
-            problems += _problems_of("secret_key_file", lambda: TokenCipher.from_key_file(key_file))
+    first): key files, registrations, frame origins, rule sets, the policy, and then — only
+    when those are sound, so that a failed start leaves nothing behind — the data folder and
+    the secret key file, which are created when missing."""
+    problems: list[str] = []
     for index, registration in enumerate(settings.ehr):
         for name in ("private_key_file", "next_private_key_file"):
             path = getattr(registration, name)
@@ -167,6 +160,18 @@ def _file_problems(settings: Settings) -> list[str]:
         problems += _problems_of(
             "candidacy_policy_file", lambda: load_policy(policy_file), file=policy_file
         )
+    if problems:
+        return problems
+    problems = _problems_of(
+        "data_dir", lambda: ensure_private_folder(settings.data_dir, "data_dir")
+    )
+    if not problems:  # a default key file lives in data_dir
+        folder = _secret_key_folder_problem(settings)
+        if folder is not None:
+            problems.append(folder)
+        else:
+            key_file = secret_key_path(settings)
+            problems += _problems_of("secret_key_file", lambda: TokenCipher.from_key_file(key_file))
     return problems
 
 

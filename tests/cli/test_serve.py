@@ -478,6 +478,7 @@ frame_origins = ["*"]
         "candidacy_policy_file",
     ]
     assert served == []
+    assert not (tmp_path / "data").exists()  # a failed start leaves nothing behind
 
 
 def test_a_site_candidacy_policy_is_loaded_at_start(
