@@ -21,14 +21,15 @@ from plugin.candidacy.medication_courses import MedicationCourse, medication_cou
 from plugin.candidacy.order import Order
 from plugin.candidacy.partial_dates import PartialDate
 from plugin.candidacy.policy import Policy
-from plugin.candidacy.record_status import is_current
+from plugin.candidacy.record_status import is_current, is_void
 from plugin.candidacy.selections import abatement_date
-from plugin.candidacy.value_sets import ValueSet, concept_texts
+from plugin.candidacy.value_sets import Match, ValueSet, concept_texts, value_sets_in
 from plugin.study.levels import Region, region_of
 
 __all__ = ["AssessmentContext"]
 
 Resource = Mapping[str, Any]
+_Codes = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +41,12 @@ class _ConceptIndex:
 
     resources: tuple[Resource, ...]
     by_code: dict[tuple[str, str], list[int]]
-    words: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]]  # (texts, systems) → records
+    words: dict[tuple[tuple[str, ...], _Codes], list[int]]  # (texts, codes) → records
 
     @classmethod
     def of(cls, resource_type: str, resources: tuple[Resource, ...]) -> _ConceptIndex:
         by_code: dict[tuple[str, str], list[int]] = {}
-        words: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
+        words: dict[tuple[tuple[str, ...], _Codes], list[int]] = {}
         elements = main_concept_elements(resource_type)
         # A long chart repeats the same concept JSON thousands of times (one lab, one code):
         # each distinct serialization is read once.
@@ -81,36 +82,34 @@ class _ConceptIndex:
         return cls(resources, by_code, words)
 
 
-#: A main-concept element's (system, code) pairs and its (texts, systems) word groups.
-_ConceptKeys = tuple[
-    tuple[tuple[str, str], ...], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
-]
+#: A main-concept element's (system, code) pairs and its (texts, codes) word groups.
+_ConceptKeys = tuple[_Codes, tuple[tuple[tuple[str, ...], _Codes], ...]]
 
 
 def _concept_keys(value: Any) -> _ConceptKeys:
     """As main_concepts, codings and concept_texts read a record's main concept element."""
     codes: list[tuple[str, str]] = []
-    groups: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    groups: list[tuple[tuple[str, ...], _Codes]] = []
     for concept in value if isinstance(value, list) else (value,):
         if type(concept) is not dict and not isinstance(concept, Mapping):
             continue
         text = concept.get("text")
         texts: tuple[str, ...] = (text,) if type(text) is str else ()
-        systems: tuple[str, ...] = ()
+        own: _Codes = ()
         for coding in repeating(concept.get("coding")):
             if type(coding) is not dict and not isinstance(coding, Mapping):
                 continue
             system = coding.get("system")
             if type(system) is str:
-                systems += (system,)
                 code = coding.get("code")
                 if type(code) is str:
                     codes.append((system, code))
+                    own += ((system, code),)
             display = coding.get("display")
             if type(display) is str:
                 texts += (display,)
         if texts:
-            groups.append((texts, systems))
+            groups.append((texts, own))
     return tuple(codes), tuple(groups)
 
 
@@ -158,23 +157,33 @@ class AssessmentContext:
             texts.append(description)
         return texts
 
+    @cached_property
+    def known_codes(self) -> frozenset[tuple[str, str]]:
+        """Every code the policy lists, in any value set: a concept carrying one is what the
+        policy lists it as, and is not read for the words of another value set."""
+        return frozenset(key for vs in value_sets_in(self.policy) for key in vs.code_keys)
+
+    def match(self, value_set: ValueSet, resource: Resource) -> Match | None:
+        """How a record's main concepts match a value set (see `ValueSet.match`)."""
+        return value_set.match_any(main_concepts(resource), self.known_codes)
+
     def matches(self, value_set: ValueSet, resource: Resource) -> bool:
-        return value_set.matches_any(main_concepts(resource))
+        return self.match(value_set, resource) is not None
 
     def matching(self, resource_type: str, value_set: ValueSet) -> list[Resource]:
         """The records of a type that match a value set, in chart order. A chart may hold
-        thousands of Observations: codes are looked up in an index built once, and only
-        records with no coding in the value set's systems are read for text."""
+        thousands of Observations: codes are looked up in an index built once, and the words
+        of each distinct concept are read once."""
         index = self._concept_index(resource_type)
         found: set[int] = set()
         for key in value_set.code_keys:
             found.update(index.by_code.get(key, ()))
         if value_set.text:
-            # As ValueSet.matches_concept: words count only for a concept with no coding in
-            # a system the value set lists codes for.
-            systems = value_set.coded_systems
-            for (texts, concept_systems), positions in index.words.items():
-                if systems.isdisjoint(concept_systems) and value_set.matches_text(*texts):
+            # As ValueSet.match: words decide unless the concept carries a code the policy
+            # lists (for this value set, already found above; for another, it is that other).
+            known = self.known_codes
+            for (texts, codes), positions in index.words.items():
+                if known.isdisjoint(codes) and value_set.matches_text(*texts):
                     found.update(positions)
         return [index.resources[position] for position in sorted(found)]
 
@@ -206,13 +215,25 @@ class AssessmentContext:
 
     def current_conditions(self, value_set: ValueSet) -> list[Resource]:
         """Conditions matching the value set that still apply today."""
-        return [
-            condition
-            for condition in self.chart.of_type("Condition")
-            if is_current(condition)
-            and not self._abated(condition)
-            and value_set.matches_any(main_concepts(condition))
-        ]
+        return [condition for condition, _ in self.current_condition_matches(value_set)]
+
+    def current_condition_matches(self, value_set: ValueSet) -> list[tuple[Resource, Match]]:
+        """Conditions matching the value set that still apply today, with how each matched."""
+        found: list[tuple[Resource, Match]] = []
+        for condition in self.chart.of_type("Condition"):
+            if not is_current(condition) or self._abated(condition):
+                continue
+            how = self.match(value_set, condition)
+            if how is not None:
+                found.append((condition, how))
+        return found
+
+    @cached_property
+    def has_problem_list(self) -> bool:
+        """Whether the chart holds any Condition that is evidence of anything (not entered in
+        error or refuted, whatever its clinical status): with none, "no infection on the
+        problem list" says nothing — the problem list may simply not be in the chart."""
+        return any(not is_void(c, "Condition") for c in self.chart.of_type("Condition"))
 
     def _abated(self, condition: Resource) -> bool:
         ended: PartialDate | None = abatement_date(condition)

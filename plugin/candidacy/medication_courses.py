@@ -52,6 +52,9 @@ class MedicationCourse:
     estimated_end: bool  # the end was computed from a supply duration
     end_unknown: bool  # not ongoing, and the record gives no end, supply or validity
     settled: bool = False  # end unknown, but a later record of the ingredient follows it
+    # Dated only by when it was recorded (MedicationStatement.dateAsserted): the course began
+    # on or before that day, the chart does not say when.
+    start_recorded_only: bool = False
 
     @property
     def status(self) -> str | None:
@@ -111,6 +114,9 @@ def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[Medic
         if not matches:
             continue
         start, end, ongoing, estimated = _period(resource, today)
+        recorded_only = resource.get("resourceType") == "MedicationStatement" and (
+            timing(resource).start is None and start is not None
+        )
         label = texts[0].strip() if texts else "medication"
         courses.extend(
             MedicationCourse(
@@ -123,6 +129,7 @@ def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[Medic
                 ongoing,
                 estimated,
                 not ongoing and end is None,
+                start_recorded_only=recorded_only,
             )
             for drug_class, ingredient in matches
         )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 
@@ -25,8 +25,9 @@ __all__ = [
     "parse_partial_date",
 ]
 
-# FHIR date / dateTime / instant (http://hl7.org/fhir/R4/datatypes.html#dateTime); the time part
-# is ignored: the chart's local calendar day is what clinicians count.
+# FHIR date / dateTime / instant (http://hl7.org/fhir/R4/datatypes.html#dateTime); the chart's
+# local calendar day is what clinicians count, so spans ignore the time part. The moment itself
+# is kept (`PartialDate.instant`) to order two records of the same day.
 _FHIR_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
 _TIME = re.compile(r"T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?")
 
@@ -46,12 +47,15 @@ class Precision(StrEnum):
 
 @dataclass(frozen=True, slots=True, order=True)
 class PartialDate:
-    """A charted date: the first and last day it may mean, and the text as charted."""
+    """A charted date: the first and last day it may mean, and the text as charted (the day
+    part). `instant` is the exact moment when the chart gave a time with its zone; it orders
+    records of the same day and takes no part in comparing dates."""
 
     earliest: date
     latest: date
     text: str
     precision: Precision
+    instant: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, day: date) -> PartialDate:
@@ -82,7 +86,7 @@ def _parsed(value: str) -> PartialDate | None:
         except ValueError:
             pass
         else:
-            return PartialDate(exact, exact, text[:10], Precision.DAY)
+            return PartialDate(exact, exact, text[:10], Precision.DAY, _instant(text))
     match = _FHIR_DATE.match(text)
     if match is None:
         return None
@@ -103,6 +107,18 @@ def _parsed(value: str) -> PartialDate | None:
     except ValueError:
         return None  # month 13, 30 February
     return PartialDate(exact, exact, exact.isoformat(), Precision.DAY)
+
+
+def _instant(text: str) -> datetime | None:
+    """The moment a dateTime names; None for a bare day, or a time without a zone (FHIR
+    requires one with a time: without it the moment is not known)."""
+    if len(text) == 10:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def add_months(day: date, months: int) -> date:
@@ -132,17 +148,27 @@ def months_between(start: date, end: date) -> int:
 
 def duration_words(start: date, end: date) -> str:
     """A span as a clinician says it: days under two weeks, weeks under three months, then
-    months and years. Whole units, rounded down, so the words never overstate a threshold."""
+    months and years. Whole units, rounded down, with "more than" when the span is longer than
+    the words: 12 months and a day is "more than 12 months", never "12 months", so the words
+    neither overstate a span nor contradict a judgement that it exceeds a limit."""
     days = (end - start).days
     if days < 14:
         return _plural(max(days, 0), "day")
     months = months_between(start, end)
     if months < 3:
-        return _plural(days // 7, "week")
+        weeks, rest = divmod(days, 7)
+        return _more_than(rest > 0) + _plural(weeks, "week")
+    longer = add_months(start, months) < end
     if months < 24:
-        return _plural(months, "month")
+        return _more_than(longer) + _plural(months, "month")
     years, rest = divmod(months, 12)
-    return _plural(years, "year") + (f" {_plural(rest, 'month')}" if rest else "")
+    return (
+        _more_than(longer) + _plural(years, "year") + (f" {_plural(rest, 'month')}" if rest else "")
+    )
+
+
+def _more_than(longer: bool) -> str:
+    return "more than " if longer else ""
 
 
 def _plural(count: int, unit: str) -> str:

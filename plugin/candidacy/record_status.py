@@ -13,7 +13,8 @@ a record count. `unreadable_status` names it; the chart reports it as bad input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from plugin.candidacy.value_sets import codings
@@ -21,7 +22,9 @@ from plugin.candidacy.value_sets import codings
 __all__ = [
     "STATUS_BEYOND_STATUS",
     "clinical_status",
+    "describes_family_history",
     "is_current",
+    "is_established",
     "is_void",
     "status",
     "unreadable_status",
@@ -44,17 +47,31 @@ _VOID_STATUS: dict[str, frozenset[str]] = {
 }
 #: verificationStatus values meaning the condition or allergy is not the patient's.
 _VOID_VERIFICATION = frozenset({"entered-in-error", "refuted"})
+#: verificationStatus values (condition-ver-status) short of an established diagnosis: enough
+#: to raise a concern, not to switch a safety check off.
+_NOT_ESTABLISHED = frozenset({"unconfirmed", "provisional", "differential"})
+#: Wording of a problem-list entry about a relative ("Family history of early menopause",
+#: "FH of hysterectomy", "FHx: …"): R4 keeps family history in FamilyMemberHistory, but EHRs
+#: also chart it as a Condition of the patient, which it is not.
+_FAMILY_HISTORY = re.compile(
+    r"\bfamily\s+(?:medical\s+)?(?:history|hx)\b|\bfhx?\s*(?:of\b|:)", re.I
+)
 #: clinicalStatus values meaning the condition or allergy no longer applies
 #: (condition-clinical: inactive, remission, resolved; allergyintolerance-clinical: inactive,
 #: resolved).
 _NOT_CURRENT = frozenset({"inactive", "remission", "resolved"})
 #: Resource types whose `intent` decides whether a record counts (a "proposal" does not).
 _INTENT_READ = frozenset({"MedicationRequest"})
+#: Request types with R4's modifier element `doNotPerform`: true turns "give warfarin" into
+#: "do not give warfarin", so such a request is no evidence of the drug or service being given.
+_DO_NOT_PERFORM_READ = frozenset({"MedicationRequest", "ServiceRequest"})
 _CODED_STATUS = ("clinicalStatus", "verificationStatus")
 
 #: Types whose records count or not by more than a `status` string (`unreadable_status` must
 #: read them whatever their status); for the others a string status is readable as it is.
-STATUS_BEYOND_STATUS = frozenset({*_INTENT_READ, "Condition", "AllergyIntolerance"})
+STATUS_BEYOND_STATUS = frozenset(
+    {*_INTENT_READ, *_DO_NOT_PERFORM_READ, "Condition", "AllergyIntolerance"}
+)
 
 
 def status(resource: Mapping[str, Any]) -> str | None:
@@ -80,9 +97,12 @@ def clinical_status(resource: Mapping[str, Any]) -> str | None:
 
 def is_void(resource: Mapping[str, Any], kind: str | None = None) -> bool:
     """True for a record that is no evidence at all: entered in error, refuted, cancelled,
-    not done, not taken. `kind` saves looking up the resourceType when the caller has it."""
+    not done, not taken, or a request not to do it (doNotPerform). `kind` saves looking up the
+    resourceType when the caller has it."""
     if kind is None:
         kind = str(resource.get("resourceType"))
+    if kind in _DO_NOT_PERFORM_READ and resource.get("doNotPerform") is True:
+        return True
     voided = _VOID_STATUS.get(kind)
     if voided:
         value = resource.get("status")
@@ -93,10 +113,25 @@ def is_void(resource: Mapping[str, Any], kind: str | None = None) -> bool:
     return False
 
 
+def is_established(resource: Mapping[str, Any]) -> bool:
+    """A Condition or AllergyIntolerance that counts and is not merely suspected: not void,
+    and not unconfirmed, provisional or differential. A missing verificationStatus is taken
+    as established: R4 makes it optional."""
+    if is_void(resource):
+        return False
+    return _concept_code(resource.get("verificationStatus")) not in _NOT_ESTABLISHED
+
+
+def describes_family_history(texts: Iterable[str]) -> bool:
+    """True when a record's words say it is about a relative, not the patient."""
+    return any(_FAMILY_HISTORY.search(text) for text in texts)
+
+
 def unreadable_status(resource: Mapping[str, Any], kind: str) -> tuple[str, str] | None:
     """(element, what it must be) for the first status element whose JSON type is wrong: a
-    `status` or `intent` that is not a string, a `clinicalStatus` or `verificationStatus` not
-    a CodeableConcept of string codes, an `abatementBoolean` not a boolean. None when every
+    `status` or `intent` that is not a string, a `doNotPerform` not a boolean, a
+    `clinicalStatus` or `verificationStatus` not a CodeableConcept of string codes, an
+    `abatementBoolean` not a boolean. None when every
     one is absent or readable. A chart holds thousands of records: a string status, the common
     case, is decided first."""
     value = resource.get("status")
@@ -112,6 +147,10 @@ def unreadable_status(resource: Mapping[str, Any], kind: str) -> tuple[str, str]
         intent = resource.get("intent")
         if intent is not None and not isinstance(intent, str):
             return ("intent", "a code (a JSON string)")
+    if kind in _DO_NOT_PERFORM_READ:
+        forbidden = resource.get("doNotPerform")
+        if forbidden is not None and not isinstance(forbidden, bool):
+            return ("doNotPerform", "true or false")
     if kind == "Condition" or kind == "AllergyIntolerance":
         for element in _CODED_STATUS:
             wrong = _unreadable_concept(resource.get(element))

@@ -1,17 +1,23 @@
 """Value sets of the candidacy policy: codes by system, and text terms for what has no code.
 
-A concept matches by a coding whose system and code are listed. Text terms (matched in
-`CodeableConcept.text` and `Coding.display`, case-insensitive, whole words, an optional plural
-"s"/"es") are consulted only when the concept carries no coding in a system the value set lists
-codes for: a LOINC-coded creatinine is not an eGFR because its name mentions one, but a lab
-with only a local code and the text "eGFR" is. For conditions and medications our cited sources
-give no codes, so their value sets are text terms alone (shared/clinical.md §5).
+A concept matches by a coding whose system and code are listed. Otherwise its words (text
+terms matched in `CodeableConcept.text` and `Coding.display`, case-insensitive, whole words, an
+optional plural "s"/"es") decide — also when it is coded with a code the value set does not
+list: the policy lists the codes of our cited sources, and a chart codes the same thing with
+many others (a platelet count as LOINC 26515-7, a contrast allergy as the SNOMED CT substance).
+Such a match is `Match.WORDS_UNLISTED_CODE`, weaker than the others: each use decides what it
+may do (it may raise a safety item or make a criterion unknown, never by itself not met). The
+one exception: a concept carrying a code the policy lists for something else (`known_codes`)
+is that other thing — the policy's LOINC creatinine is not an eGFR because its name mentions
+one. For conditions and medications our cited sources give no codes, so their value sets are
+text terms alone (shared/clinical.md §5) and words are their designed match (`Match.WORDS`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from enum import IntEnum
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -23,12 +29,15 @@ from plugin.terminology import PRODUCT_CODE_SYSTEMS, standard_codes, system_url
 __all__ = [
     "GOVERNED_SYSTEMS",
     "CodeRef",
+    "Match",
     "Term",
     "ValueSet",
+    "Wording",
     "codings",
     "concept_texts",
     "normalized_text",
     "terms_pattern",
+    "value_sets_in",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -138,6 +147,57 @@ class CodeRef(BaseModel):
         return key is None or self.code in standard_codes(key)
 
 
+class Wording(IntEnum):
+    """What a text says about a value set's terms, once negation is read."""
+
+    NONE = 0  # no term
+    NEGATED = 1  # every term is negated ("non-infectious", "no severe stenosis")
+    HEDGED = 2  # a term is affirmed, but the text also negates something: unsure
+    AFFIRMED = 3  # a term is affirmed, and nothing in the text is negated
+
+
+# Negation is read within a clause: punctuation that ends one ("Aseptic (non-infective)
+# discitis" is three clauses) stops a cue governing the words after it.
+_CLAUSE_BREAK = re.compile(r"[;,.:()\[\]]+")
+_CUE = re.compile(r"(?<![a-z0-9])(?:non|no|not|without|negative for|ruled out)(?![a-z0-9])")
+_RULED_OUT_AFTER = re.compile(r" (?:is |was |has been )?ruled out(?![a-z0-9])")
+#: Words a cue may stand before the term it governs: "no severe stenosis", "no evidence of
+#: infection", "no significant spinal stenosis".
+_CUE_REACH_WORDS = 3
+
+
+def _clause_wording(pattern: re.Pattern[str], clause: str) -> tuple[set[str], set[str], bool]:
+    """(the terms affirmed, the terms negated, whether a cue governs no term) in one clause."""
+    text = normalized_text(clause)
+    cues = [(m.start(), m.end()) for m in _CUE.finditer(text)]
+    used: set[int] = set()
+    affirmed: set[str] = set()
+    negated: set[str] = set()
+    for found in pattern.finditer(text):
+        governing = None
+        for position, (_, end) in enumerate(cues):
+            if end <= found.start() and len(text[end : found.start()].split()) <= _CUE_REACH_WORDS:
+                governing = position
+        if _RULED_OUT_AFTER.match(text, found.end()) is not None:
+            governing = next(
+                (i for i, (start, _) in enumerate(cues) if start >= found.end()), governing
+            )
+        if governing is None:
+            affirmed.add(found.group(1))
+        else:
+            negated.add(found.group(1))
+            used.add(governing)
+    return affirmed, negated, len(used) < len(cues)
+
+
+class Match(IntEnum):
+    """How a concept matched a value set, strongest last."""
+
+    WORDS_UNLISTED_CODE = 1  # words, though coded in a listed system with a code not listed
+    WORDS = 2  # words, with no coding in a system the value set lists codes for
+    CODE = 3  # a listed code
+
+
 class ValueSet(BaseModel):
     """Codes and text terms that identify one kind of thing in the chart."""
 
@@ -174,18 +234,61 @@ class ValueSet(BaseModel):
             return False
         return any(text and pattern.search(normalized_text(text)) for text in texts)
 
-    def matches_concept(self, concept: Any) -> bool:
-        """A coding with a listed code, or — when no coding is in a listed system — a term in
-        the concept's text or displays."""
+    def wording(self, *texts: str | None) -> Wording:
+        """Whether the texts affirm or negate the value set's terms. A cue (non-, no, not,
+        without, negative for, ruled out) standing just before a term (or "ruled out" just
+        after it) negates it; a cue in the text that negates none of the terms leaves the
+        reading unsure (`HEDGED`), as does a term affirmed in one place and negated in
+        another."""
+        pattern = self._pattern
+        if pattern is None:
+            return Wording.NONE
+        affirmed: set[str] = set()
+        negated: set[str] = set()
+        stray = False
+        for text in texts:
+            if not text:
+                continue
+            for clause in _CLAUSE_BREAK.split(text.lower()):
+                yes, no, unclear = _clause_wording(pattern, clause)
+                affirmed |= yes
+                negated |= no
+                stray = stray or unclear
+        if affirmed:
+            return Wording.HEDGED if stray or affirmed & negated else Wording.AFFIRMED
+        return Wording.NEGATED if negated else Wording.NONE
+
+    def match(
+        self, concept: Any, known_codes: frozenset[tuple[str, str]] = frozenset()
+    ) -> Match | None:
+        """How the concept matches: by a listed code, else by its words (`Match.WORDS`, or
+        `Match.WORDS_UNLISTED_CODE` when it is coded in a listed system); None when it does
+        not, or when it carries one of `known_codes` — a code the policy lists for something
+        else, which names what the concept is."""
+        if self.matched_code(concept) is not None:
+            return Match.CODE
         coded = False
         for coding in codings(concept):
-            system = coding.get("system")
+            system, code = coding.get("system"), coding.get("code")
             if type(system) is not str:
                 continue  # no system (or not a string): the code means nothing to a value set
-            if self.has_code(system, coding.get("code")):
-                return True
+            if type(code) is str and (system, code) in known_codes:
+                return None
             coded = coded or system in self.coded_systems
-        return not coded and self.matches_text(*concept_texts(concept))
+        if not self.matches_text(*concept_texts(concept)):
+            return None
+        return Match.WORDS_UNLISTED_CODE if coded else Match.WORDS
+
+    def match_any(
+        self, concepts: Iterable[Any], known_codes: frozenset[tuple[str, str]] = frozenset()
+    ) -> Match | None:
+        """The strongest match among the concepts."""
+        found = [m for c in concepts if (m := self.match(c, known_codes)) is not None]
+        return max(found, default=None)
+
+    def matches_concept(self, concept: Any) -> bool:
+        """A coding with a listed code, or a term in the concept's text or displays."""
+        return self.match(concept) is not None
 
     def matches_any(self, concepts: Iterable[Any]) -> bool:
         return any(self.matches_concept(concept) for concept in concepts)
@@ -197,3 +300,18 @@ class ValueSet(BaseModel):
             if type(system) is str and type(code) is str and (system, code) in self.code_keys:
                 return (system, code)
         return None
+
+
+def value_sets_in(value: Any) -> Iterator[ValueSet]:
+    """Every value set inside a policy model (its fields, tuples and mappings, recursively)."""
+    if isinstance(value, ValueSet):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from value_sets_in(getattr(value, name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from value_sets_in(item)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from value_sets_in(item)

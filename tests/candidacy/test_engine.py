@@ -114,7 +114,12 @@ CASES = [
         "no pain on the problem list",
         replaced("lbp"),
         "needs-review",
-        criteria={"persistent-axial-pain": "unknown"},
+        criteria={
+            "persistent-axial-pain": "unknown",
+            # No problem list at all: an infection or a stenosis cannot be ruled out.
+            "no-active-infection": "unknown",
+            "no-severe-stenosis": "unknown",
+        },
     ),
     case(
         "neck pain only, lumbar order",
@@ -141,7 +146,12 @@ CASES = [
             ),
         ),
         "needs-review",
-        criteria={"persistent-axial-pain": "unknown"},
+        criteria={
+            "persistent-axial-pain": "unknown",
+            # No problem list at all: an infection or a stenosis cannot be ruled out.
+            "no-active-infection": "unknown",
+            "no-severe-stenosis": "unknown",
+        },
     ),
     case(
         "disc disorder by recorded date",

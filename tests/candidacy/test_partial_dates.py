@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import example, given
@@ -69,13 +69,19 @@ def test_months_between_inverts_add_months(start: date, months: int) -> None:
     [
         (date(2025, 1, 1), date(2025, 1, 2), "1 day"),
         (date(2025, 1, 1), date(2025, 1, 14), "13 days"),
-        (date(2025, 1, 10), date(2025, 4, 2), "11 weeks"),
+        (date(2025, 1, 10), date(2025, 4, 2), "more than 11 weeks"),
+        (date(2025, 1, 10), date(2025, 3, 28), "11 weeks"),
         (date(2025, 1, 1), date(2025, 6, 1), "5 months"),
         (date(2023, 1, 1), date(2025, 3, 1), "2 years 2 months"),
         (date(2023, 1, 1), date(2025, 1, 1), "2 years"),
+        (date(2023, 1, 1), date(2025, 1, 2), "more than 2 years"),
+        (date(2024, 6, 15), date(2025, 6, 15), "12 months"),
+        (date(2024, 6, 14), date(2025, 6, 15), "more than 12 months"),
     ],
 )
-def test_durations_are_said_in_whole_units_rounded_down(start: date, end: date, words: str) -> None:
+def test_durations_are_whole_units_and_say_more_than_when_longer(
+    start: date, end: date, words: str
+) -> None:
     assert duration_words(start, end) == words
 
 
@@ -127,3 +133,26 @@ def test_months_past_the_calendar_stop_at_its_ends() -> None:
     assert add_months(date(9999, 12, 1), 12) == date.max
     assert add_months(date(1, 2, 1), -3) == date.min
     assert add_months(date(9999, 11, 30), 1) == date(9999, 12, 30)
+
+
+@given(st.dates(date(1900, 1, 1), date(2100, 1, 1)), st.integers(3, 400), st.integers(1, 27))
+def test_duration_words_never_contradict_a_months_limit(
+    start: date, months: int, extra: int
+) -> None:
+    # A span past N months is never said as "N months" (review: an MRI judged older than 12
+    # months was described as "12 months old"); exactly N months is.
+    limit = add_months(start, months)
+    assert not duration_words(start, limit).startswith("more than ")
+    assert duration_words(start, limit + timedelta(days=extra)).startswith("more than ")
+
+
+def test_the_instant_of_a_datetime_is_kept_apart_from_the_day() -> None:
+    with_time = parse_partial_date("2025-06-14T16:00:00+10:00")
+    assert with_time is not None and with_time.instant is not None
+    assert with_time.instant.isoformat() == "2025-06-14T16:00:00+10:00"
+    # Dates still compare by day; a time without its zone is no known moment.
+    assert with_time == parse_partial_date("2025-06-14")
+    no_zone = parse_partial_date("2025-06-14T16:00:00")
+    assert no_zone is not None and no_zone.instant is None
+    day = parse_partial_date("2025-06-14")
+    assert day is not None and day.instant is None

@@ -1,4 +1,6 @@
-"""Status elements whose JSON type is wrong are named: they decide whether a record counts."""
+"""Which records count: status elements whose JSON type is wrong are named (they decide
+whether a record counts), requests not to act are void, suspected or family-history conditions
+are not established facts about the patient."""
 
 from __future__ import annotations
 
@@ -6,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from plugin.candidacy.record_status import unreadable_status
+from plugin.candidacy.record_status import (
+    describes_family_history,
+    is_established,
+    is_void,
+    unreadable_status,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +32,8 @@ from plugin.candidacy.record_status import unreadable_status
         ),
         ("Condition", {"clinicalStatus": {"text": ["resolved"]}}, "clinicalStatus.text"),
         ("Condition", {"abatementBoolean": "true"}, "abatementBoolean"),
+        ("MedicationRequest", {"status": "active", "doNotPerform": "true"}, "doNotPerform"),
+        ("ServiceRequest", {"status": "active", "doNotPerform": 1}, "doNotPerform"),
     ],
 )
 def test_a_status_of_the_wrong_type_is_named(
@@ -48,3 +57,55 @@ def test_a_status_of_the_wrong_type_is_named(
 )
 def test_absent_or_readable_statuses_pass(kind: str, resource: dict[str, Any]) -> None:
     assert unreadable_status(resource, kind) is None
+
+
+@pytest.mark.parametrize("kind", ["MedicationRequest", "ServiceRequest"])
+def test_a_request_not_to_act_is_no_evidence_of_it(kind: str) -> None:
+    # doNotPerform is an R4 modifier: "do not give warfarin" is no course of warfarin.
+    request = {"resourceType": kind, "status": "active", "intent": "order"}
+    assert is_void({**request, "doNotPerform": True})
+    assert not is_void({**request, "doNotPerform": False})
+    assert not is_void(request)
+    assert unreadable_status({**request, "doNotPerform": True}, kind) is None
+
+
+def _condition(verification: str | None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": "Condition", "code": {"text": "Menopause"}}
+    if verification is not None:
+        resource["verificationStatus"] = {"coding": [{"code": verification}]}
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("verification", "established"),
+    [
+        ("confirmed", True),
+        (None, True),
+        ("unconfirmed", False),
+        ("provisional", False),
+        ("differential", False),
+        ("refuted", False),
+        ("entered-in-error", False),
+    ],
+)
+def test_only_a_confirmed_or_unqualified_condition_is_established(
+    verification: str | None, established: bool
+) -> None:
+    assert is_established(_condition(verification)) is established
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("Family history of early menopause", True),
+        ("Family history: mother had hysterectomy", True),
+        ("family medical history of ovarian cancer", True),
+        ("FH of premature menopause", True),
+        ("FHx: hysterectomy", True),
+        ("Postmenopausal", False),
+        ("Status post hysterectomy", False),
+        ("FH (familial hypercholesterolaemia)", False),
+    ],
+)
+def test_family_history_wording_is_recognised(text: str, family: bool) -> None:
+    assert describes_family_history([text]) is family

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from plugin.candidacy.value_sets import CodeRef, ValueSet, normalized_text
+from plugin.candidacy.value_sets import CodeRef, Match, ValueSet, Wording, normalized_text
 
 LOINC = "http://loinc.org"
 EGFR = ValueSet.model_validate(
@@ -17,11 +17,35 @@ def test_a_listed_code_matches() -> None:
     assert EGFR.matches_concept({"coding": [{"system": LOINC, "code": "98979-8"}]})
 
 
-def test_a_loinc_coded_concept_is_not_matched_by_its_words() -> None:
+def test_a_concept_with_a_code_the_policy_lists_elsewhere_is_not_matched_by_its_words() -> None:
     # A creatinine whose name mentions eGFR is still a creatinine.
-    assert not EGFR.matches_concept(
-        {"coding": [{"system": LOINC, "code": "2160-0"}], "text": "Creatinine (for eGFR)"}
-    )
+    creatinine = {"coding": [{"system": LOINC, "code": "2160-0"}], "text": "Creatinine (for eGFR)"}
+    assert EGFR.match(creatinine, frozenset({(LOINC, "2160-0")})) is None
+
+
+def test_a_concept_coded_with_an_unlisted_code_falls_back_to_its_words() -> None:
+    # A chart codes an eGFR with a LOINC code the policy does not list: its words still say so.
+    concept = {"coding": [{"system": LOINC, "code": "33914-3", "display": "eGFR MDRD"}]}
+    assert EGFR.match(concept) is Match.WORDS_UNLISTED_CODE
+    assert EGFR.match({"text": "eGFR"}) is Match.WORDS
+    assert EGFR.match({"coding": [{"system": LOINC, "code": "98979-8"}]}) is Match.CODE
+
+
+@pytest.mark.parametrize(
+    ("text", "wording"),
+    [
+        ("Non-infectious uveitis", Wording.NEGATED),
+        ("Infection ruled out", Wording.NEGATED),
+        ("No evidence of infection", Wording.NEGATED),
+        ("Aseptic (non-infective) discitis", Wording.HEDGED),
+        ("Pneumonia, not resolved", Wording.HEDGED),
+        ("Infected cyst", Wording.AFFIRMED),
+        ("Uveitis", Wording.NONE),
+    ],
+)
+def test_negation_is_read_in_the_words(text: str, wording: Wording) -> None:
+    infection = ValueSet(text=("infection", "infectious", "infected", "discitis", "pneumonia"))
+    assert infection.wording(text) is wording
 
 
 def test_text_is_read_when_only_other_systems_code_the_concept() -> None:

@@ -1,21 +1,32 @@
 """Persistent axial pain: a matching condition whose onset is at least N months ago
 (method ``condition-duration``; shared/clinical.md §4, Anthem CG-SURG-29).
 
-The onset is the condition's `onset[x]`, or — when the chart gives none — its `recordedDate`
-(the pain existed at least since then). A partial onset ("2025-03") meets the threshold when
-its latest day does, fails it when its earliest day does, and is otherwise unknown.
+The onset is the condition's `onset[x]`: a date, a period (its start), or an age (the year of
+life it names, from the birth date). A partial onset ("2025-03") meets the threshold when its
+latest day does, fails it when its earliest day does, and is otherwise unknown. Without a
+dated onset the `recordedDate` shows only that the pain existed at least since then: it can
+meet the threshold when old enough, never fail it — a recent recorded date is unknown, resolved
+by the onset. An `onsetString` ("since 2019") cannot be measured but is shown as evidence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from plugin.candidacy.assessment import CriterionAssessment, CriterionStatus, Evidence
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import evidence
-from plugin.candidacy.partial_dates import PartialDate, add_months, duration_words, months_between
+from plugin.candidacy.partial_dates import (
+    PartialDate,
+    Precision,
+    add_months,
+    duration_words,
+    months_between,
+    parse_partial_date,
+)
 from plugin.candidacy.phrases import listing, months, named
 from plugin.candidacy.policy import ConditionDurationCriterion, WhenAbsent
 from plugin.candidacy.selections import recorded_date, timing
@@ -31,6 +42,7 @@ class _Dated:
     condition: Resource
     onset: PartialDate | None
     from_recorded: bool  # dated by recordedDate, not by onset
+    onset_words: str | None = None  # an onsetString, shown as the chart gives it
 
 
 def assess_condition_duration(
@@ -42,7 +54,7 @@ def assess_condition_duration(
         c for c in matching if not criterion.region_specific or context.in_ordered_region(c)
     ]
     elsewhere = [c for c in matching if c not in relevant]
-    dated = sorted((_dated(c) for c in relevant), key=_onset_key)
+    dated = sorted((_dated(context, c) for c in relevant), key=_onset_key)
     need = criterion.min_duration_months
     threshold = f"≥ {months(need)}"
 
@@ -82,12 +94,14 @@ def assess_condition_duration(
             f"{duration_words(best.onset.earliest, today)}, so {threshold} cannot be decided.",
             f"Record the exact onset date of {named(best.condition)}.",
         )
+    # A recorded date is a lower bound of the pain's duration: too recent, it decides nothing.
+    recorded_only = [d for d in dated if d.from_recorded]
     undated = [d for d in dated if d.onset is None]
-    if undated:
+    if undated or recorded_only:
+        named_words = listing(_unsure_words(d, today) for d in [*recorded_only, *undated])
         return result(
             CriterionStatus.UNKNOWN,
-            f"{listing(named(d.condition) for d in undated)} has no onset or recorded date, "
-            f"so {threshold} of pain cannot be shown.",
+            f"{named_words}, so {threshold} of pain cannot be shown.",
             "Record when the pain began (the condition's onset date).",
         )
     if dated:
@@ -114,11 +128,45 @@ def assess_condition_duration(
     )
 
 
-def _dated(condition: Resource) -> _Dated:
-    onset = timing(condition).start
+def _dated(context: AssessmentContext, condition: Resource) -> _Dated:
+    onset = timing(condition).start or _onset_age(context, condition)
+    words = condition.get("onsetString")
+    words = words.strip() if isinstance(words, str) and words.strip() else None
     if onset is not None:
-        return _Dated(condition, onset, False)
-    return _Dated(condition, recorded_date(condition), True)
+        return _Dated(condition, onset, False, words)
+    return _Dated(condition, recorded_date(condition), True, words)
+
+
+def _onset_age(context: AssessmentContext, condition: Resource) -> PartialDate | None:
+    """The days an `onsetAge` in years can mean: from the birthday it names to the day before
+    the next one (None without a birth date, or for an age in another unit)."""
+    age = condition.get("onsetAge")
+    patient = context.chart.patient
+    if not isinstance(age, Mapping) or patient is None:
+        return None
+    value = age.get("value")
+    unit = str(age.get("code") or age.get("unit") or "").strip().lower()
+    born = parse_partial_date(patient.get("birthDate"))
+    if born is None or unit not in ("a", "year", "years", "yr", "yrs"):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 150:
+        return None
+    years = int(value)
+    earliest = add_months(born.earliest, 12 * years)
+    latest = add_months(born.latest, 12 * (years + 1)) - timedelta(days=1)
+    return PartialDate(earliest, latest, f"age {years}", Precision.YEAR)
+
+
+def _unsure_words(dated: _Dated, today: date) -> str:
+    """Why one condition's duration cannot be shown."""
+    said = f" (onset charted as “{dated.onset_words}”)" if dated.onset_words else ""
+    if dated.onset is None:
+        return f"{named(dated.condition)} has no onset or recorded date{said}"
+    missing = "" if dated.onset_words else ", with no onset date charted"
+    return (
+        f"{named(dated.condition)} was recorded {dated.onset}{said}{missing}: the pain has "
+        f"lasted at least since then ({duration_words(dated.onset.earliest, today)})"
+    )
 
 
 def _onset_key(dated: _Dated) -> tuple[int, str, str]:
@@ -130,14 +178,16 @@ def _onset_key(dated: _Dated) -> tuple[int, str, str]:
 def _since(dated: _Dated) -> str:
     assert dated.onset is not None
     if dated.from_recorded:
-        return f"{named(dated.condition)}, recorded {dated.onset} (no onset date charted)"
+        onset = f'onset charted as "{dated.onset_words}"' if dated.onset_words else "no onset date"
+        return f"{named(dated.condition)}, recorded {dated.onset} ({onset} charted)"
     return f"{named(dated.condition)} since {dated.onset}"
 
 
 def _evidence(dated: _Dated) -> Evidence:
+    said = f'onset charted as "{dated.onset_words}"' if dated.onset_words else None
     if dated.onset is None:
-        return evidence(dated.condition, value="no onset date")
-    value = "recorded date (no onset charted)" if dated.from_recorded else "onset"
+        return evidence(dated.condition, value=said or "no onset date")
+    value = f"recorded date ({said or 'no onset charted'})" if dated.from_recorded else "onset"
     return evidence(dated.condition, date=dated.onset, value=value)
 
 

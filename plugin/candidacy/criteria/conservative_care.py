@@ -4,12 +4,18 @@ shared/clinical.md §4, Anthem CG-SURG-29, seed 002).
 
 Care is measured, not guessed: the episodes (`plugin.candidacy.care_episodes`) are merged
 into spans, and a span counts when it contains every required kind and lasts the threshold.
+Care a record places in another spinal region than the order's (by body site, reason or
+words: "physical therapy, lumbar spine" for a cervical order) is not care for this order; care
+naming no region counts. Not met is given only when the chart shows it: when the shortfall
+could be the chart's silence — a medication dated only by the day its statement was recorded
+(it began on or before then), or care recognised only by its words despite a code the policy
+does not list — the criterion is unknown, with those records and what resolves it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from plugin.candidacy.assessment import (
@@ -21,11 +27,13 @@ from plugin.candidacy.assessment import (
 from plugin.candidacy.care_episodes import CareEpisode, CareSpan, Reading, care_episodes, care_spans
 from plugin.candidacy.chart import reference_of
 from plugin.candidacy.context import AssessmentContext
+from plugin.candidacy.elements import repeating
 from plugin.candidacy.evidence import resource_label
 from plugin.candidacy.partial_dates import PartialDate, add_months, duration_words
 from plugin.candidacy.phrases import listing, months, sentence
 from plugin.candidacy.policy import ConservativeCareCriterion, WhenAbsent
 from plugin.candidacy.policy_file import MEDICATION_CARE
+from plugin.candidacy.value_sets import Match, concept_texts
 
 __all__ = ["assess_conservative_care"]
 
@@ -35,7 +43,9 @@ def assess_conservative_care(
 ) -> CriterionAssessment:
     today = context.today
     need = criterion.min_duration_months
-    episodes = care_episodes(context, criterion)
+    found = care_episodes(context, criterion)
+    episodes = tuple(e for e in found if _for_order(context, e))
+    elsewhere = [e for e in found if e not in episodes]
     wanted = _requirement_words(criterion)
     if not episodes:
         status = (
@@ -88,6 +98,9 @@ def assess_conservative_care(
             f"{least} at the least, so ≥ {months(need)} cannot be decided.",
             "Record the exact start and end dates of the care charted only to the month or year.",
         )
+    doubt = _doubt(context, criterion, episodes)
+    if doubt is not None:
+        return doubt
     missing = _missing(best, criterion)
     gaps = (
         f" (care separated by more than {criterion.max_gap_days} days is counted as separate "
@@ -96,6 +109,14 @@ def assess_conservative_care(
         else ""
     )
     lacking = f" and has no {listing(missing)}" if missing else ""
+    if elsewhere:
+        regions = listing(
+            sorted({r.value for e in elsewhere for r in context.regions_of(e.resource)})
+        )
+        gaps += (
+            f" ({len(elsewhere)} care record(s) of the {regions} region are not counted for "
+            f"this {context.order.region.value if context.order.region else ''} order)"
+        )
     short = best.months < need
     verdict = (
         f"is less than {months(need)}{lacking}" if short else f"lasts ≥ {months(need)}{lacking}"
@@ -193,3 +214,78 @@ def _evidence(episode: CareEpisode, today: date) -> Evidence:
         period=period,
         value=f"{episode.title} (ongoing)" if ongoing else episode.title,
     )
+
+
+def _for_order(context: AssessmentContext, episode: CareEpisode) -> bool:
+    """Whether care may be for the ordered region: a medication always; other care unless
+    its record names only other spinal regions (body site, reason, words)."""
+    region = context.order.region
+    if episode.kind == MEDICATION_CARE or region is None:
+        return True
+    resource = episode.resource
+    named_regions = set(context.regions_of(resource))
+    reasons = [t for c in repeating(resource.get("reasonCode")) for t in concept_texts(c)]
+    named_regions.update(
+        r for r, terms in context.policy.regions.items() if terms.matches_text(*reasons)
+    )
+    return not named_regions or region in named_regions
+
+
+def _doubt(
+    context: AssessmentContext,
+    criterion: ConservativeCareCriterion,
+    episodes: tuple[CareEpisode, ...],
+) -> CriterionAssessment | None:
+    """Unknown instead of not met, when records the chart leaves open could change it."""
+    today = context.today
+    need = criterion.min_duration_months
+    recorded_only = {
+        id(c.resource): c
+        for c in context.courses_of(criterion.medication_classes)
+        if c.start_recorded_only and c.start is not None
+    }
+    if recorded_only and episodes:
+        # The most the chart allows: each such course began when the earliest care did.
+        earliest = min(e.start.earliest for e in episodes)
+        widened = tuple(
+            replace(e, start=PartialDate.of(min(earliest, e.start.earliest)))
+            if e.kind == MEDICATION_CARE and id(e.resource) in recorded_only
+            else e
+            for e in episodes
+        )
+        spans = care_spans(widened, Reading.NOMINAL, today, criterion.max_gap_days)
+        if any(_qualifies(span, criterion) for span in spans):
+            courses = list(recorded_only.values())
+            names = listing(sorted({f"{c.label} ({reference_of(c.resource)})" for c in courses}))
+            return CriterionAssessment(
+                id=criterion.id,
+                title=criterion.title,
+                status=CriterionStatus.UNKNOWN,
+                explanation=f"{names} is dated only by the day the statement was recorded "
+                f"({listing(sorted({str(c.start) for c in courses}))}): the medication began "
+                f"on or before then, and taken since the care began it would make ≥ "
+                f"{months(need)} of documented care.",
+                evidence=tuple(_evidence(e, today) for e in episodes),
+                resolve="Record when the medication was started (the statement's effective date).",
+            )
+    kinds = {kind.id: kind for kind in criterion.care_kinds}
+    care = [e for e in episodes if e.kind in kinds]
+    if care and all(
+        context.match(kinds[e.kind].value_set, e.resource) is Match.WORDS_UNLISTED_CODE
+        for e in care
+    ):
+        # Care recognised only by its words, under codes the policy does not list: its words
+        # may name care the codes do not, or the reverse — a shortfall read from them alone is
+        # not shown.
+        return CriterionAssessment(
+            id=criterion.id,
+            title=criterion.title,
+            status=CriterionStatus.UNKNOWN,
+            explanation=f"The care in the chart is recognised only by its words, under codes the "
+            f"policy does not list, and falls short of ≥ {months(need)} including "
+            f"{_requirement_words(criterion)}.",
+            evidence=tuple(_evidence(e, today) for e in episodes),
+            resolve="Review the care records and attach any further conservative care with its "
+            "dates.",
+        )
+    return None

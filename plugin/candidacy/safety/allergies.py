@@ -3,7 +3,9 @@ not a candidate), local anaesthetics, and antibiotics — a cephalosporin allerg
 intradiscal antibiotic (shared/clinical.md §4; seed 002; 78stepshealth).
 
 An AllergyIntolerance counts while current (not refuted, not resolved); it matches a policy
-rule by its code or by the substance of any of its reactions.
+rule by its code or by the substance of any of its reactions — by a listed code, or by its words
+also when coded with a code the policy does not list (a SNOMED CT substance "Contrast media"):
+an allergy item only asks the proceduralist to act, so words are enough to raise it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ def allergy_items(context: AssessmentContext) -> list[SafetyItem]:
     allergies = [a for a in context.chart.of_type("AllergyIntolerance") if is_current(a)]
     items: list[SafetyItem] = []
     for rule in context.policy.allergies:
-        matched = [a for a in allergies if rule.value_set.matches_any(_substances(a))]
+        matched = [
+            a
+            for a in allergies
+            if rule.value_set.match_any(_substances(a), context.known_codes) is not None
+        ]
         if not matched:
             continue
         items.append(

@@ -22,6 +22,7 @@ from plugin.candidacy.chart import reference_of
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import course_evidence
 from plugin.candidacy.medication_courses import MedicationCourse
+from plugin.candidacy.partial_dates import Precision
 from plugin.candidacy.phrases import listing, named, threshold_words
 from plugin.candidacy.policy import DrugClass, Hold, Ingredient
 
@@ -36,10 +37,12 @@ def drug_items(context: AssessmentContext) -> list[SafetyItem]:
         grouped: dict[str, list[MedicationCourse]] = {}
         ingredients: dict[str, Ingredient] = {}
         for course in context.courses_of((drug_class.id,)):
-            hold_days = course.ingredient.hold.days if course.ingredient.hold else 0
+            hold = course.ingredient.hold
             last = course.last_day(context.today)
             if not _end_unknown(context, course) and (
-                last is None or last < context.today - timedelta(days=hold_days)
+                last is None
+                or (hold is None and last < context.today)
+                or (hold is not None and _hold_complete(last, hold) <= context.today)
             ):
                 continue
             grouped.setdefault(course.ingredient.name, []).append(course)
@@ -82,8 +85,8 @@ def _item(
     unknown = [c for c in courses if _end_unknown(context, c)]
     last = max(day for c in courses if (day := _possible_last_day(context, c)) is not None)
     stopped = (
-        f" The last documented day is {last.isoformat()}, so the hold is complete from "
-        f"{(last + timedelta(days=hold.days)).isoformat()}."
+        f" The last documented day is {last.isoformat()}, so the hold ({_period(hold, short=True)}"
+        f" without {ingredient.name}) is complete from {_hold_complete(last, hold).isoformat()}."
         if last < today
         else ""
     )
@@ -115,6 +118,13 @@ def _item(
         hold_range_days=hold.range_days,
         suggested_order=order,
     )
+
+
+def _hold_complete(last: date, hold: Hold) -> date:
+    """The first day the hold is over: "hold N days" is N whole days without the drug between
+    the day of the last dose and the procedure (warfarin 5 days: last dose on day −6). The time
+    of the last dose is not charted, so a day on which it may have been taken does not count."""
+    return last + timedelta(days=hold.days + 1)
 
 
 def _end_unknown(context: AssessmentContext, course: MedicationCourse) -> bool:
@@ -160,6 +170,11 @@ def _state(course: MedicationCourse, context: AssessmentContext) -> str:
     last = course.last_day(context.today)
     if last is None:
         return ""
+    end = course.end
+    if end is not None and end.precision is not Precision.DAY and last == end.latest:
+        # The chart gives the end only to the month or year: say so, and which day is assumed.
+        verb = "ending" if last >= context.today else "ended"
+        return f", {verb} in {end} (no day given: the latest, {last.isoformat()}, is assumed)"
     return (
         f", until {last.isoformat()}"
         if last >= context.today

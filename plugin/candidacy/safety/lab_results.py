@@ -75,6 +75,21 @@ class LabResult:
         unit = f" {self.lab.unit}" if self.lab.unit else ""
         return f"{bound}{number(self.value)}{unit}"
 
+    @property
+    def as_charted(self) -> str:
+        """The value in the lab's own unit and, when the chart gave another, as charted too:
+        "6.79 mg/dL (charted 600 umol/L)" — a clinician recognises the number from the report."""
+        quantity = self.resource.get("valueQuantity")
+        if self.value is None or not isinstance(quantity, Mapping):
+            return self.shown
+        raw, unit = quantity.get("value"), quantity.get("unit") or quantity.get("code")
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not isinstance(unit, str):
+            return self.shown
+        if unit == self.lab.unit or raw == self.value:
+            return self.shown
+        bound = f"{self.comparator} " if self.comparator else ""
+        return f"{self.shown} (charted {bound}{number(raw)} {unit})"
+
     def age_days(self, today: date) -> int:
         """Days since the result, counted from the earliest day its date may mean."""
         return int((today - self.when.earliest).days)

@@ -126,21 +126,30 @@ def _requirement_items(
                 )
             )
         return items
-    # Recent, but only from a lab the policy cannot judge (creatinine alone, PT without INR).
+    # Recent, but only from a lab the policy cannot judge (creatinine alone, PT without INR):
+    # the requirement exists so that the policy's limit is checked, which this result cannot
+    # do — a creatinine of 600 µmol/L must not pass as "kidney function known". No threshold
+    # is invented for the unjudged lab: the lab the policy judges is asked for.
     judged = [lab for lab in requirement.any_of if policy.lab(lab).action_when is not None]
     if judged and not any(r.lab.id in judged for r in recent):
         latest = recent[0]
         names = listing(policy.lab(lab).title for lab in judged)
+        limits = listing(
+            f"{policy.lab(lab).title} {threshold_words(action_when, policy.lab(lab).unit)}"
+            for lab in judged
+            if (action_when := policy.lab(lab).action_when) is not None
+        )
         items.append(
             SafetyItem(
                 id=f"lab-{requirement.id}-note",
                 kind=SafetyKind.LAB_NOTE,
-                severity=Severity.INFO,
+                severity=Severity.ACTION,
                 title=f"{requirement.title}: no {names}",
-                explanation=f"{named(latest.resource)}: {latest.shown} on {latest.when} is "
-                f"recent, but no {names} is reported, so the policy's {names} limit could not "
-                "be checked.",
-                action=f"Consider ordering {order.text} (LOINC {order.code}).",
+                explanation=f"{named(latest.resource)}: {latest.as_charted} on {latest.when} is "
+                f"recent, but the policy's limit is on {names} (action when {limits}) and no "
+                f"{names} is reported: this result cannot show whether the limit is met, so "
+                f"{names} is needed before the procedure.",
+                action=f"Order {order.text} (LOINC {order.code}) before the procedure.",
                 evidence=(_evidence(latest),),
                 suggested_order=order,
             )

@@ -3,13 +3,18 @@ test first (shared/clinical.md §4; seed 002; LOINC 82810-3 with SNOMED CT answe
 pregnant, 60001007 not pregnant, 261665006 unknown).
 
 The latest statement wins: a pregnancy-status observation, a pregnancy test reported as text,
-or an active pregnancy condition. A pregnancy test or status whose result the policy cannot read
-(a quantitative hCG: clinical.md cites no hCG code or range) decides nothing, but one later than
+or an active pregnancy condition. Records of the same day are ordered by their time when both
+give one with its zone; results the chart cannot put in order (same day without times, same
+moment) that disagree about "pregnant" need a repeat test — a negative never silently wins.
+A pregnancy test or status whose result the policy cannot read (a quantitative hCG:
+clinical.md cites no hCG code or range) decides nothing, but one later than
 every readable statement and within the longest of the validity periods below is named so that
 someone reviews it — beside a current "not pregnant", it makes the item needing action; an older
 one could not change the answer even if read. A "pregnant" statement stays current for the policy's
 pregnant_valid_days; a "not pregnant" one for not_pregnant_valid_days. Child-bearing potential
-is defined in the policy (sex, age range, conditions or procedures that end it); a patient
+is defined in the policy (sex, age range, conditions or procedures that end it: only a
+completed Procedure done by today, or an established Condition of the patient's own — not a
+family history — counts, and the record used is named in an information item); a patient
 whose sex or age is not recorded is treated as possibly of child-bearing potential. The chart's
 only sex is Patient.gender, an administrative gender: `other` and `unknown` do not say the
 patient's sex, so only `male` or `female` outside the policy's sexes ends the check.
@@ -25,9 +30,10 @@ from typing import Any, Literal
 from plugin.candidacy.assessment import Evidence, SafetyItem, SafetyKind, SuggestedOrder
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import evidence
-from plugin.candidacy.partial_dates import PartialDate
-from plugin.candidacy.phrases import named, number
+from plugin.candidacy.partial_dates import PartialDate, Precision
+from plugin.candidacy.phrases import listing, named, number
 from plugin.candidacy.policy import Pregnancy, Severity
+from plugin.candidacy.record_status import describes_family_history, is_established, status
 from plugin.candidacy.selections import recorded_date, timing
 from plugin.candidacy.value_sets import ValueSet, concept_texts
 from plugin.terminology import standard_code
@@ -54,11 +60,16 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
     today = context.today
     records = sorted(
         _statements(context, rules),
-        key=lambda s: (s.when.latest, s.answer != "pregnant", str(s.resource.get("id", ""))),
+        key=lambda s: (s.when.latest, _CAUTION[s.answer], str(s.resource.get("id", ""))),
         reverse=True,
     )
     statements = [s for s in records if s.answer is not None]
-    latest = statements[0] if statements else None
+    # The last word may be several records whose order the chart does not show (same day
+    # without a time, same instant): the most cautious answer among them stands, and one that
+    # disagrees is a conflict to resolve, never silently outvoted.
+    last = _possibly_last(statements)
+    latest = max(last, key=_caution) if last else None
+    conflicting = [s for s in last if latest is not None and s.answer != latest.answer]
     # A later result nobody can read from the chart may say what the readable ones do not —
     # if it is recent enough that a readable one of its date could still be current.
     relevant_days = max(rules.pregnant_valid_days, rules.not_pregnant_valid_days)
@@ -79,6 +90,8 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
     )
     if latest is not None and latest.answer == "pregnant":
         age = (today - latest.when.latest).days
+        if age <= rules.pregnant_valid_days and conflicting:
+            return [_conflict_item(latest, conflicting, order, rules)]
         if age <= rules.pregnant_valid_days:
             return [
                 SafetyItem(
@@ -92,8 +105,10 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
                     evidence=(_evidence(latest),),
                 )
             ]
-    potential, why = _child_bearing_potential(context, rules)
-    if not potential:
+    potential = _child_bearing_potential(context, rules)
+    if potential.ended_by is not None:
+        return [_not_of_child_bearing_potential(potential.ended_by, potential.why)]
+    if not potential.possible:
         return []
     found = _what_is_known(latest, unread, rules, today)
     if found is None:
@@ -105,13 +120,81 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
             kind=SafetyKind.PREGNANCY,
             severity=Severity.ACTION,
             title="Pregnancy status unknown",
-            explanation=f"The patient may be of child-bearing potential ({why}) and {found}.",
+            explanation=f"The patient may be of child-bearing potential ({potential.why}) and "
+            f"{found}.",
             action=f"Order {order.in_words} and confirm pregnancy status before the "
             f"procedure{_record_as(rules)}.",
             evidence=tuple(_evidence(s) for s in shown),
             suggested_order=order,
         )
     ]
+
+
+#: How cautious an answer is: where the chart cannot order two answers, the more cautious one
+#: stands (pregnant, then unknown, then not pregnant).
+_CAUTION: dict[Answer | None, int] = {"pregnant": 3, "unknown": 2, "not-pregnant": 1, None: 0}
+
+
+def _caution(statement: _Statement) -> tuple[int, date, str]:
+    return (
+        _CAUTION[statement.answer],
+        statement.when.latest,
+        str(statement.resource.get("id", "")),
+    )
+
+
+def _certainly_after(later: _Statement, earlier: _Statement) -> bool:
+    """True when the chart shows `later` was recorded after `earlier`: by the moment when
+    both give a time with its zone, else by days that do not overlap."""
+    if later.when.instant is not None and earlier.when.instant is not None:
+        return later.when.instant > earlier.when.instant
+    return later.when.earliest > earlier.when.latest
+
+
+def _possibly_last(statements: list[_Statement]) -> list[_Statement]:
+    """The statements no other one is certainly later than."""
+    return [s for s in statements if not any(_certainly_after(other, s) for other in statements)]
+
+
+def _conflict_item(
+    pregnant: _Statement,
+    conflicting: list[_Statement],
+    order: SuggestedOrder,
+    rules: Pregnancy,
+) -> SafetyItem:
+    """A "pregnant" and another answer the chart cannot put in order: repeat the test."""
+    other = conflicting[0]
+    others = listing(f"{named(s.resource)} as {_ANSWER_WORDS[s.answer]}" for s in conflicting)
+    days = sorted({str(s.when) for s in (pregnant, *conflicting)})
+    if pregnant.when.instant is not None and pregnant.when.instant == other.when.instant:
+        unordered = "both are recorded at the same moment"
+    elif pregnant.when.precision is Precision.DAY and other.when.precision is Precision.DAY:
+        unordered = (
+            "the chart does not give a time of day for each, so it does not show which came later"
+        )
+    else:
+        unordered = "a date is charted without its day, so the chart does not show which came later"
+    return SafetyItem(
+        id="pregnancy",
+        kind=SafetyKind.PREGNANCY,
+        severity=Severity.ACTION,
+        title="Pregnancy results conflict",
+        explanation=f"Conflicting pregnancy results on {listing(days)}: "
+        f"{named(pregnant.resource)} records the patient as pregnant and {others}, and "
+        f"{unordered}. Fluoroscopy and contrast injection are not done in pregnancy.",
+        action=f"Repeat the test: order {order.in_words} and confirm pregnancy status before the "
+        f"procedure{_record_as(rules)}.",
+        evidence=tuple(_evidence(s) for s in (pregnant, *conflicting)),
+        suggested_order=order,
+    )
+
+
+_ANSWER_WORDS: dict[Answer | None, str] = {
+    "pregnant": "pregnant",
+    "not-pregnant": "not pregnant",
+    "unknown": "pregnancy status unknown",
+    None: "a result the policy cannot read",
+}
 
 
 def _what_is_known(
@@ -216,19 +299,27 @@ def _test_answer(rules: Pregnancy, observation: Resource) -> Answer | None:
     return None
 
 
-def _child_bearing_potential(context: AssessmentContext, rules: Pregnancy) -> tuple[bool, str]:
-    """(possibly of child-bearing potential, why in words)."""
+@dataclass(frozen=True, slots=True)
+class _Potential:
+    possible: bool  # possibly of child-bearing potential
+    why: str  # in words: "female, age 34", "sex male"
+    ended_by: Resource | None = None  # the chart record that ends it, if one does
+
+
+def _child_bearing_potential(context: AssessmentContext, rules: Pregnancy) -> _Potential:
     policy = rules.child_bearing_potential
     sex = context.chart.sex()
     age = context.chart.age_on(context.today)
     if sex in _STATED_SEXES and sex not in policy.sexes:
-        return False, f"sex {sex}"
+        return _Potential(False, f"sex {sex}")
     if age is not None and not policy.min_age_years <= age <= policy.max_age_years:
-        return False, f"age {age}"
+        return _Potential(False, f"age {age}")
     if not policy.excluded_by.empty:
-        for resource in context.chart.of_type("Condition", "Procedure"):
-            if policy.excluded_by.matches_text(*context.texts_of(resource)):
-                return False, named(resource)
+        for resource in context.chart.of_type("Procedure", "Condition"):
+            if _ends_potential(context, resource) and policy.excluded_by.matches_text(
+                *context.texts_of(resource)
+            ):
+                return _Potential(False, _record_words(resource), resource)
     if sex is None:
         sex_words = "sex not recorded"
     elif sex in _STATED_SEXES:
@@ -236,7 +327,48 @@ def _child_bearing_potential(context: AssessmentContext, rules: Pregnancy) -> tu
     else:
         sex_words = f"administrative gender {sex}, which does not record the sex"
     age_words = f"age {age}" if age is not None else "age not recorded"
-    return True, f"{sex_words}, {age_words}"
+    return _Potential(True, f"{sex_words}, {age_words}")
+
+
+def _ends_potential(context: AssessmentContext, resource: Resource) -> bool:
+    """Whether a record may end child-bearing potential at all, whatever it names: a
+    Procedure done (completed, on or before today — a planned hysterectomy ends nothing yet),
+    or an established Condition of the patient's own (not a family history, not provisional,
+    refuted or in error; any clinical status: a resolved "postmenopausal" still holds), not
+    dated after today."""
+    when = timing(resource).start or recorded_date(resource)
+    if when is not None and when.earliest > context.today:
+        return False
+    if resource.get("resourceType") == "Procedure":
+        return status(resource) == "completed"
+    return is_established(resource) and not describes_family_history(context.texts_of(resource))
+
+
+def _record_words(resource: Resource) -> str:
+    """ "Total abdominal hysterectomy (Procedure/h1), performed 2023-04-06"."""
+    performed = timing(resource).start
+    if resource.get("resourceType") == "Procedure":
+        return f"{named(resource)}, " + (f"performed {performed}" if performed else "undated")
+    recorded = recorded_date(resource)
+    if performed is not None:
+        return f"{named(resource)}, onset {performed}"
+    return f"{named(resource)}, " + (f"recorded {recorded}" if recorded else "undated")
+
+
+def _not_of_child_bearing_potential(record: Resource, words: str) -> SafetyItem:
+    """Information only: says which record switched the pregnancy check off, so that a
+    clinician can see it and overrule it if the record is wrong."""
+    return SafetyItem(
+        id="pregnancy",
+        kind=SafetyKind.PREGNANCY,
+        severity=Severity.INFO,
+        title="No pregnancy check: not of child-bearing potential",
+        explanation=f"{words}: the policy takes it to end child-bearing potential, so no "
+        "pregnancy status is asked for.",
+        action="If this record is not the patient's or is wrong, confirm pregnancy status "
+        "before the procedure.",
+        evidence=(evidence(record, date=timing(record).start or recorded_date(record)),),
+    )
 
 
 def _result_words(observation: Resource) -> str | None:

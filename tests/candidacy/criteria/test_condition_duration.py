@@ -126,3 +126,33 @@ def test_an_onset_at_the_calendars_end_is_not_met_without_error() -> None:
     result = pain(condition("Low back pain", "c", onset="9999-12-31"))
     assert result.status is CriterionStatus.NOT_MET
     assert result.resolve == "Re-assess when the pain has lasted 3 months (from 9999-12-31)."
+
+
+def test_a_recent_recorded_date_without_onset_is_unknown_not_not_met() -> None:
+    # The pain existed at least since it was recorded, perhaps for years before.
+    result = pain(condition("Chronic low back pain", "lbp", recorded=ago(10)))
+    assert result.status is CriterionStatus.UNKNOWN
+    assert result.resolve == "Record when the pain began (the condition's onset date)."
+
+
+def test_an_onset_string_is_shown_and_not_called_missing() -> None:
+    record = condition("Chronic low back pain", "lbp", recorded=ago(10))
+    record["onsetString"] = "since 2019"
+    result = pain(record)
+    assert result.status is CriterionStatus.UNKNOWN
+    assert "since 2019" in result.explanation
+    assert "no onset date" not in result.explanation
+    assert result.evidence[0].value == 'recorded date (onset charted as "since 2019")'
+
+
+def test_an_onset_age_is_dated_from_the_birth_date() -> None:
+    record = condition("Chronic low back pain", "lbp")
+    record["onsetAge"] = {
+        "value": 40,
+        "unit": "years",
+        "system": "http://unitsofmeasure.org",
+        "code": "a",
+    }
+    result = pain(record)  # the chart's patient is born well over 41 years ago
+    assert result.status is CriterionStatus.MET
+    assert "age 40" in result.explanation

@@ -12,6 +12,7 @@ from plugin.candidacy import CriterionStatus
 from plugin.candidacy.partial_dates import add_months
 from plugin.candidacy.policy_file import parse_policy, policy_path
 from tests.candidacy.chart_builder import (
+    CERVICAL,
     PATIENT,
     TODAY,
     ago,
@@ -51,8 +52,9 @@ def test_the_brief_example_explains_the_union_of_care() -> None:
     )
     assert result.status is CriterionStatus.MET
     assert result.explanation == (
-        "Physical therapy 2025-01-10 → 2025-04-02 (11 weeks) and naproxen 2025-01 → 2025-06 "
-        "(5 months): 5 months of documented care (2025-01-01 → 2025-06-01) meets ≥ 3 months."
+        "Physical therapy 2025-01-10 → 2025-04-02 (more than 11 weeks) and naproxen "
+        "2025-01 → 2025-06 (5 months): 5 months of documented care (2025-01-01 → 2025-06-01) "
+        "meets ≥ 3 months."
     )
     assert [(e.reference, e.value) for e in result.evidence] == [
         ("MedicationStatement/nap", "naproxen"),
@@ -195,3 +197,47 @@ def test_care_ending_at_the_calendars_end_is_merged_without_error() -> None:
         med_statement("ibuprofen", "ibu", status="completed", start=ago(100), end=ago(50)),
     )
     assert result.status is CriterionStatus.MET
+
+
+def test_a_statement_dated_only_by_its_recording_day_is_unknown_not_not_met() -> None:
+    # The patient may have taken naproxen for a year before the statement was recorded.
+    result = care(*pt_sessions(200, 15), med_statement("naproxen 500 mg", "n", asserted=ago(1)))
+    assert result.status is CriterionStatus.UNKNOWN
+    assert "dated only by the day the statement was recorded" in result.explanation
+    assert "MedicationStatement/n" in result.explanation
+    assert result.resolve == (
+        "Record when the medication was started (the statement's effective date)."
+    )
+
+
+def test_physical_therapy_of_another_region_does_not_count_for_the_order() -> None:
+    sessions = pt_sessions(200, 15)
+    for session in sessions:
+        session["code"]["text"] = "Physical therapy, lumbar spine"
+    result = care(
+        *sessions,
+        med_statement("naproxen", "n", status="completed", start=ago(200), end=ago(90)),
+        order=CERVICAL,
+    )
+    assert result.status is CriterionStatus.NOT_MET
+    assert "has no physical therapy" in result.explanation
+    assert "of the lumbar region are not counted for this cervical order" in result.explanation
+
+
+def test_physical_therapy_naming_no_region_still_counts() -> None:
+    result = care(
+        *pt_sessions(200, 15),
+        med_statement("naproxen", "n", status="completed", start=ago(200), end=ago(90)),
+        order=CERVICAL,
+    )
+    assert result.status is CriterionStatus.MET
+
+
+def test_care_known_only_by_words_under_an_unlisted_code_is_never_not_met_alone() -> None:
+    # CPT 97530 is not in the policy; its words say physical therapy.
+    sessions = pt_sessions(60, 3, cpt="97530")
+    for session in sessions:
+        session["code"]["text"] = "Physical therapy session"
+    result = care(*sessions, med_statement("naproxen", "n", start=ago(60)))
+    assert result.status is CriterionStatus.UNKNOWN
+    assert "recognised only by its words" in result.explanation

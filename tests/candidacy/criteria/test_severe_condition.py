@@ -37,3 +37,25 @@ def test_notes_of_the_wrong_type_read_as_absent() -> None:
     stenosis = condition("Lumbar spinal stenosis", "st", onset=ago(300))
     stenosis["note"] = 5
     assert assess([*good_lumbar_chart(), stenosis]).criterion(ID).status is CriterionStatus.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Lumbar spinal stenosis, mild; no severe stenosis", CriterionStatus.MET),
+        ("Lumbar spinal stenosis without myelopathy", CriterionStatus.UNKNOWN),  # no severity
+        ("Lumbar spinal stenosis, severe, without myelopathy", CriterionStatus.NOT_MET),
+    ],
+)
+def test_negated_severe_words_do_not_make_a_stenosis_severe(
+    text: str, status: CriterionStatus
+) -> None:
+    chart = [*good_lumbar_chart(), condition(text, "st", onset=ago(300))]
+    assert assess(chart).criterion(ID).status is status
+
+
+def test_no_problem_list_at_all_is_unknown() -> None:
+    chart = [r for r in good_lumbar_chart() if r["resourceType"] != "Condition"]
+    result = assess(chart).criterion(ID)
+    assert result.status is CriterionStatus.UNKNOWN
+    assert "no problem list" in result.explanation

@@ -51,3 +51,15 @@ def test_reactions_of_the_wrong_type_read_as_absent() -> None:
         if i.id == "allergy-contrast"
     )
     assert "reaction:" not in item.explanation
+
+
+def test_an_allergy_coded_with_an_unlisted_snomed_code_is_matched_by_its_words() -> None:
+    # SNOMED CT 385420005 "Contrast media" (the substance) is not the policy's 293637006.
+    resource = allergy("a1")
+    resource["code"] = {
+        "coding": [
+            {"system": "http://snomed.info/sct", "code": "385420005", "display": "Contrast media"}
+        ]
+    }
+    ids = {i.id for i in assess([*good_lumbar_chart(), resource]).safety}
+    assert "allergy-contrast" in ids

@@ -3,6 +3,7 @@ recently stopped drugs, and how drugs are recognised in the chart."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -88,7 +89,8 @@ def test_a_drug_stopped_within_its_hold_period_still_counts() -> None:
     stopped = med_statement("clopidogrel", "c", status="stopped", start=ago(300), end=ago(2))
     item = items(stopped)["drug-hold-clopidogrel"]
     assert item.explanation.endswith(
-        "The last documented day is 2025-06-13, so the hold is complete from 2025-06-20."
+        "The last documented day is 2025-06-13, so the hold (7 days without clopidogrel) is "
+        "complete from 2025-06-21."
     )
     long_stopped = med_statement("clopidogrel", "c", status="stopped", start=ago(300), end=ago(8))
     assert "drug-hold-clopidogrel" not in items(long_stopped)
@@ -228,7 +230,8 @@ def test_a_later_record_within_its_hold_is_the_one_cited() -> None:
     )["drug-hold-apixaban"]
     assert [e.reference for e in item.evidence] == ["MedicationStatement/st"]
     assert item.explanation.endswith(
-        "The last documented day is 2025-06-13, so the hold is complete from 2025-06-16."
+        "The last documented day is 2025-06-13, so the hold (3 days without apixaban) is "
+        "complete from 2025-06-17."
     )
     assert item.action is not None and item.action.startswith("Hold apixaban for 3 days")
 
@@ -251,3 +254,42 @@ def test_an_active_course_beside_one_with_no_end_asks_no_last_dose() -> None:
     )
     action = found["drug-hold-apixaban"].action
     assert action is not None and action.startswith("Hold apixaban for 3 days")
+
+
+def test_a_request_not_to_give_a_drug_is_no_course_of_it() -> None:
+    # doNotPerform (an R4 modifier) turns "warfarin" into "do not give warfarin".
+    forbidden = {**med_request("warfarin 5 mg", "w", authored=ago(10)), "doNotPerform": True}
+    found = items(forbidden)
+    assert not {"drug-hold-warfarin", "lab-inr", "lab-platelets"} & set(found)
+    ordered = {**med_request("warfarin 5 mg", "w", authored=ago(10)), "doNotPerform": False}
+    assert {"drug-hold-warfarin", "lab-inr", "lab-platelets"} <= set(items(ordered))
+
+
+@pytest.mark.parametrize(
+    ("drug", "hold_days"), [("apixaban 5 mg", 3), ("warfarin 5 mg", 5), ("enoxaparin 80 mg", 1)]
+)
+def test_hold_n_days_means_n_whole_days_without_the_drug(drug: str, hold_days: int) -> None:
+    # Stopped N-1 or N days ago: not yet N whole days without it (the dose's time is not
+    # charted), so the hold is still an action and completes on a later day; N+1: complete.
+    ingredient = drug.split()[0]
+    for days_ago in (hold_days - 1, hold_days):
+        course = med_statement(drug, "d", status="completed", start=ago(200), end=ago(days_ago))
+        item = items(course)[f"drug-hold-{ingredient}"]
+        complete = date(2025, 6, 15) + timedelta(days=hold_days + 1 - days_ago)
+        assert item.severity.value == "action"
+        if days_ago > 0:  # taken today: the hold has not started, no completion day is given
+            assert item.explanation.endswith(f"is complete from {complete.isoformat()}.")
+        assert complete > date(2025, 6, 15)
+        assert item.action is not None and item.action.startswith(f"Hold {ingredient} for")
+    done = med_statement(drug, "d", status="completed", start=ago(200), end=ago(hold_days + 1))
+    assert f"drug-hold-{ingredient}" not in items(done)
+
+
+def test_an_end_charted_to_the_month_is_shown_as_charted() -> None:
+    course = med_statement("apixaban", "a", status="completed", start="2025-01", end="2025-06")
+    item = items(course)["drug-hold-apixaban"]
+    assert item.explanation.startswith(
+        "Direct factor Xa inhibitor: apixaban (MedicationStatement/a), ending in 2025-06 (no day "
+        "given: the latest, 2025-06-30, is assumed)."
+    )
+    assert "2025-06-30" not in item.explanation.replace("the latest, 2025-06-30", "")

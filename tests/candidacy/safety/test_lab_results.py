@@ -153,3 +153,30 @@ def test_a_value_beyond_any_float_cannot_be_read() -> None:
     # JSON numbers have no limit: Python's decoder keeps 10**400 whole.
     result = read(observation("e", loinc="98979-8", when="2025-06-01", value=10**400))
     assert (result.value, result.problem) == (None, "the value is too large to be a result")
+
+
+def test_a_lab_coded_with_an_unlisted_loinc_code_is_read_by_its_words() -> None:
+    # LOINC 26515-7 is a platelet count the policy does not list: its words say what it is.
+    result = read(
+        observation(
+            "plt",
+            loinc="26515-7",
+            text="Platelets [#/volume] in Blood",
+            when="2025-06-12",
+            value=40,
+            ucum="10*3/uL",
+        )
+    )
+    assert (result.lab.id, result.value) == ("platelets", 40.0)
+
+
+def test_a_lab_carrying_a_code_the_policy_lists_for_another_lab_is_that_lab() -> None:
+    creatinine = observation(
+        "cr",
+        loinc="2160-0",
+        text="Creatinine (for eGFR)",
+        when="2025-06-12",
+        value=1.0,
+        unit="mg/dL",
+    )
+    assert read(creatinine).lab.id == "creatinine"

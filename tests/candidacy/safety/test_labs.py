@@ -84,11 +84,31 @@ def test_the_newest_result_decides() -> None:
     assert "lab-egfr-out-of-range" not in found
 
 
-def test_creatinine_alone_satisfies_recency_with_a_note() -> None:
-    creatinine = observation("cr", loinc="2160-0", when=ago(3), value=1.1, ucum="mg/dL")
-    item = items(creatinine, drop=("egfr-1",))["lab-kidney-function-note"]
-    assert (item.kind, item.severity.value) == (SafetyKind.LAB_NOTE, "info")
-    assert "no eGFR is reported" in item.explanation
+@pytest.mark.parametrize(
+    ("value", "ucum", "shown"),
+    [
+        (1.1, "mg/dL", "1.1 mg/dL"),
+        (6.0, "mg/dL", "6 mg/dL"),
+        (600, "umol/L", "6.79 mg/dL (charted 600 umol/L)"),
+    ],
+)
+def test_creatinine_alone_cannot_be_judged_and_asks_for_an_egfr(
+    value: float, ucum: str, shown: str
+) -> None:
+    # clinical.md §4: kidney function before contrast; the policy's limit is on eGFR, and no
+    # creatinine threshold is cited, so a creatinine alone (normal or not) leaves it unjudged.
+    creatinine = observation("cr", loinc="2160-0", when=ago(3), value=value, ucum=ucum)
+    found = items(creatinine, drop=("egfr-1",))
+    item = found["lab-kidney-function-note"]
+    assert (item.kind, item.severity.value) == (SafetyKind.LAB_NOTE, "action")
+    assert item.explanation == (
+        f"Creatinine, serum/plasma (Observation/cr): {shown} on 2025-06-12 is recent, but the "
+        "policy's limit is on eGFR (action when eGFR < 30 mL/min/1.73 m²) and no eGFR is "
+        "reported: this result cannot show whether the limit is met, so eGFR is needed before "
+        "the procedure."
+    )
+    assert item.action == "Order eGFR (CKD-EPI 2021) (LOINC 98979-8) before the procedure."
+    assert "lab-kidney-function" not in found  # recent: not missing or out of date
 
 
 def test_a_bound_that_leaves_the_range_open_cannot_be_read() -> None:
@@ -114,11 +134,13 @@ def test_clotting_labs_name_why_they_are_needed() -> None:
     assert found["lab-platelets"].suggested_order.code == "777-3"  # type: ignore[union-attr]
 
 
-def test_a_prothrombin_time_satisfies_the_inr_requirement_with_a_note() -> None:
+def test_a_prothrombin_time_alone_cannot_be_judged_against_the_inr_limit() -> None:
     pt = observation("pt", loinc="5902-2", when=ago(3), value=12.5, ucum="s")
     found = items(med_request("warfarin", "w", authored=ago(300)), pt, platelets(200))
     assert "lab-inr" not in found
-    assert found["lab-inr-note"].severity.value == "info"
+    item = found["lab-inr-note"]
+    assert item.severity.value == "action"
+    assert "the policy's limit is on INR (action when INR > 1.5)" in item.explanation
 
 
 def test_a_recent_anticoagulant_with_no_end_needs_clotting_labs() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -19,6 +20,7 @@ from tests.candidacy.chart_builder import (
     observation,
     patient,
     pregnancy_status,
+    procedure,
     without,
 )
 
@@ -186,3 +188,128 @@ def test_a_pregnancy_status_with_an_answer_the_policy_cannot_read_is_named_too()
         "and a pregnancy status result, Pregnancy status (Observation/ps) on 2025-06-13 "
         "(see note), is recorded but not as a pregnancy status the policy can read: review it."
     )
+
+
+# --- results of the same day (review item: a negative must never silently win) ---------------
+
+
+def _test(oid: str, when: str, result: str) -> dict[str, object]:
+    return observation(oid, text="Pregnancy test, urine", when=when, value_string=result)
+
+
+def test_a_positive_later_the_same_day_is_a_contraindication_whatever_the_ids() -> None:
+    day = ago(1)
+    for negative_id, positive_id in (("a", "b"), ("z", "a")):
+        item = pregnancy(
+            _test(negative_id, f"{day}T08:00:00Z", "Negative"),
+            _test(positive_id, f"{day}T16:00:00Z", "Positive"),
+        )
+        assert item is not None and item.severity.value == "contraindication"
+        assert f"(Observation/{positive_id})" in item.explanation
+
+
+def test_a_negative_later_the_same_day_by_its_time_supersedes() -> None:
+    day = ago(1)
+    later = pregnancy(
+        _test("z", f"{day}T08:00:00Z", "Positive"), _test("a", f"{day}T16:00:00Z", "Negative")
+    )
+    assert later is None
+    # Times in different zones are compared as moments: 16:00+10:00 is 06:00Z, before 08:00Z.
+    earlier = pregnancy(
+        _test("n", f"{day}T16:00:00+10:00", "Negative"), _test("p", f"{day}T08:00:00Z", "Positive")
+    )
+    assert earlier is not None and earlier.severity.value == "contraindication"
+
+
+@pytest.mark.parametrize(
+    ("positive_when", "negative_when", "why"),
+    [
+        ("2025-06-12", "2025-06-12", "the chart does not give a time of day for each"),
+        ("2025-06-12T08:00:00Z", "2025-06-12", "the chart does not give a time of day for each"),
+        (
+            "2025-06-12T08:00:00Z",
+            "2025-06-12T10:00:00+02:00",
+            "both are recorded at the same moment",
+        ),
+    ],
+)
+def test_conflicting_results_the_chart_cannot_order_need_a_repeat_test(
+    positive_when: str, negative_when: str, why: str
+) -> None:
+    for ids in (("a", "b"), ("b", "a")):
+        item = pregnancy(
+            _test(ids[0], positive_when, "Positive"), _test(ids[1], negative_when, "Negative")
+        )
+        assert item is not None and item.severity.value == "action"
+        assert item.title == "Pregnancy results conflict"
+        assert item.explanation == (
+            "Conflicting pregnancy results on 2025-06-12: Pregnancy test, urine "
+            f"(Observation/{ids[0]}) records the patient as pregnant and Pregnancy test, urine "
+            f"(Observation/{ids[1]}) as not pregnant, and {why}"
+            + (", so it does not show which came later" if "time of day" in why else "")
+            + ". Fluoroscopy and contrast injection are not done in pregnancy."
+        )
+        assert item.action is not None and item.action.startswith("Repeat the test: order")
+        assert {e.reference for e in item.evidence} == {
+            f"Observation/{ids[0]}",
+            f"Observation/{ids[1]}",
+        }
+
+
+def test_a_later_negative_day_still_supersedes_a_positive() -> None:
+    assert pregnancy(_test("p", ago(3), "Positive"), _test("n", ago(2), "Negative")) is None
+
+
+# --- what ends child-bearing potential -------------------------------------------------------
+
+
+def test_a_completed_hysterectomy_ends_the_check_and_says_which_record() -> None:
+    item = pregnancy(procedure("hy", text="Total abdominal hysterectomy", performed="2023-04-06"))
+    assert item is not None and item.severity.value == "info"
+    assert item.explanation == (
+        "Total abdominal hysterectomy (Procedure/hy), performed 2023-04-06: the policy takes it "
+        "to end child-bearing potential, so no pregnancy status is asked for."
+    )
+    assert [e.reference for e in item.evidence] == ["Procedure/hy"]
+
+
+@pytest.mark.parametrize(
+    ("status", "days_ahead"),
+    [("preparation", 30), ("in-progress", 0), ("completed", 30), ("on-hold", -10)],
+)
+def test_a_planned_or_unfinished_hysterectomy_does_not_end_the_check(
+    status: str, days_ahead: int
+) -> None:
+    when = (date(2025, 6, 15) + timedelta(days=days_ahead)).isoformat()
+    hysterectomy = procedure(
+        "hy", text="Total abdominal hysterectomy", performed=when, status=status
+    )
+    item = pregnancy(hysterectomy)
+    assert item is not None and item.severity.value == "action"
+    assert item.title == "Pregnancy status unknown"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Family history of early menopause",
+        "Family history: mother had hysterectomy",
+        "FH of premature menopause",
+        "FHx: hysterectomy (sister)",
+    ],
+)
+def test_a_family_history_condition_does_not_end_the_check(text: str) -> None:
+    item = pregnancy(condition(text, "fh", onset=ago(100)))
+    assert item is not None and item.severity.value == "action"
+
+
+@pytest.mark.parametrize("verification", ["provisional", "unconfirmed", "differential", "refuted"])
+def test_an_unestablished_menopause_condition_does_not_end_the_check(verification: str) -> None:
+    item = pregnancy(condition("Menopause", "m", onset=ago(100), verification=verification))
+    assert item is not None and item.severity.value == "action"
+
+
+def test_an_established_menopause_condition_ends_the_check_even_when_resolved() -> None:
+    item = pregnancy(condition("Postmenopausal", "m", onset="2024-05-12", clinical="inactive"))
+    assert item is not None and item.severity.value == "info"
+    assert item.explanation.startswith("Postmenopausal (Condition/m), onset 2024-05-12:")
