@@ -387,14 +387,15 @@ class FhirClient:
                     request, "GET", url, params=query, deadline=deadline
                 )
             bundle = _bundle_body(request, response)
+            entries = _search_entries(request, response, bundle)
             response = None
             pages += 1
             if pages == 1 and isinstance(bundle.get("total"), int):
                 total = bundle["total"]
-            for entry in _objects(bundle.get("entry")):
+            for entry in entries:
                 resource = entry.get("resource")
-                if not isinstance(resource, dict):
-                    continue
+                if resource is None:
+                    continue  # an entry with only request/response (bdl-5): no record
                 search = entry.get("search")
                 mode = search.get("mode") if isinstance(search, dict) else None
                 if mode == "outcome" or (
@@ -898,6 +899,32 @@ def _resource_body(
 
 def _bundle_body(request: RequestSummary, response: httpx.Response) -> dict[str, Any]:
     return _resource_body(request, response, "Bundle")
+
+
+def _search_entries(
+    request: RequestSummary, response: httpx.Response, bundle: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """A searchset page's entries. One that cannot be read fails the search: skipping it would
+    pass a partial chart off as the whole one (a missed anticoagulant, a missed allergy)."""
+    entries = bundle.get("entry", [])
+    checked: list[dict[str, Any]] = []
+    problem = None
+    if not isinstance(entries, list):
+        problem = "Bundle.entry is not a list"
+    else:
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                problem = f"Bundle.entry[{index}] is not an object"
+            elif "resource" in entry and not isinstance(entry["resource"], dict):
+                problem = f"Bundle.entry[{index}].resource is not an object"
+            if problem is not None:
+                break
+            checked.append(entry)
+    if problem is not None:
+        raise FhirUnexpectedResponseError(
+            f"{request}: {problem}", request=request, response=_summary(response, 1)
+        )
+    return checked
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

@@ -1,7 +1,13 @@
 """One CDS Hooks call of a candidacy service, from the body to the response object: check the
 call, find the discography drafts (none → ``{"cards": []}`` without reading the chart), gather
-the chart (prefetch, else fhirServer, else 412), assess each order with the candidacy engine
-and build its card (one per study: see `_respond`) and systemActions.
+the chart (prefetch, else fhirServer, else 412), assess each study with the candidacy engine
+and build its card and the systemActions.
+
+A study is the drafts for one region and levels (the injection, CPT 62290, and its imaging,
+72295, are often two drafts): one assessment, made with the physician attestations carried by
+any of its drafts — an attestation is a statement about the study, whichever order carries
+it — and one card naming every draft; each draft gets its own systemAction recording that
+same assessment.
 
 A call whose prefetch holds the whole chart — the common case, and a body of megabytes for a
 long chart — is answered from its raw bytes in one synchronous pass with the cyclic garbage
@@ -26,11 +32,17 @@ from plugin.candidacy.chart import Chart, ChartInvalidError, chart_from_resource
 from plugin.candidacy.engine import assess_candidacy
 from plugin.candidacy.order import Order, OrderInvalidError, order_from_service_request
 from plugin.candidacy.policy import Policy
-from plugin.cds_hooks.cards import CardSetting, candidacy_card, order_problem_card
+from plugin.cds_hooks.cards import (
+    CardSetting,
+    candidacy_card,
+    order_problem_card,
+    subject_problem_card,
+)
 from plugin.cds_hooks.chart_gathering import fetch_missing, in_query_order, read_prefetched
 from plugin.cds_hooks.chart_queries import ChartQuery, chart_queries
 from plugin.cds_hooks.discovery import CdsService
 from plugin.cds_hooks.draft_orders import discography_drafts
+from plugin.cds_hooks.draft_subject import subject_problem
 from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.cds_hooks.extension import attestations_on
 from plugin.cds_hooks.garbage_collection import collection_paused
@@ -117,6 +129,10 @@ class CandidacyService:
         setting = CardSetting(call=call, service_id=service.id, launch_url=self.launch_url)
         prepared = _Prepared(call, setting)
         for draft in drafts:
+            foreign = subject_problem(draft, call.context.patient_id)
+            if foreign is not None:
+                prepared.cards.append(subject_problem_card(foreign, draft, **self._uuid_kw()))
+                continue
             try:
                 prepared.orders.append((draft, order_from_service_request(draft)))
             except OrderInvalidError as error:
@@ -131,31 +147,34 @@ class CandidacyService:
         chart = self._chart(resources)
         today = site_day(self.clock, self.zone)
         known = [a.id for a in self.policy.attestations]
-        # Drafts for the same region and levels with the same attestations — the injection and
-        # the imaging codes of one study (CPT 62290 and 72295) — are one assessment and one
-        # card; each draft still gets its own systemAction, in draftOrders order.
+        # Drafts for the same region and levels — the injection and the imaging codes of one
+        # study (CPT 62290 and 72295) — are one study: one assessment and one card. An
+        # attestation is the physician's statement about the study, whichever of its drafts
+        # carries it, so the study is assessed with those of all its drafts; each draft still
+        # gets its own systemAction, recording that one assessment, in draftOrders order.
         studies: dict[tuple[Any, ...], _Study] = {}
-        assessed: list[tuple[Mapping[str, Any], Assessment]] = []
         for draft, order in prepared.orders:
-            attested = attestations_on(draft, known)
-            key = (order.region, order.levels, attested)
-            study = studies.get(key)
-            if study is None:
-                assessment = assess_candidacy(
-                    chart, today=today, order=order, attestations=attested, policy=self.policy
-                )
-                study = studies[key] = _Study(assessment)
+            study = studies.setdefault((order.region, order.levels), _Study(order))
             study.drafts.append(draft)
-            assessed.append((draft, study.assessment))
+            study.attestations.update(attestations_on(draft, known))
         cards = list(prepared.cards)
-        for study in studies.values():
+        assessed: dict[tuple[Any, ...], Assessment] = {}
+        for key, study in studies.items():
+            assessment = assess_candidacy(
+                chart,
+                today=today,
+                order=study.order,
+                attestations=tuple(sorted(study.attestations)),
+                policy=self.policy,
+            )
+            assessed[key] = assessment
             cards.append(
-                candidacy_card(study.assessment, study.drafts, prepared.setting, **self._uuid_kw())
+                candidacy_card(assessment, study.drafts, prepared.setting, **self._uuid_kw())
             )
         actions = [
             action
-            for draft, assessment in assessed
-            if (action := candidacy_update(assessment, draft)) is not None
+            for draft, order in prepared.orders
+            if (action := candidacy_update(assessed[order.region, order.levels], draft)) is not None
         ]
         response: dict[str, Any] = {"cards": cards}
         if actions:
@@ -186,10 +205,12 @@ class _Prepared:
 
 @dataclass(slots=True)
 class _Study:
-    """One assessment and the drafts in focus that it covers."""
+    """One study (region and levels): the drafts in focus that order it and the
+    attestations any of them carries."""
 
-    assessment: Assessment
+    order: Order
     drafts: list[Mapping[str, Any]] = field(default_factory=list)
+    attestations: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)

@@ -29,7 +29,13 @@ from plugin.cds_hooks.suggestions import SELECTION_BEHAVIOR, order_suggestions
 from plugin.errors import Problem
 from plugin.terminology import PRODUCT_CODE_SYSTEMS
 
-__all__ = ["CardSetting", "candidacy_card", "indicator_of", "order_problem_card"]
+__all__ = [
+    "CardSetting",
+    "candidacy_card",
+    "indicator_of",
+    "order_problem_card",
+    "subject_problem_card",
+]
 
 NewUuid = Callable[[], str]
 
@@ -120,10 +126,39 @@ def order_problem_card(
 ) -> dict[str, Any]:
     """A draft discography order that cannot be assessed as written (its disc levels contradict
     its code's region): the clinician is told what to correct rather than left with nothing."""
+    card = _not_assessed_card(
+        problems,
+        draft,
+        "Correct the order's code or body sites; the assessment runs again on signing.",
+        new_uuid,
+    )
+    card["links"] = [_app_link(setting, draft)]
+    return card
+
+
+def subject_problem_card(
+    problem: Problem, draft: Mapping[str, Any], *, new_uuid: NewUuid = _uuid4
+) -> dict[str, Any]:
+    """A draft discography order that is not (or not recognisably) for the patient whose chart
+    is open (`draft_subject`): it is not assessed against this chart and nothing is recorded on
+    it. No app link: the app would open on this patient for an order that is not theirs."""
+    return _not_assessed_card(
+        [problem],
+        draft,
+        "Only orders for the patient whose chart is open are assessed, against that "
+        "patient's chart; no assessment is recorded on this order. Check which patient "
+        "the order is for.",
+        new_uuid,
+    )
+
+
+def _not_assessed_card(
+    problems: list[Problem], draft: Mapping[str, Any], advice: str, new_uuid: NewUuid
+) -> dict[str, Any]:
     reference = draft_reference(draft) or "the draft discography order"
     lines = [f"{markdown_text(reference)} cannot be assessed as written:", ""]
     lines += [f"- {markdown_text(str(problem))}" for problem in problems]
-    lines += ["", "Correct the order's code or body sites; the assessment runs again on signing."]
+    lines += ["", markdown_text(advice)]
     return {
         "uuid": new_uuid(),
         "summary": fitted(f"Discography order cannot be assessed: {problems[0].message}"),
@@ -131,5 +166,4 @@ def order_problem_card(
         "detail": "\n".join(lines),
         "source": _source("Discography candidacy"),
         "overrideReasons": override_reason_codings(),
-        "links": [_app_link(setting, draft)],
     }

@@ -7,9 +7,11 @@ page shows it is long (`smart_app.search_in_parts`), the same resources as read 
 fraction of the round trips a CDS call can afford.
 
 When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
-refuses or would need more pages than we read inside a CDS call) the call is answered 412
-(CDS Hooks 2.0 §Prefetch Template), saying for each key why it had to be fetched. The token is
-used for this call only and never stored.
+refuses, reports an error in its search Bundle — the rule a prefetched Bundle is read by,
+`prefetch.is_error_outcome` — answers with an entry that is not a FHIR resource, or would need
+more pages than we read inside a CDS call) the call is answered 412 (CDS Hooks 2.0 §Prefetch
+Template), saying for each key why it had to be fetched. What we fetched is never the client's
+request error (400). The token is used for this call only and never stored.
 
 Every record, prefetched or fetched, must be about context.patientId (`same_patient`): another
 patient's record in the prefetch is a malformed call (400); in the FHIR server's answer, data
@@ -28,7 +30,7 @@ import httpx
 from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, FhirSearch, rendered_query
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import HookRequest
-from plugin.cds_hooks.prefetch import read_prefetch
+from plugin.cds_hooks.prefetch import is_error_outcome, read_prefetch
 from plugin.cds_hooks.same_patient import fetched_mismatches, prefetch_problems
 from smart_app.fhir_client import FhirClient, RetryPolicy, SearchQuery, StaticTokenSource
 from smart_app.fhir_errors import FhirError, FhirNotFound
@@ -51,10 +53,11 @@ Resource = Mapping[str, Any]
 
 
 async def _fetch(
-    client: FhirClient, request: FhirRead | FhirSearch, today: date
+    client: FhirClient, key: str, request: FhirRead | FhirSearch, today: date
 ) -> tuple[Resource, ...]:
     if isinstance(request, FhirRead):
         try:
+            # The client checks that the answer is the resource asked for.
             return (await client.read(request.resource_type, request.resource_id),)
         except FhirNotFound:
             return ()  # what a client's prefetch says with null
@@ -65,11 +68,24 @@ async def _fetch(
         max_resources=MAX_RESOURCES_PER_QUERY,
     )
     results = await search_in_parts(client, query, today=today)
-    if results.truncated:
+    if any(is_error_outcome(outcome) for outcome in results.outcomes):
+        # The same rule as a prefetched Bundle carrying one: the matches beside an error
+        # (too-costly, a timeout) are not the patient's whole record, so nothing is assessed.
         raise ChartUnavailableError(
-            (request.resource_type,), "the search has more results than one call may read"
+            (key,), f"the FHIR server reported an error for the {request.resource_type} search"
         )
-    return (*results, *results.included)
+    if results.truncated:
+        raise ChartUnavailableError((key,), "the search has more results than one call may read")
+    resources = (*results, *results.included)
+    if not all(isinstance(resource.get("resourceType"), str) for resource in resources):
+        # What we fetched is not the client's request: unreadable data is data we cannot
+        # have (412), and a record is never dropped, lest its absence be assessed.
+        raise ChartUnavailableError(
+            (key,),
+            f"the FHIR server answered the {request.resource_type} search with an entry "
+            "that is not a FHIR resource (no resourceType)",
+        )
+    return resources
 
 
 async def _fetch_all(
@@ -91,13 +107,13 @@ async def _fetch_all(
     try:
         async with asyncio.TaskGroup() as group:
             tasks = [
-                group.create_task(_fetch(client, rendered_query(query, tokens), today))
+                group.create_task(_fetch(client, query.key, rendered_query(query, tokens), today))
                 for query in queries
             ]
     except BaseExceptionGroup as failures:
         first = failures.exceptions[0]
         if isinstance(first, ChartUnavailableError):
-            raise ChartUnavailableError(tuple(keys), first.why) from None
+            raise first from None  # it names the query at fault
         if isinstance(first, FhirError):
             # The error's str() names the interaction and status only, never ids or URLs.
             raise ChartUnavailableError(

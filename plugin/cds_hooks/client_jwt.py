@@ -9,7 +9,8 @@ Signing Algorithm; the cds-hooks best-practices checklist):
    fetched);
 4. the signature, with the client's key named by `kid`;
 5. `aud` the exact URL of the endpoint called; `exp` not passed and `iat` not in the future
-   (with `leeway` seconds of clock skew), `nbf` honoured, a lifetime of at most
+   (with `leeway` seconds of clock skew), `nbf` honoured — each a finite number (RFC 7519
+   NumericDate: never NaN, ±Infinity or a boolean) — a lifetime of at most
    `MAX_LIFETIME_SECONDS`; `tenant` the registered one when the registration names one;
 6. `jti` present and never seen before (kept until the token expires) — recorded only once
    every other check has passed, so tokens we would refuse anyway cannot fill the store.
@@ -23,6 +24,7 @@ logged.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,11 +70,20 @@ def _refuse(reason: str) -> ClientUnauthorizedError:
     return ClientUnauthorizedError(reason)
 
 
-def _number(claims: dict[str, Any], name: str) -> float:
+def _numeric_date(claims: dict[str, Any], name: str) -> float:
+    """RFC 7519 §2 NumericDate: a finite number of seconds. JSON as Python reads it also
+    gives NaN and ±Infinity, which every comparison would wave through (NaN) or which no
+    expiry could be stored for; a boolean is not a number either."""
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _refuse(f"claim {name} missing or not a number")
-    return float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise _refuse(f"claim {name} is not a finite NumericDate") from None
+    if not math.isfinite(seconds):
+        raise _refuse(f"claim {name} is not a finite NumericDate")
+    return seconds
 
 
 class ClientJwtVerifier:
@@ -151,14 +162,14 @@ class ClientJwtVerifier:
         audiences = aud if isinstance(aud, list) else [aud]
         if audience not in audiences:
             raise _refuse("aud is not this endpoint's URL")
-        exp, iat = _number(claims, "exp"), _number(claims, "iat")
+        exp, iat = _numeric_date(claims, "exp"), _numeric_date(claims, "iat")
         if now > exp + self._leeway:
             raise _refuse("token expired")
         if iat > now + self._leeway:
             raise _refuse("iat is in the future")
         if exp - iat > MAX_LIFETIME_SECONDS or now - iat > MAX_LIFETIME_SECONDS + self._leeway:
             raise _refuse("token lifetime too long")
-        if "nbf" in claims and _number(claims, "nbf") > now + self._leeway:
+        if "nbf" in claims and _numeric_date(claims, "nbf") > now + self._leeway:
             raise _refuse("token not yet valid (nbf)")
         tenant = claims.get("tenant")
         if client.tenant is not None and tenant != client.tenant:

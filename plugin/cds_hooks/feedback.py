@@ -3,14 +3,25 @@
 ``{"feedback": [{card, outcome, acceptedSuggestions?, overrideReason?, outcomeTimestamp}]}``:
 `card` is the card's uuid; `outcome` accepted | overridden (cds-fb-1); an accepted card names
 the suggestions taken (cds-fb-2); an override reason holds a reason Coding, a user comment or
-both (cds-fb-3); the timestamp is ISO 8601 with a time zone. The same card may be reported more
-than once: `FeedbackItem.key` identifies one report so storing it twice keeps one record.
+both (cds-fb-3), its userComment at most `MAX_USER_COMMENT_LENGTH` characters; the timestamp is
+an RFC 3339 date-time with a time zone (CDS Hooks 2.0 profiles ISO 8601 by RFC 3339 §5.6), not
+more than `CLOCK_SKEW_SECONDS` ahead of our clock — an action is reported after it is taken.
+
+The same card may be reported more than once. The same report sent again (a retry) is one
+record: `FeedbackItem.key` identifies it. A different report on the same card is a distinct
+end-user interaction, which the spec asks clients to report faithfully ("a card once ignored
+could later be acted upon"; a user may accept a suggestion, then dismiss the card): each is
+kept, and the card's outcome is the report with the latest outcomeTimestamp
+(`FeedbackStore.card_outcome`). Whether the card, its suggestions and reasons are ones the
+service returned is checked against the cards remembered (`returned_cards`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,9 +31,25 @@ from typing import Any
 from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.errors import Problem
 
-__all__ = ["OUTCOMES", "FeedbackItem", "OverrideReason", "parse_feedback"]
+__all__ = [
+    "CLOCK_SKEW_SECONDS",
+    "MAX_USER_COMMENT_LENGTH",
+    "OUTCOMES",
+    "FeedbackItem",
+    "OverrideReason",
+    "parse_feedback",
+]
 
 OUTCOMES = ("accepted", "overridden")
+#: A clinician's note on why a card was dismissed: a few paragraphs at most. The bound keeps one
+#: report from filling the database (the sandbox EHR allows 1000).
+MAX_USER_COMMENT_LENGTH = 4000
+#: How far ahead of our clock an outcomeTimestamp may be (the client's clock may run ahead).
+CLOCK_SKEW_SECONDS = 300.0
+# RFC 3339 §5.6 date-time, ASCII digits only (Python's ISO reader also takes week dates).
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +95,7 @@ def _uuid(value: Any) -> bool:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or "T" not in value:
+    if not isinstance(value, str) or _DATE_TIME.fullmatch(value) is None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -124,6 +151,14 @@ def _override_reason(value: Any, path: str, problems: list[Problem]) -> Override
             if code is None and "code" not in reason:
                 problems.append(Problem(f"{path}.reason.code", "required", "is required"))
     comment = _optional_text(value, "userComment", f"{path}.userComment", problems)
+    if comment is not None and len(comment) > MAX_USER_COMMENT_LENGTH:
+        problems.append(
+            Problem(
+                f"{path}.userComment",
+                "max-length",
+                f"must be at most {MAX_USER_COMMENT_LENGTH} characters",
+            )
+        )
     if "reason" not in value and "userComment" not in value:
         problems.append(Problem(path, "cds-fb-3", "must hold a reason, a userComment, or both"))
     if len(problems) > before:
@@ -131,7 +166,7 @@ def _override_reason(value: Any, path: str, problems: list[Problem]) -> Override
     return OverrideReason(system, code, display, comment)
 
 
-def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None:
+def _item(value: Any, path: str, problems: list[Problem], now: float) -> FeedbackItem | None:
     if not isinstance(value, dict):
         problems.append(Problem(path, "type", "must be an object"))
         return None
@@ -182,7 +217,15 @@ def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None
             Problem(
                 f"{path}.outcomeTimestamp",
                 "instant",
-                "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-23T14:30:00Z",
+                "must be an RFC 3339 date-time with a time zone, e.g. 2026-11-23T14:30:00Z",
+            )
+        )
+    elif timestamp is not None and timestamp.timestamp() > now + CLOCK_SKEW_SECONDS:
+        problems.append(
+            Problem(
+                f"{path}.outcomeTimestamp",
+                "not-future",
+                "is in the future: it is when the card was acted on",
             )
         )
     if len(problems) > before:
@@ -191,8 +234,11 @@ def _item(value: Any, path: str, problems: list[Problem]) -> FeedbackItem | None
     return FeedbackItem(card, outcome, tuple(accepted), reason, timestamp)
 
 
-def parse_feedback(data: Any) -> tuple[FeedbackItem, ...]:
-    """The feedback items of a decoded body; every problem raised together (400)."""
+def parse_feedback(data: Any, *, now: float | None = None) -> tuple[FeedbackItem, ...]:
+    """The feedback items of a decoded body, received at `now` (seconds since the epoch; the
+    router passes its clock, default the system's); every problem raised together (400)."""
+    if now is None:
+        now = time.time()
     if not isinstance(data, dict):
         raise CdsRequestInvalidError(
             [Problem("", "type", "the feedback must be a JSON object")], "CDS Hooks feedback"
@@ -204,7 +250,7 @@ def parse_feedback(data: Any) -> tuple[FeedbackItem, ...]:
             "CDS Hooks feedback",
         )
     problems: list[Problem] = []
-    parsed = [_item(item, f"feedback[{index}]", problems) for index, item in enumerate(items)]
+    parsed = [_item(item, f"feedback[{index}]", problems, now) for index, item in enumerate(items)]
     if problems:
         raise CdsRequestInvalidError(problems, "CDS Hooks feedback")
     return tuple(item for item in parsed if item is not None)

@@ -2,26 +2,37 @@
 (`settings.database_url`, SQLite by default, PostgreSQL via asyncpg), created by the product's
 migrations (smart_app/store/migrations, revision 0005) on first use. Recording is idempotent:
 a report already stored (same `FeedbackItem.key`) is not stored again, even when two copies
-arrive at once."""
+arrive at once. Different reports on one card are each kept; the card's outcome is the latest
+by outcomeTimestamp (`card_outcome`; see `feedback`).
+
+The cards the service returned are remembered beside it (`cds_returned_cards`, revision 0010)
+for `CARD_RETENTION_SECONDS`, so that feedback is checked against them whichever worker
+answered the call; expired rows are deleted at most once a minute per store."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
     async_sessionmaker,
 )
 
 from plugin.cds_hooks.feedback import FeedbackItem
-from plugin.cds_hooks.tables import FeedbackRow
+from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
+from plugin.cds_hooks.returned_cards import CARD_RETENTION_SECONDS, ReturnedCard, canonical_uuid
+from plugin.cds_hooks.tables import FeedbackRow, ReturnedCardRow
 from smart_app.store.database import Database
 
 __all__ = ["FeedbackRecord", "FeedbackStore"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +53,7 @@ class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._database = Database(url)
+        self._next_purge = 0.0
 
     async def ready(self) -> async_sessionmaker[AsyncSession]:
         return await self._database.ready()
@@ -106,5 +118,80 @@ class FeedbackStore:
             for row in rows
         ]
 
+    async def card_outcome(self, card_uuid: str) -> FeedbackRecord | None:
+        """The report that gives the card its outcome: the latest by outcomeTimestamp (then
+        by arrival); None when the card has no feedback."""
+        reports = await self.records(card_uuid)
+        if not reports:
+            return None
+        return max(reports, key=lambda r: (_instant(r.outcome_timestamp), r.received_at))
+
+    async def remember_cards(self, cards: Sequence[ReturnedCard], *, now: float) -> None:
+        """Remember the cards of one response until `now` + CARD_RETENTION_SECONDS. A failure
+        is logged, not raised: the clinician's guidance is never withheld for the sake of
+        feedback bookkeeping (feedback on those cards is then refused as unknown)."""
+        if not cards:
+            return
+        rows = [
+            ReturnedCardRow(
+                card_uuid=card.uuid,
+                service_id=card.service_id,
+                client_iss=card.client_iss,
+                suggestions=json.dumps(sorted(card.suggestions)),
+                override_reasons=json.dumps(sorted(card.override_reasons, key=str)),
+                issued_at=card.issued_at,
+                expires_at=card.issued_at + CARD_RETENTION_SECONDS,
+            )
+            for card in cards
+        ]
+        try:
+            sessions = await self.ready()
+            if now >= self._next_purge:
+                await self._purge_quietly(sessions, now)
+            async with sessions.begin() as db:
+                db.add_all(rows)
+        except (SQLAlchemyError, OSError) as error:
+            _log.warning("returned CDS cards not remembered: %s", type(error).__name__)
+
+    async def returned_cards(self, uuids: Iterable[str], *, now: float) -> dict[str, ReturnedCard]:
+        """The remembered, unexpired cards among `uuids`, by canonical uuid."""
+        wanted = {u for u in map(canonical_uuid, uuids) if u is not None}
+        if not wanted:
+            return {}
+        sessions = await self.ready()
+        query = select(ReturnedCardRow).where(
+            ReturnedCardRow.card_uuid.in_(sorted(wanted)), ReturnedCardRow.expires_at > now
+        )
+        async with sessions() as db:
+            rows = (await db.execute(query)).scalars().all()
+        return {
+            row.card_uuid: ReturnedCard(
+                uuid=row.card_uuid,
+                service_id=row.service_id,
+                client_iss=row.client_iss,
+                suggestions=frozenset(json.loads(row.suggestions)),
+                override_reasons=frozenset(
+                    (system, code) for system, code in json.loads(row.override_reasons)
+                ),
+                issued_at=row.issued_at,
+            )
+            for row in rows
+        }
+
+    async def _purge_quietly(self, sessions: async_sessionmaker[AsyncSession], now: float) -> None:
+        # Its own transaction; claimed before the await so concurrent calls purge once. A
+        # failed purge only keeps expired cards a minute longer.
+        self._next_purge = now + PURGE_INTERVAL_SECONDS
+        try:
+            async with sessions.begin() as db:
+                await db.execute(delete(ReturnedCardRow).where(ReturnedCardRow.expires_at <= now))
+        except (SQLAlchemyError, OSError) as error:
+            _log.warning("expired CDS cards not purged: %s", type(error).__name__)
+
     async def dispose(self) -> None:
         await self._database.dispose()
+
+
+def _instant(text: str) -> float:
+    # Stored as the UTC isoformat of a checked instant (`FeedbackItem.outcome_timestamp`).
+    return datetime.fromisoformat(text).timestamp()

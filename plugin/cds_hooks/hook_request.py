@@ -23,6 +23,7 @@ from plugin.cds_hooks.errors import CdsRequestInvalidError
 from plugin.errors import Problem
 
 __all__ = [
+    "FHIR_ID",
     "FhirAuthorization",
     "Hook",
     "HookContext",
@@ -32,7 +33,8 @@ __all__ = [
     "parse_json_body",
 ]
 
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: FHIR R4 id datatype.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _REFERENCE = re.compile(r"([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})")
 _USER_TYPES = ("Practitioner", "PractitionerRole")
 
@@ -227,7 +229,7 @@ def _fhir_id(
 ) -> str | None:
     path = f"context.{name}"
     value = check.string(context, name, path, required=required)
-    if value is not None and not _FHIR_ID.fullmatch(value):
+    if value is not None and not FHIR_ID.fullmatch(value):
         check.add(path, "fhir-id", "must be a FHIR id (letters, digits, '-' and '.', 1–64)")
         return None
     return value

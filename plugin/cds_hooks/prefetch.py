@@ -3,7 +3,8 @@ read without I/O.
 
 - key absent: the client chose not to, or could not, prefetch it → we fetch it ourselves;
 - key present with ``null``: the client ran the query and there is no data → nothing;
-- a Bundle (a searchset, or any type) → its resources, matches and `_include`s alike;
+- a Bundle (a searchset, or any type) → its resources, matches and `_include`s alike (an
+  entry that is not an object or has no resource is malformed, never skipped);
 - an OperationOutcome (whatever its severity: it stands in place of the data), or a Bundle
   carrying an error-level one: the client hit an error (the 3.0 ballot's way of saying so;
   2.0 clients leave the key out) → fetched ourselves;
@@ -23,7 +24,7 @@ from typing import Any
 from plugin.cds_hooks.chart_queries import ChartQuery
 from plugin.errors import Problem
 
-__all__ = ["PrefetchReading", "read_prefetch"]
+__all__ = ["PrefetchReading", "is_error_outcome", "read_prefetch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,10 @@ class PrefetchReading:
     problem: Problem | None = None
 
 
-def _is_error_outcome(resource: Any) -> bool:
+def is_error_outcome(resource: Any) -> bool:
+    """Whether `resource` is an OperationOutcome saying the data could not be had: an error or
+    fatal issue, or no issue at all. The one rule for what a client prefetched and what the
+    FHIR server answered us (`chart_gathering`), so both paths decide alike."""
     if not isinstance(resource, Mapping) or resource.get("resourceType") != "OperationOutcome":
         return False
     issues = resource.get("issue")
@@ -67,11 +71,25 @@ def _bundle_resources(key: str, bundle: Mapping[str, Any]) -> PrefetchReading:
     for index, entry in enumerate(entries):
         # A prefetch may hold thousands of entries: the JSON object (a dict) is checked first,
         # without the Mapping protocol's slower isinstance.
-        resource = (
-            entry.get("resource") if type(entry) is dict or isinstance(entry, Mapping) else None
-        )
+        if type(entry) is not dict and not isinstance(entry, Mapping):
+            return PrefetchReading(
+                problem=Problem(
+                    f"prefetch.{key}.entry[{index}]", "type", "must be a Bundle entry object"
+                )
+            )
+        resource = entry.get("resource")
         if resource is None:
-            continue
+            if "request" in entry or "response" in entry:
+                continue  # a transaction or history entry without a body (FHIR bdl-5)
+            # A search result without its resource is never skipped: the record it stands
+            # for would be assessed as absent.
+            return PrefetchReading(
+                problem=Problem(
+                    f"prefetch.{key}.entry[{index}].resource",
+                    "required",
+                    "is required: each entry of a search result carries its resource",
+                )
+            )
         if (type(resource) is not dict and not isinstance(resource, Mapping)) or not isinstance(
             resource.get("resourceType"), str
         ):
@@ -83,7 +101,7 @@ def _bundle_resources(key: str, bundle: Mapping[str, Any]) -> PrefetchReading:
                 )
             )
         if resource["resourceType"] == "OperationOutcome":
-            if _is_error_outcome(resource):
+            if is_error_outcome(resource):
                 return PrefetchReading(fetch_because="the client reported an error for it")
             continue  # warnings and information beside the matches
         resources.append(resource)
@@ -106,7 +124,7 @@ def read_prefetch(query: ChartQuery, prefetch: Mapping[str, Any]) -> PrefetchRea
                 f"prefetch.{key}", "resource", "must be a FHIR resource, a Bundle, or null"
             )
         )
-    if _is_error_outcome(value):
+    if is_error_outcome(value):
         return PrefetchReading(fetch_because="the client reported an error for it")
     if value["resourceType"] == "OperationOutcome":
         # Warnings alone, in place of the data: the client hit a problem and sent no results.

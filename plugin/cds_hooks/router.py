@@ -2,7 +2,8 @@
 
 - ``GET  /cds-services`` — discovery;
 - ``POST /cds-services/{id}`` — the order-select and order-sign services;
-- ``POST /cds-services/{id}/feedback`` — card feedback;
+- ``POST /cds-services/{id}/feedback`` — card feedback, on cards the service returned to
+  the same client (each answer's cards are remembered: `returned_cards`);
 - ``OPTIONS`` on each — CORS preflight (no JWT: browsers send none);
 - any other method — 405 with the endpoint's ``Allow``, an OperationOutcome and CORS.
 
@@ -46,6 +47,7 @@ from plugin.cds_hooks.feedback import parse_feedback
 from plugin.cds_hooks.feedback_store import FeedbackStore
 from plugin.cds_hooks.hook_request import parse_json_body
 from plugin.cds_hooks.operation_outcome import error_outcome, operation_outcome
+from plugin.cds_hooks.returned_cards import cards_returned, feedback_problems
 from plugin.cds_hooks.token_id_store import TokenIdStore
 from plugin.errors import InputProblemError
 from smart_app.clock import Clock, system_clock
@@ -244,9 +246,13 @@ def cds_router(
 
     @router.post(f"{DISCOVERY_PATH}/{{service_id}}", include_in_schema=False)
     async def call_service(service_id: str, request: Request) -> Response:
-        async def work(_: VerifiedClient) -> Any:
+        async def work(client: VerifiedClient) -> Any:
             service = _service(service_id)
-            return await runtime.service.answer(service, await request.body())
+            answer = await runtime.service.answer(service, await request.body())
+            now = runtime.clock()
+            returned = cards_returned(answer, service_id=service.id, client_iss=client.iss, now=now)
+            await runtime.feedback.remember_cards(returned, now=now)
+            return answer
 
         return await _answer(runtime, request, f"service {service_id[:80]!r}", work)
 
@@ -254,9 +260,16 @@ def cds_router(
     async def feedback(service_id: str, request: Request) -> Response:
         async def work(client: VerifiedClient) -> Any:
             service = _service(service_id)
-            items = parse_feedback(parse_json_body(await request.body()))
+            now = runtime.clock()
+            items = parse_feedback(parse_json_body(await request.body()), now=now)
+            returned = await runtime.feedback.returned_cards([i.card for i in items], now=now)
+            problems = feedback_problems(
+                items, returned, service_id=service.id, client_iss=client.iss
+            )
+            if problems:
+                raise CdsRequestInvalidError(problems, "CDS Hooks feedback")
             await runtime.feedback.record(
-                items, service_id=service.id, client_iss=client.iss, now=runtime.clock()
+                items, service_id=service.id, client_iss=client.iss, now=now
             )
             return None
 

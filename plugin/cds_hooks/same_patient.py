@@ -28,6 +28,7 @@ __all__ = [
     "PatientMismatch",
     "fetched_mismatches",
     "names_another_patient",
+    "names_the_patient",
     "prefetch_problems",
 ]
 
@@ -53,6 +54,15 @@ def names_another_patient(reference: str, patient_id: str) -> bool:
         return False  # the common cases, decided without the pattern
     match = _PATIENT_ID.search(reference)
     return match is None or match.group(1) != patient_id
+
+
+def names_the_patient(reference: str, patient_id: str) -> bool:
+    """Whether `reference` names exactly the Patient `patient_id` (relative, absolute or
+    versioned)."""
+    if reference == f"Patient/{patient_id}":
+        return True
+    match = _PATIENT_ID.search(reference)
+    return match is not None and match.group(1) == patient_id
 
 
 def _mismatch(resource: Mapping[str, Any], patient_id: str) -> tuple[str, bool] | None:

@@ -1,4 +1,5 @@
-"""The CDS Hooks tables in the product's database (created by its migrations, 0005 and 0007),
+"""The CDS Hooks tables in the product's database (created by its migrations, 0005, 0007 and
+0010),
 on one metadata of their own beside the SMART app's.
 
 - `cds_feedback` — card feedback (CDS Hooks 2.0 §Feedback), one row per distinct report. `key`
@@ -10,6 +11,11 @@ on one metadata of their own beside the SMART app's.
   (iss, jti) until the token expires. `key` is the SHA-256 hex of the issuer and the id
   (`token_id_store.token_id_key`): no token id is stored as sent, and the key has one length
   whatever the client sends. `expires_at` is indexed: expired rows are deleted by it.
+- `cds_returned_cards` — the cards the service returned, kept `CARD_RETENTION_SECONDS` so that
+  feedback is checked against them by every worker (`returned_cards`): the card's uuid, the
+  service and client it went to, its suggestions' uuids (JSON array) and the override reasons
+  it offered (JSON array of [system, code]). No card text: nothing says which patient it was
+  about. `expires_at` is indexed: expired rows are deleted by it.
 
 Times are seconds since the Unix epoch (UTC).
 """
@@ -19,7 +25,7 @@ from __future__ import annotations
 from sqlalchemy import Float, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["CdsTablesBase", "FeedbackRow", "TokenIdRow", "cds_metadata"]
+__all__ = ["CdsTablesBase", "FeedbackRow", "ReturnedCardRow", "TokenIdRow", "cds_metadata"]
 
 cds_metadata = MetaData()
 
@@ -53,3 +59,17 @@ class TokenIdRow(CdsTablesBase):
     expires_at: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_cds_token_ids_expires_at", "expires_at"),)
+
+
+class ReturnedCardRow(CdsTablesBase):
+    __tablename__ = "cds_returned_cards"
+
+    card_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(200))
+    client_iss: Mapped[str] = mapped_column(String(2048))
+    suggestions: Mapped[str] = mapped_column(Text)  # JSON array of suggestion uuids
+    override_reasons: Mapped[str] = mapped_column(Text)  # JSON array of [system, code]
+    issued_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_cds_returned_cards_expires_at", "expires_at"),)

@@ -74,19 +74,10 @@ async def test_the_injection_and_imaging_orders_of_one_study_share_a_card(clock:
     )
 
 
-async def test_drafts_with_other_levels_or_attestations_get_cards_of_their_own(
-    clock: Clock,
-) -> None:
-    attested = [
-        {
-            "url": CANDIDACY_EXTENSION_URL,
-            "extension": [{"url": "attestation", "valueCode": "imaging-inconclusive"}],
-        }
-    ]
+async def test_drafts_with_other_levels_get_cards_of_their_own(clock: Clock) -> None:
     drafts = [
         discography_order("a"),
         discography_order("b", levels=("L3-L4",)),
-        discography_order("c", extension=attested),
         discography_order("d", cpt="72295"),
     ]
     sign = service_by_id(SIGN)
@@ -94,8 +85,38 @@ async def test_drafts_with_other_levels_or_attestations_get_cards_of_their_own(
     body = await service(clock).answer(sign, hook_call(drafts=drafts, prefetch=prefetch(clock)))
     assert response_problems(body) == []
     named = [re.findall(r"ServiceRequest/(\w)", card["detail"]) for card in body["cards"]]
-    assert named == [["a", "d"], ["b"], ["c"]]
-    assert [a["resource"]["id"] for a in body["systemActions"]] == ["a", "b", "c", "d"]
+    assert named == [["a", "d"], ["b"]]
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["a", "b", "d"]
+
+
+async def test_attestations_on_one_draft_of_a_study_count_for_the_whole_study(
+    clock: Clock,
+) -> None:
+    # The physician attests about the study, not about one of its two CPT codes: the
+    # injection draft alone carrying the attestations must not give the study two cards that
+    # contradict each other, nor two different records on its drafts.
+    policy = default_policy()
+    attestations = [a.id for a in policy.attestations]
+    attested = [
+        {
+            "url": CANDIDACY_EXTENSION_URL,
+            "extension": [{"url": "attestation", "valueCode": a} for a in attestations],
+        }
+    ]
+    drafts = [
+        discography_order("inject", extension=attested),
+        discography_order("image", cpt="72295"),
+    ]
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(drafts=drafts, prefetch=prefetch(clock)))
+    assert response_problems(body) == []
+    (card,) = body["cards"]
+    assert "(ServiceRequest/inject, ServiceRequest/image)" in card["detail"]
+    inject, image = (a["resource"]["extension"] for a in body["systemActions"])
+    assert inject == image
+    recorded = [p["valueCode"] for p in inject[-1]["extension"] if p["url"] == "attestation"]
+    assert recorded == sorted(attestations)
 
 
 async def test_order_select_answers_for_the_selected_order_only(clock: Clock) -> None:
@@ -203,3 +224,54 @@ async def test_an_unreadable_record_is_named_by_reference_not_by_a_merged_index(
     assert problem.field == "prefetch"
     assert problem.message.startswith(named)
     assert "[" not in problem.message.split(":")[0]  # no index into our own merged list
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"reference": "Patient/pt-2"},
+        {"reference": "Group/g1"},
+        {"identifier": {"value": "MRN2"}},
+    ],
+    ids=["another-patient", "group", "identifier-only"],
+)
+async def test_a_draft_not_for_this_patient_gets_a_card_saying_so_and_no_update(
+    clock: Clock, subject: dict[str, Any]
+) -> None:
+    foreign = {**discography_order("theirs", levels=("L3-L4",)), "subject": subject}
+    drafts = [discography_order("mine"), foreign]
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(drafts=drafts, prefetch=prefetch(clock)))
+    assert response_problems(body) == []
+    theirs = [c for c in body["cards"] if "ServiceRequest/theirs" in c["detail"]]
+    assert len(theirs) == 1 and theirs[0]["summary"].startswith(
+        "Discography order cannot be assessed"
+    )
+    assert "links" not in theirs[0]  # the app would open on this patient, not theirs
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["mine"]
+
+
+async def test_a_draft_without_subject_is_assessed_but_not_written_back(clock: Clock) -> None:
+    # ServiceRequest.subject is 1..1: an update of it as sent would be an invalid resource.
+    draft = discography_order("no-subject")
+    del draft["subject"]
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(sign, hook_call(drafts=[draft], prefetch=prefetch(clock)))
+    (card,) = body["cards"]
+    assert card["indicator"] == "critical"  # assessed on this patient's chart
+    assert "systemActions" not in body
+
+
+@pytest.mark.parametrize("rid", ["a b/c", "x" * 65, "../Patient"])
+async def test_an_id_that_is_no_fhir_id_is_never_echoed(clock: Clock, rid: str) -> None:
+    sign = service_by_id(SIGN)
+    assert sign is not None
+    body = await service(clock).answer(
+        sign, hook_call(drafts=[discography_order(rid)], prefetch=prefetch(clock))
+    )
+    assert "systemActions" not in body
+    (card,) = body["cards"]
+    assert "draftOrder" not in json.loads(card["links"][0]["appContext"])
+    assert rid not in json.dumps(body)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -203,3 +204,91 @@ async def test_warning_outcome_is_fetched_or_412_never_400() -> None:
         async with httpx.AsyncClient() as http:
             await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
     assert [r.url.path.rsplit("/", 1)[-1] for r in fake.requests] == ["Condition"]
+
+
+TOO_COSTLY = {
+    "resourceType": "Bundle",
+    "type": "searchset",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "too-costly"}],
+            },
+            "search": {"mode": "outcome"},
+        }
+    ],
+}
+
+
+def _answering(
+    fake: FakeFhirServer, resource_type: str, body: dict[str, Any]
+) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(f"/{resource_type}"):
+            return httpx.Response(200, json=body)
+        return fake.handler(request)
+
+    return handler
+
+
+async def test_fetched_bundle_with_an_error_outcome_is_412_as_prefetched() -> None:
+    # A search the server refused (too-costly) is not "no medications": fetched or
+    # prefetched, the same Bundle gives the same answer.
+    fake = FakeFhirServer(FHIR_SERVER, CHART)
+    prefetch = fake.prefetch(QUERIES, PATIENT_ID)
+    prefetch["medicationRequests"] = TOO_COSTLY
+    with pytest.raises(ChartUnavailableError) as prefetched:
+        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(
+            side_effect=_answering(fake, "MedicationRequest", TOO_COSTLY)
+        )
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(ChartUnavailableError) as fetched:
+                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+    assert prefetched.value.keys == fetched.value.keys == ("medicationRequests",)
+    assert "reported an error" in fetched.value.why
+
+
+async def test_fetched_warning_outcome_beside_the_matches_is_read() -> None:
+    fake = FakeFhirServer(FHIR_SERVER, CHART)
+    expected = await gather_chart(
+        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
+    )
+    warned = fake.bundle(fake.search("MedicationRequest", [("patient", PATIENT_ID)]))
+    warned["entry"].append(
+        {
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "warning", "code": "informational"}],
+            },
+            "search": {"mode": "outcome"},
+        }
+    )
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(
+            side_effect=_answering(fake, "MedicationRequest", warned)
+        )
+        async with httpx.AsyncClient() as http:
+            fetched = await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+    assert keyed(fetched) == keyed(expected)
+
+
+async def test_fetched_entry_without_resource_type_is_412_naming_the_query() -> None:
+    # What we fetched ourselves is not the client's request: never 400 blaming the prefetch.
+    fake = FakeFhirServer(FHIR_SERVER, CHART)
+    unreadable = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": {"id": "c1", "subject": {"reference": f"Patient/{PATIENT_ID}"}}}],
+    }
+    with respx.mock() as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(
+            side_effect=_answering(fake, "Condition", unreadable)
+        )
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(ChartUnavailableError) as caught:
+                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+    assert caught.value.keys == ("conditions",)
+    assert "Condition search" in caught.value.why and "c1" not in caught.value.why

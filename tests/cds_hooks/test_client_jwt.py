@@ -243,3 +243,29 @@ async def test_url_client_keys_are_fetched_from_its_registered_jwks_url(
     again = mint(client_keys, AUD, now=clock(), iss=URL_CLIENT_ISS)
     await verifier.verify(f"Bearer {again}", AUD)
     assert len(calls) == 1  # cached
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iat": float("nan"), "exp": 2_000_000_000 + 10 * 365 * 86400},
+        {"exp": float("nan")},
+        {"exp": float("inf"), "iat": float("inf")},
+        {"exp": float("-inf")},
+        {"exp": 10**400},
+        {"nbf": float("nan")},
+        {"iat": True},
+        {"exp": "2000000300"},
+    ],
+    ids=["iat-nan", "exp-nan", "inf", "exp-minus-inf", "exp-huge", "nbf-nan", "bool", "string"],
+)
+async def test_numeric_dates_must_be_finite_numbers(
+    verifier: ClientJwtVerifier,
+    client_keys: ClientKeysForTests,
+    clock: Clock,
+    claims: dict[str, Any],
+) -> None:
+    # RFC 7519 NumericDate: NaN passes every comparison unnoticed, and no expiry can be
+    # kept for it in the store of seen ids.
+    reason = await refused(verifier, mint(client_keys, AUD, now=clock(), claims=claims))
+    assert any(name in reason for name in ("exp", "iat", "nbf"))

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from plugin.cds_hooks.errors import CdsRequestInvalidError
-from plugin.cds_hooks.feedback import parse_feedback
+from plugin.cds_hooks.feedback import MAX_USER_COMMENT_LENGTH, parse_feedback
 
 CARD = "4e0a3a1e-3283-4575-ab82-028d55fe2719"
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC).timestamp()
 
 
 def accepted(**changes: Any) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def accepted(**changes: Any) -> dict[str, Any]:
 
 def rules(body: Any) -> dict[str, str]:
     with pytest.raises(CdsRequestInvalidError) as caught:
-        parse_feedback(body)
+        parse_feedback(body, now=NOW)
     return {p.field: p.rule for p in caught.value.problems}
 
 
@@ -37,7 +39,7 @@ def test_accepted_and_overridden_feedback() -> None:
         },
         "outcomeTimestamp": "2026-11-23T15:30:00+01:00",
     }
-    first, second = parse_feedback({"feedback": [accepted(), overridden]})
+    first, second = parse_feedback({"feedback": [accepted(), overridden]}, now=NOW)
     assert first.accepted_suggestions == ("e56e1945-20b3-4393-8503-a1a20fd73152",)
     assert (
         second.override_reason is not None and second.override_reason.code == "clinical-judgement"
@@ -48,7 +50,8 @@ def test_accepted_and_overridden_feedback() -> None:
             "feedback": [
                 {"card": CARD, "outcome": "overridden", "outcomeTimestamp": "2026-11-23T14:30:00Z"}
             ]
-        }
+        },
+        now=NOW,
     )
     assert bare[0].override_reason is None
 
@@ -95,13 +98,17 @@ def test_card_and_timestamp() -> None:
 @pytest.mark.parametrize("body", [[], {"feedback": []}, {"feedback": {}}, {"x": 1}, "text"])
 def test_body_shape(body: Any) -> None:
     with pytest.raises(CdsRequestInvalidError):
-        parse_feedback(body)
+        parse_feedback(body, now=NOW)
 
 
 def test_same_report_has_the_same_key() -> None:
-    (one,) = parse_feedback({"feedback": [accepted()]})
-    (same,) = parse_feedback({"feedback": [accepted(outcomeTimestamp="2026-11-23T15:30:00+01:00")]})
-    (other,) = parse_feedback({"feedback": [accepted(outcomeTimestamp="2026-11-23T14:31:00Z")]})
+    (one,) = parse_feedback({"feedback": [accepted()]}, now=NOW)
+    (same,) = parse_feedback(
+        {"feedback": [accepted(outcomeTimestamp="2026-11-23T15:30:00+01:00")]}, now=NOW
+    )
+    (other,) = parse_feedback(
+        {"feedback": [accepted(outcomeTimestamp="2026-11-23T14:31:00Z")]}, now=NOW
+    )
     assert one.key("iss", "svc") == same.key("iss", "svc")
     assert one.key("iss", "svc") != other.key("iss", "svc")
     assert one.key("iss", "svc") != one.key("iss", "other-svc")
@@ -133,4 +140,34 @@ def test_null_is_refused_wherever_it_is_sent() -> None:
     assert rules(body) == {
         "feedback[0].card": "not-null",
         "feedback[0].overrideReason": "not-null",
+    }
+
+
+def test_user_comment_is_bounded() -> None:
+    # A 2 MB comment was stored as sent.
+    long = {"userComment": "x" * (MAX_USER_COMMENT_LENGTH + 1)}
+    body = {"feedback": [accepted(outcome="overridden", acceptedSuggestions=None)]}
+    body["feedback"][0]["overrideReason"] = long
+    assert rules(body) == {"feedback[0].overrideReason.userComment": "max-length"}
+    body["feedback"][0]["overrideReason"] = {"userComment": "x" * MAX_USER_COMMENT_LENGTH}
+    assert parse_feedback(body, now=NOW)[0].override_reason is not None
+
+
+def test_outcome_timestamp_is_not_in_the_future() -> None:
+    # An action is reported after it is taken; a few minutes of clock skew are allowed.
+    assert rules({"feedback": [accepted(outcomeTimestamp="2099-01-01T00:00:00Z")]}) == {
+        "feedback[0].outcomeTimestamp": "not-future"
+    }
+    assert parse_feedback(
+        {"feedback": [accepted(outcomeTimestamp="2026-11-23T15:04:00Z")]}, now=NOW
+    )
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-W47-1T14:30:00Z", "\uff12026-11-23T14:30:00Z", "2026-11-23T14:30Z", "20261123T143000Z"],
+)
+def test_outcome_timestamp_is_an_rfc3339_date_time(stamp: str) -> None:
+    assert rules({"feedback": [accepted(outcomeTimestamp=stamp)]}) == {
+        "feedback[0].outcomeTimestamp": "instant"
     }

@@ -7,13 +7,14 @@ from sqlalchemy import inspect
 
 from plugin.cds_hooks.feedback import parse_feedback
 from plugin.cds_hooks.feedback_store import FeedbackStore
-from tests.cds_hooks.test_feedback import CARD, accepted
+from plugin.cds_hooks.returned_cards import CARD_RETENTION_SECONDS, ReturnedCard
+from tests.cds_hooks.test_feedback import CARD, NOW, accepted
 
 
 async def test_recording_is_idempotent(database_url: str, sqlite_connections_closed: None) -> None:
     store = FeedbackStore(database_url)
     items = parse_feedback(
-        {"feedback": [accepted(), accepted(outcomeTimestamp="2026-11-23T14:31:00Z")]}
+        {"feedback": [accepted(), accepted(outcomeTimestamp="2026-11-23T14:31:00Z")]}, now=NOW
     )
     try:
         assert await store.record(items, service_id="svc", client_iss="iss", now=1.0) == 2
@@ -53,5 +54,34 @@ async def test_sqlite_folder_is_created(tmp_path: Path, sqlite_connections_close
     try:
         await store.ready()
         assert (tmp_path / "new" / "f.sqlite3").exists()
+    finally:
+        await store.dispose()
+
+
+async def test_returned_cards_are_remembered_then_forgotten(
+    database_url: str, sqlite_connections_closed: None
+) -> None:
+    store = FeedbackStore(database_url)
+    card = ReturnedCard(
+        CARD,
+        "svc",
+        "iss",
+        frozenset({"e56e1945-20b3-4393-8503-a1a20fd73152"}),
+        frozenset({("https://x.example", "c"), (None, "d")}),
+        100.0,
+    )
+    try:
+        await store.remember_cards([card], now=100.0)
+        assert await store.returned_cards([f"urn:uuid:{CARD.upper()}", "x"], now=200.0) == {
+            CARD: card
+        }
+        later = 100.0 + CARD_RETENTION_SECONDS
+        assert await store.returned_cards([CARD], now=later) == {}
+        # The next remember purges the expired row.
+        other = ReturnedCard(
+            "e56e1945-20b3-4393-8503-a1a20fd73152", "svc", "iss", frozenset(), frozenset(), later
+        )
+        await store.remember_cards([other], now=later + 1)
+        assert await store.returned_cards([CARD], now=100.0) == {}
     finally:
         await store.dispose()

@@ -81,3 +81,22 @@ def test_warning_outcome_in_place_of_the_data_means_fetch_ourselves() -> None:
         reading = read_prefetch(query, {key: warning})
         assert reading.problem is None and reading.resources is None
         assert reading.fetch_because == "the client reported a problem instead of data"
+
+
+def test_malformed_entries_are_problems_never_skipped() -> None:
+    # Skipping them would assess the records they stand for as absent.
+    cases = {
+        "prefetch.conditions.entry[1]": [{"resource": CONDITION}, "Condition/c2"],
+        "prefetch.conditions.entry[0].resource": [{"resource": None}],
+    }
+    for field, entries in cases.items():
+        value = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+        problem = read_prefetch(SEARCH, {"conditions": value}).problem
+        assert problem is not None and problem.field == field
+
+
+def test_entry_without_a_resource_but_with_a_response_carries_no_data() -> None:
+    # FHIR bdl-5: such an entry is valid and holds no record.
+    value = bundle(CONDITION)
+    value["entry"].append({"response": {"status": "200"}})
+    assert read_prefetch(SEARCH, {"conditions": value}).resources == (CONDITION,)

@@ -259,11 +259,12 @@ async def test_jwt_is_checked_before_the_body(cds: CdsApp) -> None:
 
 
 async def test_feedback_is_recorded_once(cds: CdsApp) -> None:
+    call = await cds.call(SIGN, hook_call(prefetch=fake_for(cds).prefetch(QUERIES, PATIENT_ID)))
     item = {
-        "card": "4e0a3a1e-3283-4575-ab82-028d55fe2719",
+        "card": call.json()["cards"][0]["uuid"],
         "outcome": "overridden",
         "overrideReason": {"userComment": "Discussed with the surgeon"},
-        "outcomeTimestamp": "2026-11-23T14:30:00Z",
+        "outcomeTimestamp": datetime.fromtimestamp(cds.clock(), UTC).isoformat(),
     }
     first = await cds.feedback(SIGN, {"feedback": [item]})
     second = await cds.feedback(SIGN, {"feedback": [item]})

@@ -7,6 +7,7 @@ import asyncio
 import doctest
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -328,6 +329,35 @@ async def test_search_stops_at_max_resources(client: FhirClient, router: respx.M
     assert [r["id"] for r in results] == ["o0", "o1", "o2"]
     assert results.truncated
     assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ({"a": 1}, "Bundle.entry is not a list"),
+        (["x"], "Bundle.entry[0] is not an object"),
+        ([{"resource": "x"}], "Bundle.entry[0].resource is not an object"),
+    ],
+)
+async def test_a_search_page_with_an_unreadable_entry_fails_rather_than_skipping_it(
+    client: FhirClient, router: respx.MockRouter, entry: object, said: str
+) -> None:
+    # A skipped entry would pass a partial chart off as the whole one.
+    router.get(f"{BASE}/MedicationRequest").mock(
+        return_value=fhir({"resourceType": "Bundle", "type": "searchset", "entry": entry})
+    )
+    with pytest.raises(FhirUnexpectedResponseError, match=re.escape(said)):
+        await client.search("MedicationRequest")
+
+
+async def test_an_entry_with_only_a_response_is_not_a_record(
+    client: FhirClient, router: respx.MockRouter
+) -> None:
+    entries = [{"response": {"status": "200"}}, {"resource": observation("o1")}]
+    router.get(f"{BASE}/Observation").mock(
+        return_value=fhir({"resourceType": "Bundle", "type": "searchset", "entry": entries})
+    )
+    assert [r["id"] for r in await client.search("Observation")] == ["o1"]
 
 
 async def test_a_complete_search_is_not_truncated(
