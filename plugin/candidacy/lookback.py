@@ -1,9 +1,10 @@
 """How far back a laboratory Observation recognised only by its words can change an
 assessment's outcome — so a reader may leave older ones out of the chart.
 
-A lab-category Observation without a policy code is read for its words only: as a lab result
-(eGFR, INR, … — judged only within the lab requirement's window), a pregnancy test (current for
-the policy's pregnancy validity periods) or a pain score (shown as evidence, never deciding).
+A lab-category Observation without a policy code (none, or only codes the policy does not
+list) is read for its words only: as a lab result (eGFR, INR, … — judged only within the lab
+requirement's window), a pregnancy test (current for the policy's pregnancy validity periods)
+or a pain score (shown as evidence, never deciding).
 One older than every one of those windows cannot change the outcome, a criterion's status, or
 a safety item's id or severity. It can still be the record an explanation cites as the latest
 ("out of date: the latest result … is 400 days old" instead of "missing"; the last pregnancy
