@@ -53,6 +53,11 @@ class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._database = Database(url)
+        # The cards of each answer are written on every CDS call, where the clinician waits: a
+        # card lost with the last commits before a power failure only makes feedback on it
+        # refused as unknown — not worth a disk sync per call. The feedback itself stays
+        # fully durable.
+        self._cards = Database(url, quick_commits=True)
         self._next_purge = 0.0
 
     async def ready(self) -> async_sessionmaker[AsyncSession]:
@@ -145,7 +150,7 @@ class FeedbackStore:
             for card in cards
         ]
         try:
-            sessions = await self.ready()
+            sessions = await self._cards.ready()
             if now >= self._next_purge:
                 await self._purge_quietly(sessions, now)
             async with sessions.begin() as db:
@@ -158,7 +163,7 @@ class FeedbackStore:
         wanted = {u for u in map(canonical_uuid, uuids) if u is not None}
         if not wanted:
             return {}
-        sessions = await self.ready()
+        sessions = await self._cards.ready()
         query = select(ReturnedCardRow).where(
             ReturnedCardRow.card_uuid.in_(sorted(wanted)), ReturnedCardRow.expires_at > now
         )
@@ -190,6 +195,7 @@ class FeedbackStore:
 
     async def dispose(self) -> None:
         await self._database.dispose()
+        await self._cards.dispose()
 
 
 def _instant(text: str) -> float:

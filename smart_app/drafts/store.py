@@ -23,6 +23,7 @@ from smart_app.drafts.model import Draft, DraftState
 from smart_app.drafts.owner import DraftOwner
 from smart_app.drafts.page_saves import SaveVerdict, save_verdict
 from smart_app.drafts.problems import draft_problems, owned_study
+from smart_app.drafts.unchanged import same_study
 from smart_app.store.database import Database
 from smart_app.store.drafts_tables import DraftRow
 from smart_app.store.outbox_tables import SignedReportRow
@@ -92,8 +93,9 @@ class DraftStore:
         saves. A save from an older revision is still written when the draft, being edited,
         was last saved by that same page with a lower count (the page's later state); with a
         count not higher it is that page's older save arriving late: nothing is written and
-        the stored draft is returned. Saving a signed draft starts an amendment of the version
-        it signed. Raises StaleDraftError (nothing written) when the draft has otherwise moved
+        the stored draft is returned. Saving a change to a signed draft starts an amendment of
+        the version it signed; saving it unchanged (as the model reads it) writes nothing and
+        returns it as stored. Raises StaleDraftError (nothing written) when the draft has otherwise moved
         on since `revision`, DraftNotFoundError when the owner has no such draft.
         """
         if editor is None or sequence is None:
@@ -106,6 +108,10 @@ class DraftStore:
                 return current
             if verdict is SaveVerdict.STALE:
                 raise StaleDraftError(submitted=revision, current=current.revision)
+            if current.state is DraftState.SIGNED and same_study(stored, current.study):
+                # A page saved only to move on (to the preview, to the results): the signed
+                # study stays signed, and no amendment repeats it as the next version.
+                return current
             values: dict[str, Any] = {
                 "revision": current.revision + 1,
                 "state": DraftState.EDITING.value,

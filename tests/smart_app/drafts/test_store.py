@@ -392,3 +392,47 @@ async def test_starting_an_amendment_forgets_the_page_that_typed_the_signed_vers
             OWNER, draft.id, revision=2, study=typed("late typing"), editor=PAGE, sequence=2
         )
     assert (await drafts.get(OWNER, draft.id)).study["post_discogram_ct"] == "v1"
+
+
+# -- a signed study saved again -----------------------------------------------------------------
+# Pages save to move on (to the preview, to the results): a save that changes nothing must not
+# start an amendment, which signing would send as an identical next version.
+
+
+def retyped(study: dict[str, object]) -> dict[str, object]:
+    """`study` as a form posts it back: the same values, written differently."""
+    again = json.loads(json.dumps(study))
+    level = again["levels"][1]
+    level["opening_pressure_psi"] = 10.0  # 10 as the model reads it
+    level["pain_location"] = f"  {level['pain_location']} "  # trimmed by the model
+    again["performed"] = "2026-11-20T09:30-05:00"  # the same time, seconds left out
+    return dict(again)
+
+
+async def test_saving_a_signed_study_unchanged_keeps_it_signed(
+    drafts: DraftStore, signing: SigningService, clock: FakeClock
+) -> None:
+    draft = await drafts.create(OWNER, lumbar_study())
+    await signing.sign(OWNER, draft.id, revision=1, session_id="s")
+    signed = await drafts.get(OWNER, draft.id)
+    posted = retyped(signed.study)
+    assert posted != signed.study  # not the same text: the same study
+    clock.advance(5)
+    for editor, sequence in ((None, None), (PAGE, 1)):  # a form post, an autosave
+        saved = await drafts.save(
+            OWNER, draft.id, revision=1, study=posted, editor=editor, sequence=sequence
+        )
+        assert saved == signed
+    assert await drafts.get(OWNER, draft.id) == signed
+
+
+async def test_saving_a_change_to_a_signed_study_starts_its_amendment(
+    drafts: DraftStore, signing: SigningService
+) -> None:
+    draft = await drafts.create(OWNER, lumbar_study())
+    await signing.sign(OWNER, draft.id, revision=1, session_id="s")
+    changed = retyped((await drafts.get(OWNER, draft.id)).study)
+    changed["performed"] = "2026-11-20T10:30-04:00"  # the same instant, another offset
+    saved = await drafts.save(OWNER, draft.id, revision=1, study=changed)
+    assert saved.state is DraftState.EDITING and saved.revision == 2
+    assert saved.based_on_version == 1
