@@ -95,8 +95,9 @@ class DraftStore:
         count not higher it is that page's older save arriving late: nothing is written and
         the stored draft is returned. Saving a change to a signed draft starts an amendment of
         the version it signed; saving it unchanged (as the model reads it) writes nothing and
-        returns it as stored. Raises StaleDraftError (nothing written) when the draft has otherwise moved
-        on since `revision`, DraftNotFoundError when the owner has no such draft.
+        returns it as stored. Raises StaleDraftError (nothing written) when the draft has
+        otherwise moved on since `revision`, DraftNotFoundError when the owner has no such
+        draft.
         """
         if editor is None or sequence is None:
             editor, sequence = None, None  # a page is known by both or not at all

@@ -28,7 +28,7 @@ from smart_app.dependencies import (
     same_patient_form,
     session_fhir_client,
 )
-from smart_app.drafts import Draft, DraftOwner, DraftState, StaleDraftError
+from smart_app.drafts import Draft, DraftOwner, DraftState, DraftStateError, StaleDraftError
 from smart_app.fhir_client import FhirClient
 from smart_app.pages import render
 from smart_app.session import LiveSession
@@ -287,8 +287,16 @@ async def amend_study(
     (whoever signed it), opened on the results page. The signed versions stay as they are;
     signing the amendment writes a new version to the chart."""
     if draft.state is DraftState.SIGNED:
-        draft = await workflow.drafts.amend(DraftOwner.of_session(live.session), draft.study_id)
-        log.info("amendment started (of signed version %s)", draft.based_on_version)
+        owner = DraftOwner.of_session(live.session)
+        try:
+            draft = await workflow.drafts.amend(owner, draft.study_id)
+            log.info("amendment started (of signed version %s)", draft.based_on_version)
+        except DraftStateError:
+            # Another post started it at the same moment (a double click): when what it
+            # started is the amendment now being edited, this one opens it too.
+            draft = await workflow.drafts.get(owner, draft.id)
+            if not (draft.state is DraftState.EDITING and draft.amendment):
+                raise
     # A study already being edited (a second click, another window) opens as it is.
     root = request.scope.get("root_path", "")
     return RedirectResponse(study_url(root, draft.id, "levels"), status_code=303)

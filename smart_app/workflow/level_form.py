@@ -2,7 +2,10 @@
 
 Typed text is converted to what the study model takes (``"12,5"`` → 12.5 psi, ``"7"`` → 7) when
 it can be; text that cannot be read as a number is kept as typed, so validation names it ("must
-be a number (got '1O')") and the form shows it back — a mistyped value is never dropped.
+be a number (got '1O')") and the form shows it back — a mistyped value is never dropped. A
+value the model refuses by its type is kept as typed too ("7.0" for a whole number), and a
+whole number no float holds exactly stays that whole number, so a refused value comes back,
+and is quoted in its message, as it was typed rather than as a float prints.
 Only discs and sections whose presence marker was posted are touched, so an empty radio group
 clears its value while a form from another page leaves the rest of the study alone.
 """
@@ -13,6 +16,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from plugin.study.model import ComplicationCode
@@ -62,7 +66,7 @@ def level_marker(level: str) -> str:
 # script's digits ("１２" reads as 12); Python's float() would also take "1_8", "1e1", "inf"
 # and "nan", which a clinician never means — those are kept as typed, for validation to name.
 _PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_PLAIN_WHOLE = re.compile(r"[+-]?\d{1,6}")
+_PLAIN_WHOLE = re.compile(r"[+-]?\d+")
 
 
 def _number(text: str) -> float | None:
@@ -84,21 +88,25 @@ def typed_value(field: EntryField, raw: str) -> Any:
         return text  # no measurement is this long: kept for validation to name
     if field.kind is FieldKind.DECIMAL:
         number = _number(text)
+        if number is not None and _PLAIN_WHOLE.fullmatch(text) and int(text) != number:
+            return int(text)  # 99999999999999999999 is not 1e+20: "at most 500 psi (got 9999…)"
         return text if number is None else number
     if field.kind is FieldKind.WHOLE or field.integer_codes:
-        if _PLAIN_WHOLE.fullmatch(text):
-            return int(text)
-        number = _number(text)
-        return text if number is None else number  # 7.5 → "must be a whole number (got 7.5)"
+        # The model takes only whole numbers here: "7.0" or "7.5" is kept as typed, for
+        # validation to name as typed ("must be a whole number (got '7.0')").
+        return int(text) if _PLAIN_WHOLE.fullmatch(text) else text
     return text
 
 
 def form_text(value: Any) -> str:
-    """A stored value as the input shows it: numbers without a trailing ``.0``."""
+    """A stored value as the input shows it: numbers without a trailing ``.0`` or an exponent
+    (a number from the form is written out in digits, as it was typed)."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return format(Decimal(repr(value)), "f")  # 1e-05 → 0.00001
     return str(value)
 
 

@@ -27,7 +27,7 @@ from smart_app.pages import render
 from smart_app.security import frame_ancestor_origins
 from smart_app.session import LiveSession
 from smart_app.workflow.entry_view import injected_levels
-from smart_app.workflow.field_targets import field_target, summary_items
+from smart_app.workflow.field_targets import SummaryItem, field_target, summary_items
 from smart_app.workflow.page_frame import Step, candidacy_reminder, page_frame
 from smart_app.workflow.report_preview import preview_issued, preview_report
 from smart_app.workflow.services import WorkflowDep, WorkflowServices
@@ -114,7 +114,10 @@ async def preview_page_response(
             "page_title": "Preview and sign",
             "current_step": Step.PREVIEW.value,
             "step_links": {step.value: url for step, url in urls.items()},
-            "summary_problems": summary_items(problems, draft.study, Step.PREVIEW, urls),
+            "summary_problems": [
+                *summary_items(problems, draft.study, Step.PREVIEW, urls),
+                *_form_summary(messages or {}),
+            ],
             "notice": notice,
             "candidacy": reminder,
             "sign_warnings": sign_warnings,
@@ -130,6 +133,20 @@ async def preview_page_response(
         },
         status_code=status_code,
     )
+
+
+#: The signing form's own inputs, named in the error summary as they are on the page.
+_SIGN_FORM_LABELS = {"confirm": "Confirmation"}
+
+
+def _form_summary(messages: dict[str, str]) -> list[SummaryItem]:
+    """The signing form's messages in the error summary too, each linking to its input: the
+    summary is what the page's script focuses and a screen reader announces (as on every
+    other page), the message at the input says it where the box is."""
+    return [
+        SummaryItem(_SIGN_FORM_LABELS.get(input_id, input_id), message, f"#{input_id}")
+        for input_id, message in messages.items()
+    ]
 
 
 def _with_calendar_problems(

@@ -249,6 +249,12 @@ def test_a_clinician_records_and_signs_a_study_inside_the_ehr(
     shoot(page, artifacts, "05-preview")
     shoot_app(page, artifacts, "05-preview")
 
+    # Signing without the confirmation: the error summary, focused, names the box.
+    app.get_by_role("button", name="Sign and send to the chart").click()
+    summary = app.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Confirmation: Tick the box to confirm")
+
     # Sign: confirm, sign, and watch the status page until the chart has it.
     app.get_by_label(re.compile("I have reviewed this report")).check()
     app.get_by_role("button", name="Sign and send to the chart").click()

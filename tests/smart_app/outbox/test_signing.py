@@ -88,7 +88,8 @@ async def test_an_amendment_of_an_outdated_version_is_refused(outbox: Outbox) ->
     colleague = DraftOwner(ISS, OWNER.patient_id, "Practitioner/colleague")
     theirs = await outbox.drafts.amend(colleague, first.study_key)
     (mine,) = await outbox.drafts.drafts(OWNER)
-    mine = await outbox.drafts.save(OWNER, mine.id, revision=mine.revision, study=lumbar_study())
+    amended = lumbar_study() | {"post_discogram_ct": "Amended"}
+    mine = await outbox.drafts.save(OWNER, mine.id, revision=mine.revision, study=amended)
     await outbox.signing.sign(OWNER, mine.id, revision=mine.revision, session_id=SESSION_ID)
     with pytest.raises(DraftStateError) as refused:
         await outbox.signing.sign(

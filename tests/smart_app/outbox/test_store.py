@@ -22,7 +22,9 @@ LEASE = 300.0
 async def amend(outbox: Outbox) -> None:
     """Sign the next version of the owner's (only) study."""
     (draft,) = await outbox.drafts.drafts(OWNER)
-    draft = await outbox.drafts.save(OWNER, draft.id, revision=draft.revision, study=lumbar_study())
+    # A real change: saving a signed study unchanged does not start an amendment.
+    study = lumbar_study() | {"post_discogram_ct": f"Amended (from revision {draft.revision})"}
+    draft = await outbox.drafts.save(OWNER, draft.id, revision=draft.revision, study=study)
     await outbox.signing.sign(OWNER, draft.id, revision=draft.revision, session_id="s")
 
 

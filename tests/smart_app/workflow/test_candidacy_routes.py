@@ -2,6 +2,7 @@
 attestations saved with the study draft and cited in its indication, naming who gave them;
 the patient's studies listed, to continue, to check in the chart, or to amend."""
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -137,6 +138,26 @@ async def sign_and_write(sandbox: Sandbox, browser: Browser) -> None:
     )
     await browser.follow(response)
     await sandbox.write_to_chart()
+
+
+async def test_a_double_click_on_amend_opens_the_one_amendment_twice(sandbox: Sandbox) -> None:
+    browser = await sandbox.launch()
+    await start_study(browser)
+    await set_up_three_levels(browser)
+    await enter_results(browser)
+    await sign_and_write(sandbox, browser)
+    draft_id = browser.draft_id()
+    await browser.get("/app/candidacy")
+    amend = f"/app/studies/{draft_id}/amend"
+    both = await asyncio.gather(
+        browser.post(amend, browser.form()), browser.post(amend, browser.form())
+    )
+    # Both posts open the results page of the amendment the first started: no "changed in
+    # another window" page for what was one person's double click.
+    assert [r.status_code for r in both] == [303, 303]
+    assert {r.headers["location"] for r in both} == {f"/app/studies/{draft_id}/levels"}
+    amended = await browser.draft()
+    assert amended.state is DraftState.EDITING and amended.based_on_version == 1
 
 
 async def test_after_a_relaunch_the_signed_study_is_listed_and_can_be_amended(

@@ -362,6 +362,19 @@ async def test_odd_numbers_are_refused_and_shown_back_exactly_as_typed(sandbox: 
         assert input_value(page, f"lv-L4-L5-{field}") == value
 
 
+async def test_refused_numbers_are_shown_back_and_quoted_exactly_as_typed(
+    sandbox: Sandbox,
+) -> None:
+    browser = await results_page(sandbox)
+    typed = {"pain_intensity": "7.0", "peak_pressure_psi": "99999999999999999999"}
+    page = await save(browser, {"L4-L5": typed})
+    text = page_text(page)
+    assert "L4-L5 · Pain intensity: Must be a whole number (got '7.0')" in text
+    assert "L4-L5 · Peak pressure: Must be at most 500 psi (got 99999999999999999999)" in text
+    for field, value in typed.items():
+        assert input_value(page, f"lv-L4-L5-{field}") == value
+
+
 async def test_inputs_carry_their_length_limit(sandbox: Sandbox) -> None:
     browser = await results_page(sandbox)
     page = browser.page

@@ -22,7 +22,13 @@ from smart_app.workflow.level_form import (
         ("opening_pressure_psi", "nan", "nan"),
         ("opening_pressure_psi", "", None),
         ("pain_intensity", "7", 7),
-        ("pain_intensity", "7.5", 7.5),  # "must be a whole number (got 7.5)"
+        # Refused as typed, and shown back as typed: "must be a whole number (got '7.0')".
+        ("pain_intensity", "7.5", "7.5"),
+        ("pain_intensity", "7.0", "7.0"),
+        ("pain_intensity", "1234567", 1234567),  # "must be at most 10 (got 1234567)"
+        # A whole number no float holds exactly stays itself, not 1e+20.
+        ("peak_pressure_psi", "99999999999999999999", 99999999999999999999),
+        ("peak_pressure_psi", "600", 600.0),
         ("pain_intensity", "seven", "seven"),
         ("dallas_grade", "4", 4),
         ("pain_response", "concordant", "concordant"),
@@ -51,6 +57,9 @@ def test_typed_values(field: str, raw: str, value: object) -> None:
 def test_numbers_show_without_a_trailing_zero() -> None:
     assert form_text(12.0) == "12" and form_text(1.25) == "1.25" and form_text(None) == ""
     assert form_text("1O") == "1O"
+    # Never an exponent: what was typed in digits is shown in digits.
+    assert form_text(99999999999999999999) == "99999999999999999999"
+    assert form_text(1e20) == "100000000000000000000" and form_text(1e-05) == "0.00001"
 
 
 def test_only_posted_discs_change_and_an_empty_field_clears_its_value() -> None:

@@ -35,6 +35,21 @@ async def test_banner_style_and_steps_on_every_page(make_sandbox: SandboxFactory
         assert "<script>" not in response.text  # no inline script: the CSP forbids it
 
 
+async def test_no_page_title_names_the_patient(sandbox: Sandbox) -> None:
+    # The browser keeps titles in its history: the name is shown in the banner only.
+    browser = await sandbox.launch()
+    await start_study(browser)
+    pages = [f"{browser.root}/app", f"{browser.root}/app/candidacy"] + [
+        f"{browser.study_url}/{page}" for page in ("setup", "levels", "preview", "status")
+    ]
+    for url in pages:
+        response = await browser.get(url)
+        title = re.search(r"<title>(.*?)</title>", response.text, re.S)
+        assert title is not None and title.group(1).endswith(" · Discography"), url
+        assert "Testpatient" not in title.group(1), url
+        assert "Lumbar-Candidate Testpatient" in page_text(response), url  # in the banner
+
+
 async def test_no_banner_when_the_ehr_shows_its_own(make_sandbox: SandboxFactory) -> None:
     sandbox = await make_sandbox(need_patient_banner=False)
     browser = await sandbox.launch()

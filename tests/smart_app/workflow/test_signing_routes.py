@@ -30,6 +30,7 @@ from tests.smart_app.workflow.conftest import (
     level_fields,
     page_text,
     set_up_three_levels,
+    setup_fields,
     start_study,
 )
 
@@ -64,6 +65,20 @@ async def test_signing_needs_the_confirmation(sandbox: Sandbox) -> None:
     assert response.status_code == 422
     assert "Tick the box to confirm you have reviewed the report." in page_text(response)
     assert await history(sandbox, browser) == []
+    # As on every other page: an error summary (an alert the page's script focuses) linking
+    # to the box, besides the message at the box itself.
+    summary = re.search(
+        r'<div class="error-summary" role="alert" tabindex="-1" data-error-summary>(.*?)</div>',
+        response.text,
+        re.S,
+    )
+    assert summary is not None
+    assert (
+        '<a href="#confirm">Confirmation: Tick the box to confirm you have reviewed the '
+        "report.</a>" in summary.group(1)
+    )
+    assert "There is a problem" in summary.group(1)
+    assert 'id="confirm-error">Tick the box' in response.text
 
 
 async def test_signing_is_refused_with_the_reason_when_no_create_scope_was_granted(
@@ -266,6 +281,39 @@ async def test_an_amendment_is_a_second_version_and_the_history_keeps_both(
     assert "Version 2 (amendment): In the chart" in text
     assert "Version 1: In the chart" in text
     assert text.index("Version 2 (amendment)") < text.index("Version 1: In the chart")
+
+
+async def test_moving_between_the_pages_of_a_signed_study_keeps_it_signed(
+    sandbox: Sandbox,
+) -> None:
+    # The save buttons also move between pages: saving what was signed, unchanged, starts no
+    # amendment (signing it would send an identical next version).
+    browser = await ready_to_sign(sandbox)
+    await browser.follow(await sign(browser))
+    signed = await browser.draft()
+
+    await browser.get(f"{browser.study_url}/levels")
+    same = level_fields(browser, {"L4-L5": {**RESULTS["L4-L5"], "opening_pressure_psi": "10.0"}})
+    answer = await browser.http.post(
+        f"{browser.study_url}/levels/autosave",
+        data={k: v for k, v in same.items() if k != "csrf_token"},
+        headers={"X-CSRF-Token": browser.csrf},
+    )
+    assert answer.status_code == 200 and answer.json()["revision"] == signed.revision
+    preview = await browser.follow(
+        await browser.post(f"{browser.study_url}/levels", {**same, "action": "preview"})
+    )
+    assert "Version 1 of this report is signed." in page_text(preview)
+
+    await browser.get(f"{browser.study_url}/setup")
+    results = await browser.follow(
+        await browser.post(f"{browser.study_url}/setup", setup_fields(browser, action="continue"))
+    )
+    assert str(results.url).endswith("/levels")
+    assert await browser.draft() == signed
+    candidacy = await browser.get(f"{browser.root}/app/candidacy")
+    assert "Signed (version 1)" in page_text(candidacy)
+    assert "Amendment of version 1" not in page_text(candidacy)
 
 
 async def test_free_text_is_escaped_in_pages_and_kept_exactly_in_the_pdf_and_fhir(
