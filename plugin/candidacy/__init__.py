@@ -24,6 +24,7 @@ from plugin.candidacy.order import (
 from plugin.candidacy.policy import Policy, Severity
 from plugin.candidacy.policy_file import (
     PolicyInvalidError,
+    configured_policy,
     default_policy,
     load_policy,
     parse_policy,
@@ -48,6 +49,7 @@ __all__ = [
     "assess_candidacy",
     "chart_from_json",
     "chart_from_resources",
+    "configured_policy",
     "default_policy",
     "is_discography_request",
     "load_policy",

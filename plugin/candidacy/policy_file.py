@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_POLICY_ID",
     "MEDICATION_CARE",
     "PolicyInvalidError",
+    "configured_policy",
     "default_policy",
     "load_policy",
     "parse_policy",
@@ -60,6 +61,13 @@ def policy_path(policy_id: str = DEFAULT_POLICY_ID) -> Path:
 def default_policy() -> Policy:
     """The shipped policy, loaded and validated once per process."""
     return load_policy(policy_path())
+
+
+@cache
+def configured_policy(path: Path | None) -> Policy:
+    """The site's policy file (`candidacy_policy_file`), else the shipped policy: one referral
+    rule for the SMART app and the CDS services, read once per process."""
+    return default_policy() if path is None else load_policy(path)
 
 
 def load_policy(path: Path | str) -> Policy:

@@ -130,7 +130,10 @@ class CodeRef(BaseModel):
         a code the CodeSystem does not define."""
         for system in PRODUCT_CODE_SYSTEMS.values():
             if self.url == system.url:
-                return next((d for code, d, _ in system.concepts if code == self.code), None)
+                try:
+                    return system.display(self.code)
+                except KeyError:
+                    return None
         return None
 
     @property
@@ -289,9 +292,6 @@ class ValueSet(BaseModel):
     def matches_concept(self, concept: Any) -> bool:
         """A coding with a listed code, or a term in the concept's text or displays."""
         return self.match(concept) is not None
-
-    def matches_any(self, concepts: Iterable[Any]) -> bool:
-        return any(self.matches_concept(concept) for concept in concepts)
 
     def matched_code(self, concept: Any) -> tuple[str, str] | None:
         """(system URL, code) of the first listed coding in the concept, if any."""

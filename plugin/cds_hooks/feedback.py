@@ -37,6 +37,7 @@ __all__ = [
     "OUTCOMES",
     "FeedbackItem",
     "OverrideReason",
+    "canonical_uuid",
     "parse_feedback",
 ]
 
@@ -84,14 +85,17 @@ class FeedbackItem:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _uuid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
+def canonical_uuid(value: str) -> str | None:
+    """The lower-case hyphenated form of a uuid, with or without ``urn:uuid:``; None when
+    `value` is not one."""
     try:
-        uuid.UUID(value.removeprefix("urn:uuid:"))
+        return str(uuid.UUID(value.removeprefix("urn:uuid:")))
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _uuid(value: Any) -> bool:
+    return isinstance(value, str) and canonical_uuid(value) is not None
 
 
 def _timestamp(value: Any) -> datetime | None:

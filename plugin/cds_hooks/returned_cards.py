@@ -11,12 +11,11 @@ card was returned are each a 400 naming the field.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from plugin.cds_hooks.feedback import CLOCK_SKEW_SECONDS, FeedbackItem
+from plugin.cds_hooks.feedback import CLOCK_SKEW_SECONDS, FeedbackItem, canonical_uuid
 from plugin.errors import Problem
 
 __all__ = [
@@ -41,15 +40,6 @@ class ReturnedCard:
     suggestions: frozenset[str]  # canonical uuids
     override_reasons: frozenset[tuple[str | None, str]]  # (system, code) offered
     issued_at: float  # seconds since the epoch
-
-
-def canonical_uuid(value: str) -> str | None:
-    """The lower-case hyphenated form of a uuid, with or without ``urn:uuid:``; None when
-    `value` is not one."""
-    try:
-        return str(uuid.UUID(value.removeprefix("urn:uuid:")))
-    except ValueError:
-        return None
 
 
 def _uuids(values: Sequence[Any]) -> frozenset[str]:

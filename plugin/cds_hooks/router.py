@@ -30,7 +30,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
 from plugin.candidacy.policy import Policy
-from plugin.candidacy.policy_file import default_policy, load_policy
+from plugin.candidacy.policy_file import configured_policy
 from plugin.cds_hooks.candidacy_service import CandidacyService
 from plugin.cds_hooks.chart_queries import chart_queries
 from plugin.cds_hooks.client_jwt import DEFAULT_ALGORITHMS, ClientJwtVerifier, VerifiedClient
@@ -97,9 +97,7 @@ def build_runtime(
     the policy loader's errors for an unusable `candidacy_policy_file`. `policy` (tests)
     replaces the configured one."""
     if policy is None:
-        # The same policy as the SMART app's (`build_workflow_services`).
-        policy_file = settings.candidacy_policy_file
-        policy = default_policy() if policy_file is None else load_policy(policy_file)
+        policy = configured_policy(settings.candidacy_policy_file)
     # Plain http (fhirServer, jwks_url) only while we ourselves run on http on the loopback host.
     development = not settings.cookie_secure
     http = httpx.AsyncClient(transport=transport, timeout=_OUTGOING_TIMEOUT, follow_redirects=False)

@@ -13,12 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plugin.cli import CliError
-from plugin.cli.json_input import check_nesting
+from plugin.cli.json_input import read_input, site_rule_sets
 from plugin.errors import Problem
 from plugin.interpretation.engine import interpret_study
 from plugin.interpretation.results import StudyInterpretation
-from plugin.interpretation.rule_set import RuleSetLibrary, default_rule_sets
 from plugin.study.validation import study_from_json
 
 __all__ = ["add_parser", "interpretation_json"]
@@ -63,8 +61,8 @@ def interpretation_json(
 
 
 def _run(args: argparse.Namespace) -> int:
-    library = _library(args.rule_set_file)
-    validated = study_from_json(_read(args.study, "study file"))
+    library = site_rule_sets("discogram interpret", args.rule_set_file)
+    validated = study_from_json(read_input("discogram interpret", args.study, "study file"))
     interpretation = interpret_study(validated.study, library)
     for problem in validated.warnings:
         print(f"warning: {problem}", file=sys.stderr)
@@ -76,18 +74,3 @@ def _run(args: argparse.Namespace) -> int:
     )
     sys.stdout.write("\n")
     return 0
-
-
-def _library(paths: list[Path]) -> RuleSetLibrary:
-    for path in paths:
-        _read(path, "rule-set file")  # a missing file is a usage error naming it
-    return default_rule_sets().with_site_files(paths)
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise CliError(f"discogram interpret: cannot read {what} {path}: {exc.strerror}") from None
-    check_nesting(path, text)
-    return text

@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from plugin.cli import CliError
 from plugin.errors import InputProblemError, Problem
+from plugin.interpretation.rule_set import RuleSetLibrary, default_rule_sets
 
 __all__ = ["MAX_NESTING", "JsonTooDeepError", "check_nesting", "loads", "nesting_depth"]
 
@@ -74,3 +76,22 @@ def check_nesting(path: Path, text: str | bytes) -> None:
         return
     except JsonTooDeepError as exc:
         raise InputProblemError([Problem(str(path), "nesting", str(exc))], str(path)) from None
+
+
+def read_input(prog: str, path: Path, what: str) -> bytes:
+    """A JSON input file's bytes: an unreadable file is a usage error naming it (exit 2), and
+    one nested too deep is refused before it is parsed."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{prog}: cannot read {what} {path}: {exc.strerror}") from None
+    check_nesting(path, text)
+    return text
+
+
+def site_rule_sets(prog: str, paths: list[Path]) -> RuleSetLibrary:
+    """The shipped rule sets with the site's files (`--rule-set-file`): a missing file is a
+    usage error naming it; the library names the file on every problem line."""
+    for path in paths:
+        read_input(prog, path, "rule-set file")
+    return default_rule_sets().with_site_files(paths)

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from plugin.cli import CliError
-from plugin.cli.json_input import check_nesting
+from plugin.cli.json_input import read_input, site_rule_sets
 from plugin.fhir_mapping import map_study
 from plugin.fhir_mapping.document_reference import DOCUMENT_TYPES
 from plugin.fhir_mapping.readiness import require_reportable
 from plugin.interpretation.engine import interpret_study
-from plugin.interpretation.rule_set import RuleSetLibrary, default_rule_sets
 from plugin.report.render import render_report
 from plugin.study.validation import study_from_json
 
@@ -68,8 +67,8 @@ def add_parser(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
-    library = _library(args.rule_set_file)
-    validated = study_from_json(_read(args.study, "study file"))
+    library = site_rule_sets(_PROG, args.rule_set_file)
+    validated = study_from_json(read_input(_PROG, args.study, "study file"))
     for problem in validated.warnings:
         print(f"warning: {problem}", file=sys.stderr)
     study = validated.study
@@ -119,22 +118,6 @@ def _outputs(args: argparse.Namespace) -> dict[str, Path]:
             raise CliError(f"{_PROG}: {where} {path} is also {other}; give each its own file")
         seen[path.resolve()] = where
     return outputs
-
-
-def _library(paths: list[Path]) -> RuleSetLibrary:
-    for path in paths:
-        _read(path, "rule-set file")  # a missing file is a usage error naming it
-    # The library names the file on every problem line (several site files may be given).
-    return default_rule_sets().with_site_files(paths)
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise CliError(f"{_PROG}: cannot read {what} {path}: {exc.strerror}") from None
-    check_nesting(path, text)
-    return text
 
 
 def write_files_atomically(contents: Mapping[Path, bytes]) -> None:

@@ -56,11 +56,12 @@ def discography_procedure(
     chart: ChartReferences,
 ) -> Procedure:
     indication = study.indication
+    status = procedure_status(study)
     return Procedure(
         meta=profile_meta(PROCEDURE_PROFILE),
         identifier=[identity.identifier()],
-        status=procedure_status(study),
-        statusReason=_status_reason(study),
+        status=status,
+        statusReason=None if status == PROCEDURE_COMPLETED else _status_reason(study),
         code=_procedure_code(study),
         subject=chart.patient,
         encounter=chart.encounter,
@@ -98,10 +99,8 @@ def _complications(study: Study) -> list[CodeableConcept] | None:
     ] or None
 
 
-def _status_reason(study: Study) -> CodeableConcept | None:
+def _status_reason(study: Study) -> CodeableConcept:
     """Why no disc was injected to completion, level by level (text: no standard code says it)."""
-    if procedure_status(study) == PROCEDURE_COMPLETED:
-        return None
     words = {TechnicalResult.NOT_ENTERED: "not entered", TechnicalResult.ABORTED: "aborted"}
     levels = "; ".join(
         f"{level.level} {words[level.technical_result]}"

@@ -112,7 +112,7 @@ def conclude(results: Sequence[LevelResult]) -> StudyConclusion:
         code=code,
         positive_levels=tuple(PositiveLevel(level=r.level, category=r.category) for r in positive),
         valid_control=valid_control,
-        text=_text(code, results, positive, concordant, not_recorded),
+        text=_text(code, results, positive, concordant, not_recorded, suspected_not_assessable),
     )
 
 
@@ -133,6 +133,7 @@ def _text(
     positive: Sequence[LevelResult],
     concordant: Sequence[LevelResult],
     not_recorded: Sequence[LevelResult],
+    suspected: Sequence[LevelResult],
 ) -> str:
     headline = PRODUCT_CODE_SYSTEMS["study-conclusion"].display(code.value)
     sentences: list[str] = []
@@ -161,7 +162,6 @@ def _text(
         sentences.append(f"Could not be judged for missing data: {_with_reasons(not_recorded)}.")
         explained = {r.level for r in not_recorded}
     elif code is _Code.INDETERMINATE_SUSPECTED_NOT_ASSESSABLE:
-        suspected = [r for r in results if _suspected_not_assessable(r)]
         noun = "Suspected levels" if len(suspected) > 1 else "Suspected level"
         listed = ", ".join(f"{r.level} ({_technical_words(r)})" for r in suspected)
         sentences.append(

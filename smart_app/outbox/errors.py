@@ -35,6 +35,7 @@ __all__ = [
     "SignInRequiredError",
     "TransactionNotConfirmedError",
     "WriteBackError",
+    "ehr_said",
     "study_resource",
 ]
 
@@ -101,7 +102,7 @@ class ChangedInChartError(WriteBackError):
             "The EHR refused to apply the report (412 Precondition Failed): one of this "
             f"study's resources it writes ({types}) was changed in the EHR since this report "
             "last wrote it, or is in the chart more than once. The app did not overwrite "
-            f"anything. Review them in the chart, then sign the report again.{_said(issues)}"
+            f"anything. Review them in the chart, then sign the report again.{ehr_said(issues)}"
         )
 
 
@@ -129,7 +130,7 @@ class TransactionNotConfirmedError(WriteBackError):
         )
         return cls(
             f"The EHR did not apply the report: it refused {study_resource(first.step)} with "
-            f"{_status_words(first.status)}.{_said(outcome_issues(first.outcome))}{also} "
+            f"{_status_words(first.status)}.{ehr_said(outcome_issues(first.outcome))}{also} "
             f"{_unknown(in_doubt)}",
             in_doubt=in_doubt,
         )
@@ -209,7 +210,7 @@ def _status_words(status: str) -> str:
     return status
 
 
-def _said(issues: Sequence[OutcomeIssue]) -> str:
+def ehr_said(issues: Sequence[OutcomeIssue]) -> str:
     """The EHR's own explanation (errors first: its warnings rarely explain a refusal)."""
     explained = [i.text for i in issues if i.is_error] or [i.text for i in issues]
     said = "; ".join(explained).rstrip(". ")

@@ -49,7 +49,7 @@ from smart_app.outbox.errors import (
 from smart_app.outbox.ledger import ItemLedger
 from smart_app.outbox.records import LedgerState
 
-__all__ = ["PlanExecutor", "is_ours"]
+__all__ = ["PlanExecutor", "copies_in_chart", "is_ours", "version_of"]
 
 
 def is_ours(resource: Mapping[str, Any], step: WriteStep) -> bool:
@@ -68,6 +68,14 @@ def is_ours(resource: Mapping[str, Any], step: WriteStep) -> bool:
         isinstance(i, dict) and i.get("system") == IDENTIFIER_SYSTEM and i.get("value") == value
         for i in identifiers or []
     )
+
+
+async def copies_in_chart(client: FhirClient, step: WriteStep) -> list[dict[str, Any]]:
+    """The resources in the chart that carry the step's identity (searched by identifier or
+    tag), each with a server id."""
+    parameter, token = step.search
+    results = await client.search(step.resource_type, {parameter: token})
+    return [r for r in results if is_ours(r, step) and isinstance(r.get("id"), str)]
 
 
 class PlanExecutor:
@@ -142,8 +150,7 @@ class PlanExecutor:
         changes: list[ChartChange] = []
         for step, version in targets:
             server_id = self._target(step)[0]
-            body = self._prepared(step)
-            body["id"] = server_id
+            body = self._update_body(step, server_id)
             change = await self._changed_since_written(step, server_id, body, version)
             if change is not None:
                 changed.append(step)
@@ -161,7 +168,7 @@ class PlanExecutor:
         if content_matches(current, body):
             return None
         if version is not None:
-            now = _version_of(current)
+            now = version_of(current)
             moved = now is not None and now != version
         else:
             sent = self._last_sent(step)
@@ -200,13 +207,11 @@ class PlanExecutor:
 
     async def _found(self, step: WriteStep) -> bool:
         """Search the chart for the step's identity; record a match. True when found."""
-        parameter, token = step.search
-        results = await self._client.search(step.resource_type, {parameter: token})
-        ours = [r for r in results if is_ours(r, step) and isinstance(r.get("id"), str)]
+        ours = await copies_in_chart(self._client, step)
         if not ours:
             return False
         first = ours[0]
-        version = _version_of(first)
+        version = version_of(first)
         if len(ours) > 1:
             self.notes.append(
                 f"The chart already holds {len(ours)} copies of the {step.role.value} "
@@ -231,7 +236,7 @@ class PlanExecutor:
             if not content_matches(current, body):
                 change = _chart_change(step, server_id, current)
                 raise ChangedInChartError.of([step], [change]) from None
-            await self._ledger.record(step, LedgerState.UPDATED, server_id, _version_of(current))
+            await self._ledger.record(step, LedgerState.UPDATED, server_id, version_of(current))
             return
         await self._ledger.record(step, LedgerState.UPDATED, result.id or server_id, result.version)
 
@@ -241,8 +246,7 @@ class PlanExecutor:
         """(server id, body to send, version for `If-Match`) of an update; None when the chart
         already holds it (an earlier attempt whose answer was lost: recorded)."""
         server_id, version = self._target(step)
-        body = self._prepared(step)
-        body["id"] = server_id
+        body = self._update_body(step, server_id)
         if version is None:
             guarded = await self._unversioned_guard(step, server_id, body)
             if isinstance(guarded, _Applied):
@@ -261,7 +265,7 @@ class PlanExecutor:
         `If-Match` (None on an EHR that keeps no versions: the update then follows this check
         unconditioned)."""
         current = await self._client.read(step.resource_type, server_id)
-        version = _version_of(current)
+        version = version_of(current)
         if content_matches(current, body):
             await self._ledger.record(step, LedgerState.UPDATED, server_id, version)
             return _APPLIED
@@ -394,12 +398,11 @@ class PlanExecutor:
             else:
                 server_id, _ = self._target(step)
                 current = await self._client.read(step.resource_type, server_id)
-                body = self._prepared(step)
-                body["id"] = server_id
+                body = self._update_body(step, server_id)
                 applied = content_matches(current, body)
                 if applied:
                     await self._ledger.record(
-                        step, LedgerState.UPDATED, server_id, _version_of(current)
+                        step, LedgerState.UPDATED, server_id, version_of(current)
                     )
                 present[step.key] = applied
         return transaction_finding(present)
@@ -436,6 +439,12 @@ class PlanExecutor:
             # made since (which they have not seen) still stops the update.
             return located[1], accepted.version
         return located[1], step.if_match if step.if_match is not None else located[2]
+
+    def _update_body(self, step: WriteStep, server_id: str) -> dict[str, Any]:
+        """The body of an update of the resource at `server_id`, as sent on its own."""
+        body = self._prepared(step)
+        body["id"] = server_id
+        return body
 
     def _prepared(self, step: WriteStep) -> dict[str, Any]:
         """The body as sent on its own: references rewritten to server ids, the others left
@@ -474,7 +483,7 @@ def _chart_change(step: WriteStep, server_id: str, current: Mapping[str, Any]) -
         token=step.token,
         resource_type=step.resource_type,
         server_id=server_id,
-        version=_version_of(current),
+        version=version_of(current),
         copy=dict(current),
     )
 
@@ -484,7 +493,8 @@ def _checkable(step: WriteStep) -> bool:
     return step.action is StepAction.UPDATE or step.lookup is not LookupMethod.NONE
 
 
-def _version_of(resource: Mapping[str, Any]) -> str | None:
+def version_of(resource: Mapping[str, Any]) -> str | None:
+    """The resource's meta.versionId, if the server reported one."""
     meta = resource.get("meta")
     version = meta.get("versionId") if isinstance(meta, dict) else None
     return version if isinstance(version, str) else None

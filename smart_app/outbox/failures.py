@@ -33,7 +33,7 @@ from smart_app.fhir_errors import (
     FhirUnexpectedResponseError,
     TokenRefreshUnavailableError,
 )
-from smart_app.outbox.errors import SignInRequiredError, WriteBackError
+from smart_app.outbox.errors import SignInRequiredError, WriteBackError, ehr_said
 
 __all__ = ["Disposition", "FailureHandling", "RetrySchedule", "handling_of"]
 
@@ -145,7 +145,7 @@ def _unsupported(error: FhirHttpError) -> str | None:
         return (
             f'{lead}, the way this report was to be written. {_ASK} to "auto" (the app '
             'then follows what the EHR\'s CapabilityStatement offers) or "per-resource"; '
-            f"{_THEN}{_said(error)}"
+            f"{_THEN}{ehr_said(error.issues)}"
         )
     if error.status != 501:
         return None
@@ -155,14 +155,8 @@ def _unsupported(error: FhirHttpError) -> str | None:
         f'which writing this report needs. {_ASK} to one it supports ("auto" follows what '
         'the EHR\'s CapabilityStatement offers; "document" files the report as a clinical '
         "note only); "
-        f"{_THEN}{_said(error)}"
+        f"{_THEN}{ehr_said(error.issues)}"
     )
-
-
-def _said(error: FhirHttpError) -> str:
-    explained = [i.text for i in error.issues if i.is_error] or [i.text for i in error.issues]
-    said = "; ".join(explained).rstrip(". ")
-    return f" The EHR said: {said}." if said else ""
 
 
 _ASK = "Ask the integration engineer to set this EHR's `write_mode` in the app's settings"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -127,16 +128,18 @@ class OutboxStore:
                     .where(*replaced)
                     .values(state=ItemState.SUPERSEDED.value, updated_at=now)
                 )
+                item = outbox_item(row)
                 if unsure:
                     # Replaced unconfirmed, not unsent: this version cannot point at it, so
                     # the user is told where to look and what to do if it is there.
-                    row.notes_json = _merged_notes(row.notes_json, [_maybe_in_chart(unsure)])
+                    notes = _merged_notes(row.notes_json, [_maybe_in_chart(unsure)])
                     await db.execute(
                         update(OutboxItemRow)
                         .where(OutboxItemRow.id == item_id)
-                        .values(notes_json=row.notes_json)
+                        .values(notes_json=notes)
                     )
-                claimed.append(outbox_item(row))
+                    item = replace(item, notes=tuple(json.loads(notes)))
+                claimed.append(item)
         return claimed
 
     async def renew(self, item_id: str, owner: str, lease_seconds: float) -> bool:

@@ -27,7 +27,7 @@ from plugin.writeback import (
 from smart_app.fhir_errors import FhirAuthError
 from smart_app.outbox.connector import ChartAccess, ChartConnector
 from smart_app.outbox.errors import ChangedInChartError, LeaseLostError
-from smart_app.outbox.executor import PlanExecutor, is_ours
+from smart_app.outbox.executor import PlanExecutor, copies_in_chart, version_of
 from smart_app.outbox.failures import (
     Disposition,
     FailureHandling,
@@ -183,17 +183,10 @@ class OutboxWorker:
         for earlier_id, step in await self._store.unconfirmed_earlier_steps(item):
             if step.lookup is LookupMethod.NONE:
                 continue  # this EHR offers no way to look: the status page says so
-            parameter, token = step.search
-            results = await chart.client.search(step.resource_type, {parameter: token})
-            ours = [r for r in results if is_ours(r, step) and isinstance(r.get("id"), str)]
+            ours = await copies_in_chart(chart.client, step)
             if ours:
-                meta = ours[0].get("meta")
-                version = meta.get("versionId") if isinstance(meta, dict) else None
                 await self._store.record_earlier_found(
-                    earlier_id,
-                    step.key,
-                    str(ours[0]["id"]),
-                    version if isinstance(version, str) else None,
+                    earlier_id, step.key, str(ours[0]["id"]), version_of(ours[0])
                 )
 
     async def _failed(

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from plugin.candidacy.policy import Policy
-from plugin.candidacy.policy_file import default_policy, load_policy
+from plugin.candidacy.policy_file import configured_policy
 from plugin.interpretation.rule_set import RuleSetLibrary, default_rule_sets
 from smart_app.drafts import DraftStore
 from smart_app.outbox import OutboxService
@@ -33,9 +33,7 @@ def build_workflow_services(services: SmartServices, outbox: OutboxService) -> W
     """Raises the loaders' errors for an unusable site rule-set or policy file (at start)."""
     settings = services.settings
     library = default_rule_sets().with_site_files(settings.rule_set_files)
-    # The same policy as the CDS services (`build_runtime`): one referral rule for both doors.
-    policy_file = settings.candidacy_policy_file
-    policy = default_policy() if policy_file is None else load_policy(policy_file)
+    policy = configured_policy(settings.candidacy_policy_file)
     return WorkflowServices(
         drafts=outbox.drafts,  # the very store signing reads, so both see one draft
         outbox=outbox,

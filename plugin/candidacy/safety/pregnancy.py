@@ -88,23 +88,25 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
     order = SuggestedOrder.of(
         rules.suggested_order, "Pregnancy test (hCG)", phrase="a pregnancy test"
     )
-    if latest is not None and latest.answer == "pregnant":
-        age = (today - latest.when.latest).days
-        if age <= rules.pregnant_valid_days and conflicting:
+    if (
+        latest is not None
+        and latest.answer == "pregnant"
+        and (today - latest.when.latest).days <= rules.pregnant_valid_days
+    ):
+        if conflicting:
             return [_conflict_item(latest, conflicting, order, rules)]
-        if age <= rules.pregnant_valid_days:
-            return [
-                SafetyItem(
-                    id="pregnancy",
-                    kind=SafetyKind.PREGNANCY,
-                    severity=Severity.CONTRAINDICATION,
-                    title="Pregnant",
-                    explanation=f"{named(latest.resource)} on {latest.when} records the patient "
-                    "as pregnant: fluoroscopy and contrast injection are not done in pregnancy.",
-                    action="Not a candidate while pregnant.",
-                    evidence=(_evidence(latest),),
-                )
-            ]
+        return [
+            SafetyItem(
+                id="pregnancy",
+                kind=SafetyKind.PREGNANCY,
+                severity=Severity.CONTRAINDICATION,
+                title="Pregnant",
+                explanation=f"{named(latest.resource)} on {latest.when} records the patient "
+                "as pregnant: fluoroscopy and contrast injection are not done in pregnancy.",
+                action="Not a candidate while pregnant.",
+                evidence=(_evidence(latest),),
+            )
+        ]
     potential = _child_bearing_potential(context, rules)
     if potential.ended_by is not None:
         return [_not_of_child_bearing_potential(potential.ended_by, potential.why)]
