@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, date, tzinfo
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ import httpx
 from plugin.candidacy.assessment import Assessment
 from plugin.candidacy.chart import Chart, ChartInvalidError, chart_from_resources
 from plugin.candidacy.engine import assess_candidacy
+from plugin.candidacy.lookback import words_only_since
 from plugin.candidacy.order import Order, OrderInvalidError, order_from_service_request
 from plugin.candidacy.policy import Policy
 from plugin.cds_hooks.cards import (
@@ -81,14 +82,10 @@ class CandidacyService:
         prepared = self._prepared(service, body)
         if isinstance(prepared, dict):
             return prepared
-        answers, missing = read_prefetched(self.queries, prepared.call)
-        answers |= await fetch_missing(
-            missing,
-            prepared.call,
-            self.http,
-            policy=self.retry_policy,
-            today=site_day(self.clock, self.zone),
+        answers, missing = read_prefetched(
+            self.queries, prepared.call, horizon=self._horizon(prepared)
         )
+        answers |= await self._fetched(prepared, missing)
         return self._respond(prepared, in_query_order(self.queries, answers))
 
     async def _answer_raw(self, service: CdsService, raw: bytes) -> dict[str, Any]:
@@ -96,13 +93,7 @@ class CandidacyService:
             answered = self._answer_prefetched(service, raw)
         if isinstance(answered, dict):
             return answered
-        answered.answers |= await fetch_missing(
-            answered.missing,
-            answered.prepared.call,
-            self.http,
-            policy=self.retry_policy,
-            today=site_day(self.clock, self.zone),
-        )
+        answered.answers |= await self._fetched(answered.prepared, answered.missing)
         with collection_paused():
             return self._respond(answered.prepared, in_query_order(self.queries, answered.answers))
 
@@ -112,7 +103,9 @@ class CandidacyService:
         prepared = self._prepared(service, parse_json_body(raw))
         if isinstance(prepared, dict):
             return prepared
-        answers, missing = read_prefetched(self.queries, prepared.call)
+        answers, missing = read_prefetched(
+            self.queries, prepared.call, horizon=self._horizon(prepared)
+        )
         if missing:
             return _Pending(prepared, answers, missing)
         return self._respond(prepared, in_query_order(self.queries, answers))
@@ -127,7 +120,8 @@ class CandidacyService:
         if not drafts:
             return {"cards": []}
         setting = CardSetting(call=call, service_id=service.id, launch_url=self.launch_url)
-        prepared = _Prepared(call, setting)
+        # One day for the whole call: the chart's horizon and the assessment agree on it.
+        prepared = _Prepared(call, setting, site_day(self.clock, self.zone))
         for draft in drafts:
             foreign = subject_problem(draft, call.context.patient_id)
             if foreign is not None:
@@ -145,7 +139,7 @@ class CandidacyService:
 
     def _respond(self, prepared: _Prepared, resources: list[Mapping[str, Any]]) -> dict[str, Any]:
         chart = self._chart(resources)
-        today = site_day(self.clock, self.zone)
+        today = prepared.today
         known = [a.id for a in self.policy.attestations]
         # Drafts for the same region and levels — the injection and the imaging codes of one
         # study (CPT 62290 and 72295) — are one study: one assessment and one card. An
@@ -181,6 +175,21 @@ class CandidacyService:
             response["systemActions"] = actions
         return response
 
+    def _horizon(self, prepared: _Prepared) -> date | None:
+        return words_only_since(self.policy, prepared.today)
+
+    async def _fetched(
+        self, prepared: _Prepared, missing: Sequence[ChartQuery]
+    ) -> dict[str, tuple[Mapping[str, Any], ...]]:
+        return await fetch_missing(
+            missing,
+            prepared.call,
+            self.http,
+            policy=self.retry_policy,
+            today=prepared.today,
+            horizon=self._horizon(prepared),
+        )
+
     def _uuid_kw(self) -> dict[str, Callable[[], str]]:
         return {} if self.new_uuid is None else {"new_uuid": self.new_uuid}
 
@@ -199,6 +208,7 @@ class _Prepared:
 
     call: HookRequest
     setting: CardSetting
+    today: date  # the site's calendar day the call is assessed on
     orders: list[tuple[Mapping[str, Any], Order]] = field(default_factory=list)
     cards: list[dict[str, Any]] = field(default_factory=list)
 

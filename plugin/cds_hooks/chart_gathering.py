@@ -4,7 +4,10 @@ same queries either way, so both paths give the engine the same resources.
 
 A long search is read as the SMART app reads one: in date windows side by side once its first
 page shows it is long (`smart_app.search_in_parts`), the same resources as read whole, in a
-fraction of the round trips a CDS call can afford.
+fraction of the round trips a CDS call can afford. A latest-first Observation search counts
+only its records dated on or after the horizon (`latest_first`), whichever way it came: its
+first page alone when that reaches back past the horizon, otherwise its records from the
+horizon on, read by date.
 
 When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
 refuses, reports an error in its search Bundle — the rule a prefetched Bundle is read by,
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,9 +33,16 @@ import httpx
 from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, FhirSearch, rendered_query
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import HookRequest
+from plugin.cds_hooks.latest_first import reaches_horizon, within_horizon
 from plugin.cds_hooks.prefetch import is_error_outcome, read_prefetch
 from plugin.cds_hooks.same_patient import fetched_mismatches, prefetch_problems
-from smart_app.fhir_client import FhirClient, RetryPolicy, SearchQuery, StaticTokenSource
+from smart_app.fhir_client import (
+    FhirClient,
+    RetryPolicy,
+    SearchQuery,
+    SearchResults,
+    StaticTokenSource,
+)
 from smart_app.fhir_errors import FhirError, FhirNotFound
 from smart_app.search_in_parts import search_in_parts
 
@@ -53,31 +63,56 @@ Resource = Mapping[str, Any]
 
 
 async def _fetch(
-    client: FhirClient, key: str, request: FhirRead | FhirSearch, today: date
+    client: FhirClient,
+    query: ChartQuery,
+    request: FhirRead | FhirSearch,
+    today: date,
+    horizon: date | None,
 ) -> tuple[Resource, ...]:
+    key = query.key
     if isinstance(request, FhirRead):
         try:
             # The client checks that the answer is the resource asked for.
             return (await client.read(request.resource_type, request.resource_id),)
         except FhirNotFound:
             return ()  # what a client's prefetch says with null
-    query = SearchQuery(
+    params = list(request.params)
+    if query.latest_first and horizon is not None:
+        first = await client.search(
+            request.resource_type, params, max_pages=1, max_resources=MAX_RESOURCES_PER_QUERY
+        )
+        _check_search(key, request, first)
+        if first.next_url is None or reaches_horizon(first, horizon):
+            return within_horizon(first, horizon)
+        # The rest by date, as the app reads it; a day early, since the server compares
+        # instants in UTC and the horizon is a charted day (within_horizon decides).
+        since = horizon - timedelta(days=1)
+        params = [(n, v) for n, v in params if n not in ("_sort", "_count")]
+        params.append(("date", f"ge{since.isoformat()}"))
+    query_whole = SearchQuery(
         request.resource_type,
-        list(request.params),
+        params,
         max_pages=MAX_PAGES,
         max_resources=MAX_RESOURCES_PER_QUERY,
     )
-    results = await search_in_parts(client, query, today=today)
+    results = await search_in_parts(client, query_whole, today=today)
+    _check_search(key, request, results)
+    if results.truncated:
+        raise ChartUnavailableError((key,), "the search has more results than one call may read")
+    resources = (*results, *results.included)
+    if query.latest_first and horizon is not None:
+        return within_horizon(resources, horizon)
+    return resources
+
+
+def _check_search(key: str, request: FhirSearch, results: SearchResults) -> None:
     if any(is_error_outcome(outcome) for outcome in results.outcomes):
         # The same rule as a prefetched Bundle carrying one: the matches beside an error
         # (too-costly, a timeout) are not the patient's whole record, so nothing is assessed.
         raise ChartUnavailableError(
             (key,), f"the FHIR server reported an error for the {request.resource_type} search"
         )
-    if results.truncated:
-        raise ChartUnavailableError((key,), "the search has more results than one call may read")
-    resources = (*results, *results.included)
-    if not all(isinstance(resource.get("resourceType"), str) for resource in resources):
+    if not all(isinstance(resource.get("resourceType"), str) for resource in results):
         # What we fetched is not the client's request: unreadable data is data we cannot
         # have (412), and a record is never dropped, lest its absence be assessed.
         raise ChartUnavailableError(
@@ -85,7 +120,6 @@ async def _fetch(
             f"the FHIR server answered the {request.resource_type} search with an entry "
             "that is not a FHIR resource (no resourceType)",
         )
-    return resources
 
 
 async def _fetch_all(
@@ -94,6 +128,7 @@ async def _fetch_all(
     http: httpx.AsyncClient,
     policy: RetryPolicy,
     today: date,
+    horizon: date | None,
 ) -> dict[str, tuple[Resource, ...]]:
     assert call.fhir_server is not None and call.fhir_authorization is not None
     client = FhirClient(
@@ -107,7 +142,9 @@ async def _fetch_all(
     try:
         async with asyncio.TaskGroup() as group:
             tasks = [
-                group.create_task(_fetch(client, query.key, rendered_query(query, tokens), today))
+                group.create_task(
+                    _fetch(client, query, rendered_query(query, tokens), today, horizon)
+                )
                 for query in queries
             ]
     except BaseExceptionGroup as failures:
@@ -123,19 +160,27 @@ async def _fetch_all(
     return {key: task.result() for key, task in zip(keys, tasks, strict=True)}
 
 
+def _needs_horizon(queries: Sequence[ChartQuery], horizon: date | None) -> None:
+    if horizon is None and any(query.latest_first for query in queries):
+        raise ValueError("latest-first chart queries are read up to a horizon: pass it")
+
+
 def read_prefetched(
-    queries: Sequence[ChartQuery], call: HookRequest
+    queries: Sequence[ChartQuery], call: HookRequest, *, horizon: date | None = None
 ) -> tuple[dict[str, tuple[Resource, ...]], list[ChartQuery]]:
     """What the prefetch answers, by key, and the queries it leaves to fetch (no I/O).
+    `horizon` is the first day a latest-first query's records count (required when there is
+    one): such a query answers with those records alone.
     Raises CdsRequestInvalidError naming every malformed prefetch value and every key holding
     another patient's records; ChartUnavailableError, saying why each key must be fetched,
     when there is no fhirServer to fetch from."""
+    _needs_horizon(queries, horizon)
     answers: dict[str, tuple[Resource, ...]] = {}
     missing: list[ChartQuery] = []
     reasons: dict[str, list[str]] = {}
     problems = []
     for query in queries:
-        reading = read_prefetch(query, call.prefetch)
+        reading = read_prefetch(query, call.prefetch, horizon)
         if reading.problem is not None:
             problems.append(reading.problem)
         elif reading.resources is not None:
@@ -146,6 +191,10 @@ def read_prefetched(
     problems += prefetch_problems(call.prefetch, answers, call.context.patient_id)
     if problems:
         raise CdsRequestInvalidError(problems)
+    for query in queries:
+        if query.latest_first and horizon is not None and query.key in answers:
+            # Checked whole above (another patient's record is a malformed call at any age).
+            answers[query.key] = within_horizon(answers[query.key], horizon)
     if missing and (call.fhir_server is None or call.fhir_authorization is None):
         why = "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in reasons.items())
         raise ChartUnavailableError(
@@ -169,13 +218,21 @@ async def fetch_missing(
     *,
     policy: RetryPolicy | None = None,
     today: date | None = None,
+    horizon: date | None = None,
 ) -> dict[str, tuple[Resource, ...]]:
     """The queries the prefetch left out, run against fhirServer (412 when that fails).
-    `today` ends the date windows a long search is read in (default: today in UTC)."""
+    `today` ends the date windows a long search is read in (default: today in UTC);
+    `horizon` as for `read_prefetched`."""
+    _needs_horizon(missing, horizon)
     if not missing:
         return {}
     answers = await _fetch_all(
-        missing, call, http, policy or RetryPolicy.for_cds(), today or datetime.now(UTC).date()
+        missing,
+        call,
+        http,
+        policy or RetryPolicy.for_cds(),
+        today or datetime.now(UTC).date(),
+        horizon,
     )
     mismatches = fetched_mismatches(answers, call.context.patient_id)
     if mismatches:
@@ -194,8 +251,10 @@ async def gather_chart(
     *,
     policy: RetryPolicy | None = None,
     today: date | None = None,
+    horizon: date | None = None,
 ) -> list[Resource]:
-    """Every resource the chart queries give, in query order (prefetched or fetched)."""
-    answers, missing = read_prefetched(queries, call)
-    answers |= await fetch_missing(missing, call, http, policy=policy, today=today)
+    """Every resource the chart queries give, in query order (prefetched or fetched);
+    `horizon` as for `read_prefetched`."""
+    answers, missing = read_prefetched(queries, call, horizon=horizon)
+    answers |= await fetch_missing(missing, call, http, policy=policy, today=today, horizon=horizon)
     return in_query_order(queries, answers)

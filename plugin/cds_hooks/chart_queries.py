@@ -3,22 +3,27 @@ both as the services' prefetch templates and, for every key the CDS client did n
 as the searches we run against `fhirServer`, so the two paths read exactly the same data.
 
 Templates stay inside CDS Hooks 2.0 §Prefetch query restrictions: a read or a type search, the
-patient reference, token equality (``category``, ``code``) and nothing else; the only tokens are
-``{{context.patientId}}`` (order-select and order-sign mark patientId, userId and encounterId as
-prefetch tokens; never draftOrders or selections). Searches are not narrowed by status or date:
-conservative care is measured from completed medication courses and past therapy, and the
-engine itself decides what is current.
+patient reference, token equality (``category``, ``code``), ``_sort`` and ``_count``; the only
+token is ``{{context.patientId}}`` (order-select and order-sign mark patientId, userId and
+encounterId as prefetch tokens; never draftOrders or selections). Searches other than
+Observations are not narrowed: conservative care is measured from completed medication courses
+and past therapy, and the engine itself decides what is current.
 
 Observations come from two searches: laboratory results (the engine also recognises labs by
 their text, so a local code still counts), and every LOINC code the policy reads from an
 Observation (labs, pregnancy status, pain scores), since pregnancy status and pain scores are
 not laboratory results.
 
-The SMART app, which may search by date, reads laboratory results only as far back as a lab
-known by its words alone can change the outcome (`plugin.candidacy.lookback`): a long chart's
-years of unrelated labs stay on the server, while every coded result is still read whatever its
-age (`app_chart_queries`). The CDS prefetch cannot carry a date (CDS Hooks 2.0 has no date
-token), so the services read all laboratory results, fetched or prefetched alike.
+An Observation older than every window the policy judges one in cannot change an assessment's
+outcome, a criterion's status or a safety item (`plugin.candidacy.lookback`); a long chart
+holds years of them. CDS Hooks 2.0 has no date token, so the services ask for Observations
+latest first (``_sort=-date&_count=``, the spec's own idiom for "the latest results") and read
+only those dated on or after that horizon (`latest_first`, `within_horizon`): a first page
+reaching back past the horizon is the whole answer (`plugin.cds_hooks.latest_first`), and a
+prefetch that holds every page, or the pages we fetch, give the same records. The SMART app,
+which may search by date, asks for laboratory results from the horizon (and the undated ones)
+and for the coded Observations whole (`app_chart_queries`). With a policy whose labs count at
+any age, no search is narrowed.
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qsl
 
-from plugin.candidacy.lookback import words_only_since
+from plugin.candidacy.lookback import words_only_lookback_days, words_only_since
 from plugin.candidacy.policy import ConditionDurationCriterion, Policy
 from plugin.candidacy.value_sets import CodeRef
 
 __all__ = [
+    "LATEST_FIRST",
+    "LATEST_FIRST_PAGE",
     "PREFETCH_TOKEN",
     "ChartQuery",
     "FhirRead",
@@ -49,13 +56,22 @@ PREFETCH_TOKEN = "{{context.patientId}}"  # noqa: S105 - a template token, not a
 
 _TOKEN = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 
+#: Results a latest-first search asks for on its first page: a year of an ordinary outpatient's
+#: laboratory results, so the first page usually reaches the horizon (a server may send fewer
+#: per page; we then read on).
+LATEST_FIRST_PAGE = 500
+#: The parameters that make an Observation search latest first.
+LATEST_FIRST = (("_sort", "-date"), ("_count", str(LATEST_FIRST_PAGE)))
+
 
 @dataclass(frozen=True, slots=True)
 class ChartQuery:
-    """One prefetch key and its template (a relative FHIR URL)."""
+    """One prefetch key and its template (a relative FHIR URL). A `latest_first` search is
+    sorted newest first, and only its records dated on or after the policy's horizon count."""
 
     key: str
     template: str
+    latest_first: bool = False
 
     @property
     def is_read(self) -> bool:
@@ -91,8 +107,20 @@ def _token_list(refs: list[CodeRef]) -> str:
 
 
 def chart_queries(policy: Policy) -> tuple[ChartQuery, ...]:
-    """The chart's queries in a fixed order (the discovery document lists them so)."""
+    """The chart's queries as the CDS services run them, in a fixed order (the discovery
+    document lists them so)."""
+    return _queries(policy, latest_first=words_only_lookback_days(policy) is not None)
+
+
+def _queries(policy: Policy, *, latest_first: bool) -> tuple[ChartQuery, ...]:
     patient = f"patient={PREFETCH_TOKEN}"
+    window = "&" + "&".join(f"{name}={value}" for name, value in LATEST_FIRST)
+
+    def observations(key: str, params: str) -> ChartQuery:
+        if latest_first:
+            return ChartQuery(key, f"Observation?{patient}&{params}{window}", latest_first=True)
+        return ChartQuery(key, f"Observation?{patient}&{params}")
+
     queries = [
         ChartQuery("patient", f"Patient/{PREFETCH_TOKEN}"),
         ChartQuery("conditions", f"Condition?{patient}"),
@@ -102,11 +130,11 @@ def chart_queries(policy: Policy) -> tuple[ChartQuery, ...]:
         ChartQuery("medicationRequests", f"MedicationRequest?{patient}"),
         ChartQuery("medicationStatements", f"MedicationStatement?{patient}"),
         ChartQuery("allergies", f"AllergyIntolerance?{patient}"),
-        ChartQuery("labResults", f"Observation?{patient}&category=laboratory"),
+        observations("labResults", "category=laboratory"),
     ]
     codes = _token_list(_observation_codes(policy))
     if codes:
-        queries.append(ChartQuery("codedObservations", f"Observation?{patient}&code={codes}"))
+        queries.append(observations("codedObservations", f"code={codes}"))
     queries += [
         ChartQuery("diagnosticReports", f"DiagnosticReport?{patient}"),
         ChartQuery("imagingStudies", f"ImagingStudy?{patient}"),
@@ -125,7 +153,7 @@ def app_chart_queries(policy: Policy, today: date) -> tuple[ChartQuery, ...]:
     labs = f"Observation?patient={PREFETCH_TOKEN}&category=laboratory"
     observations: list[ChartQuery] = []
     others: list[ChartQuery] = []
-    for query in chart_queries(policy):
+    for query in _queries(policy, latest_first=False):
         if query.key == "labResults" and since is not None:
             observations.append(
                 ChartQuery("recentLabResults", f"{labs}&date=ge{since.isoformat()}")

@@ -9,7 +9,8 @@ read without I/O.
   carrying an error-level one: the client hit an error (the 3.0 ballot's way of saying so;
   2.0 clients leave the key out) → fetched ourselves;
 - a Bundle with a `next` link: the client sent only the first page → fetched ourselves, whole,
-  so the assessment never rests on part of the chart;
+  so the assessment never rests on part of the chart — unless the search is latest first and
+  the page itself shows that it reaches back past the horizon (`latest_first`);
 - a read template answered with its resource → that resource.
 
 Anything else is a malformed request (400), named by its key.
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from plugin.cds_hooks.chart_queries import ChartQuery
+from plugin.cds_hooks.latest_first import reaches_horizon
 from plugin.errors import Problem
 
 __all__ = ["PrefetchReading", "is_error_outcome", "read_prefetch"]
@@ -63,7 +66,10 @@ def _has_next_page(bundle: Mapping[str, Any]) -> bool:
     )
 
 
-def _bundle_resources(key: str, bundle: Mapping[str, Any]) -> PrefetchReading:
+def _bundle_resources(
+    query: ChartQuery, bundle: Mapping[str, Any], horizon: date | None
+) -> PrefetchReading:
+    key = query.key
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         return PrefetchReading(problem=Problem(f"prefetch.{key}.entry", "type", "must be an array"))
@@ -105,13 +111,19 @@ def _bundle_resources(key: str, bundle: Mapping[str, Any]) -> PrefetchReading:
                 return PrefetchReading(fetch_because="the client reported an error for it")
             continue  # warnings and information beside the matches
         resources.append(resource)
-    if _has_next_page(bundle):
+    if _has_next_page(bundle) and not (
+        query.latest_first and horizon is not None and reaches_horizon(resources, horizon)
+    ):
         return PrefetchReading(fetch_because="the client sent only its first page")
     return PrefetchReading(resources=tuple(resources))
 
 
-def read_prefetch(query: ChartQuery, prefetch: Mapping[str, Any]) -> PrefetchReading:
-    """How the prefetch answers `query`."""
+def read_prefetch(
+    query: ChartQuery, prefetch: Mapping[str, Any], horizon: date | None = None
+) -> PrefetchReading:
+    """How the prefetch answers `query`. `horizon` is the first day a latest-first search's
+    records count (None: the whole search is needed). The resources are as the client sent
+    them: `latest_first.within_horizon` picks those that count."""
     key = query.key
     if key not in prefetch:
         return PrefetchReading(fetch_because="not prefetched")
@@ -130,7 +142,7 @@ def read_prefetch(query: ChartQuery, prefetch: Mapping[str, Any]) -> PrefetchRea
         # Warnings alone, in place of the data: the client hit a problem and sent no results.
         return PrefetchReading(fetch_because="the client reported a problem instead of data")
     if value["resourceType"] == "Bundle":
-        return _bundle_resources(key, value)
+        return _bundle_resources(query, value, horizon)
     expected = query.template.partition("/")[0] if query.is_read else None
     if expected is None or value["resourceType"] != expected:
         wanted = f"a {expected} or null" if expected else "a Bundle or null"

@@ -145,7 +145,9 @@ _USES = (
     _Use(
         "Observation",
         "Pregnancy status, kidney function, clotting results and pain scores (LOINC); the "
-        "level results the app writes.",
+        "level results the app writes. The CDS services (and the prefetch they ask for) "
+        "sort these searches newest first (_sort=-date) with a page size (_count), and read "
+        "on only as far back as a result can change the candidacy outcome.",
         read=_READ_BEFORE_UPDATE,
         search=(_PATIENT, _CATEGORY, _CODE, _DATE, _IDENTIFIER),
         creates=LEVEL_OBSERVATION_PROFILE,

@@ -1,6 +1,8 @@
 """A small in-memory FHIR server for the chart queries, usable two ways: as a respx side
 effect answering fhirServer searches (paged, with absolute `next` links), and as a CDS client
-filling the prefetch from the same data — so both paths see identical resources."""
+filling the prefetch from the same data — so both paths see identical resources. It sorts by
+`_sort=-date`, filters Observations by `date=ge…` (effective[x], by its day), and pages at
+`_count` up to its own page size."""
 
 from __future__ import annotations
 
@@ -20,6 +22,13 @@ def _tokens(concept: Any) -> set[str]:
         found.add(f"{coding.get('system')}|{coding.get('code')}")
         found.add(str(coding.get("code")))
     return found
+
+
+def _effective(resource: Mapping[str, Any]) -> str | None:
+    period = resource.get("effectivePeriod") or {}
+    value = resource.get("effectiveDateTime") or resource.get("effectiveInstant")
+    value = value or period.get("start") or period.get("end")
+    return str(value) if value else None
 
 
 def _patient_of(resource: Mapping[str, Any]) -> str | None:
@@ -53,6 +62,14 @@ class FakeFhirServer:
             elif name == "code":
                 wanted = set(value.split(","))
                 found = [r for r in found if wanted & _tokens(r.get("code"))]
+            elif name == "date" and value.startswith("ge"):
+                found = [r for r in found if (_effective(r) or "")[:10] >= value[2:]]
+            elif name == "_sort" and value == "-date":
+                # Newest first, the undated last (as a NULLS LAST database sorts them).
+                dated = sorted(
+                    (r for r in found if _effective(r)), key=lambda r: str(_effective(r))
+                )
+                found = [*reversed(dated), *(r for r in found if not _effective(r))]
             elif name.startswith("_"):
                 continue
             else:
@@ -111,9 +128,10 @@ class FakeFhirServer:
         offset = int(dict(params).get("_offset", "0"))
         query = [(k, v) for k, v in params if k != "_offset"]
         matches = self.search(parts[0], query)
-        page = self.bundle(matches[offset : offset + self.page_size])
-        if offset + self.page_size < len(matches):
-            next_query = urlencode([*query, ("_offset", str(offset + self.page_size))])
+        size = min(int(dict(query).get("_count", self.page_size)), self.page_size)
+        page = self.bundle(matches[offset : offset + size])
+        if offset + size < len(matches):
+            next_query = urlencode([*query, ("_offset", str(offset + size))])
             page["link"] = [{"relation": "next", "url": f"{self.base}/{parts[0]}?{next_query}"}]
         return httpx.Response(
             200,

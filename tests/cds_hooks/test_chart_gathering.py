@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -10,17 +10,22 @@ import pytest
 import respx
 
 from plugin.candidacy import default_policy
-from plugin.cds_hooks.chart_gathering import gather_chart
+from plugin.candidacy.lookback import words_only_since
+from plugin.cds_hooks.chart_gathering import gather_chart, read_prefetched
 from plugin.cds_hooks.chart_queries import chart_queries
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import Hook, HookRequest, parse_hook_request
+from plugin.cds_hooks.latest_first import within_horizon
 from smart_app.fhir_client import RetryPolicy
 from tests.cds_hooks.charts import sandbox_chart
 from tests.cds_hooks.conftest import FHIR_SERVER, PATIENT_ID, hook_call
 from tests.cds_hooks.fake_fhir import FakeFhirServer
 
 QUERIES = chart_queries(default_policy())
-CHART = sandbox_chart("on-apixaban", date(2026, 3, 14), as_patient=PATIENT_ID)
+TODAY = date(2026, 3, 14)
+CHART = sandbox_chart("on-apixaban", TODAY, as_patient=PATIENT_ID)
+HORIZON = words_only_since(default_policy(), TODAY)
+assert HORIZON is not None
 FAST = RetryPolicy.for_cds(sleep=lambda _: _no_wait())
 
 
@@ -32,6 +37,20 @@ def call(**kw: object) -> HookRequest:
     return parse_hook_request(hook_call(**kw), Hook.ORDER_SIGN)  # type: ignore[arg-type]
 
 
+async def gather(
+    queries: Any, hook_request: HookRequest, http: httpx.AsyncClient, **kw: Any
+) -> list[Any]:
+    return await gather_chart(queries, hook_request, http, horizon=HORIZON, **kw)
+
+
+def counted(chart: list[Any]) -> list[Any]:
+    """The chart as the services count it: Observations from the horizon on."""
+    observations = [r for r in chart if r["resourceType"] == "Observation"]
+    assert HORIZON is not None
+    recent = {id(r) for r in within_horizon(observations, HORIZON)}
+    return [r for r in chart if r["resourceType"] != "Observation" or id(r) in recent]
+
+
 def keyed(resources: list[Any]) -> list[str]:
     return sorted(f"{r['resourceType']}/{r['id']}" for r in resources)
 
@@ -41,21 +60,19 @@ async def test_full_prefetch_needs_no_server() -> None:
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(lambda r: pytest.fail("fetched"))
     ) as http:
-        resources = await gather_chart(
-            QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), http
-        )
-    assert set(keyed(resources)) == set(keyed(CHART))
+        resources = await gather(QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), http)
+    assert set(keyed(resources)) == set(keyed(counted(CHART)))
 
 
 async def test_fetched_and_prefetched_give_the_same_resources() -> None:
     fake = FakeFhirServer(FHIR_SERVER, CHART, page_size=5)
-    prefetched = await gather_chart(
+    prefetched = await gather(
         QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
     )
     with respx.mock(assert_all_called=True) as mock:
         mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
         async with httpx.AsyncClient() as http:
-            fetched = await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert fetched == prefetched
     assert len(fake.requests) > len(QUERIES)  # paging was followed
 
@@ -71,7 +88,7 @@ async def test_only_the_missing_keys_are_fetched() -> None:
     with respx.mock() as mock:
         mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
         async with httpx.AsyncClient() as http:
-            await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
+            await gather(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
     assert sorted(r.url.path.rsplit("/", 1)[-1] for r in fake.requests) == [
         "AllergyIntolerance",
         "Condition",
@@ -80,7 +97,7 @@ async def test_only_the_missing_keys_are_fetched() -> None:
 
 async def test_neither_prefetch_nor_server_is_412() -> None:
     with pytest.raises(ChartUnavailableError) as caught:
-        await gather_chart(QUERIES, call(), httpx.AsyncClient())
+        await gather(QUERIES, call(), httpx.AsyncClient())
     assert "conditions" in caught.value.keys
 
 
@@ -90,7 +107,7 @@ async def test_failing_server_is_412(status: int) -> None:
         mock.route(url__startswith=FHIR_SERVER).mock(return_value=httpx.Response(status))
         async with httpx.AsyncClient() as http:
             with pytest.raises(ChartUnavailableError) as caught:
-                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+                await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert "opaque-token" not in caught.value.why and PATIENT_ID not in caught.value.why
 
 
@@ -110,13 +127,13 @@ async def test_paging_to_another_origin_is_not_followed() -> None:
         escaped = mock.route(url__startswith=evil.base).mock(side_effect=evil.handler)
         async with httpx.AsyncClient() as http:
             with pytest.raises(ChartUnavailableError):
-                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+                await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert not escaped.called  # the token never went to the other server
 
 
 async def test_malformed_prefetch_is_400() -> None:
     with pytest.raises(CdsRequestInvalidError) as caught:
-        await gather_chart(QUERIES, call(prefetch={"conditions": "none"}), httpx.AsyncClient())
+        await gather(QUERIES, call(prefetch={"conditions": "none"}), httpx.AsyncClient())
     assert caught.value.problems[0].field == "prefetch.conditions"
 
 
@@ -127,7 +144,7 @@ async def test_another_patients_records_are_refused_even_without_a_patient() -> 
     prefetch = FakeFhirServer(FHIR_SERVER, other).prefetch(QUERIES, "pregnant")
     prefetch["patient"] = None
     with pytest.raises(CdsRequestInvalidError) as caught:
-        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+        await gather(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
     fields = [p.field for p in caught.value.problems]
     assert fields and all(
         re.fullmatch(r"prefetch\.\w+\.entry\[\d+\]\.resource\.\w+", f) for f in fields
@@ -140,7 +157,7 @@ async def test_another_patients_patient_is_one_issue() -> None:
     prefetch = FakeFhirServer(FHIR_SERVER, CHART).prefetch(QUERIES, PATIENT_ID)
     prefetch["patient"] = {**prefetch["patient"], "id": "someone-else"}
     with pytest.raises(CdsRequestInvalidError) as caught:
-        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+        await gather(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
     [problem] = caught.value.problems
     assert problem.field == "prefetch.patient.id" and "context.patientId" in problem.message
 
@@ -166,7 +183,7 @@ async def test_fetched_records_of_another_patient_are_412() -> None:
         mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
         async with httpx.AsyncClient() as http:
             with pytest.raises(ChartUnavailableError) as caught:
-                await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
+                await gather(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
     assert caught.value.keys == ("conditions",)
     assert "another patient" in caught.value.why and "someone-else" not in caught.value.why
 
@@ -180,7 +197,7 @@ async def test_412_says_why_each_key_must_be_fetched() -> None:
     prefetch["labResults"]["link"] = [{"relation": "next", "url": f"{FHIR_SERVER}/x?page=2"}]
     del prefetch["allergies"]
     with pytest.raises(ChartUnavailableError) as caught:
-        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+        await gather(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
     assert caught.value.keys == ("conditions", "allergies", "labResults")
     why = caught.value.why
     assert "conditions: the client reported an error for it" in why
@@ -197,12 +214,12 @@ async def test_warning_outcome_is_fetched_or_412_never_400() -> None:
         "issue": [{"severity": "warning", "code": "incomplete"}],
     }
     with pytest.raises(ChartUnavailableError) as caught:
-        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+        await gather(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
     assert caught.value.keys == ("conditions",)
     with respx.mock() as mock:
         mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
         async with httpx.AsyncClient() as http:
-            await gather_chart(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
+            await gather(QUERIES, call(fhir=True, prefetch=prefetch), http, policy=FAST)
     assert [r.url.path.rsplit("/", 1)[-1] for r in fake.requests] == ["Condition"]
 
 
@@ -239,21 +256,21 @@ async def test_fetched_bundle_with_an_error_outcome_is_412_as_prefetched() -> No
     prefetch = fake.prefetch(QUERIES, PATIENT_ID)
     prefetch["medicationRequests"] = TOO_COSTLY
     with pytest.raises(ChartUnavailableError) as prefetched:
-        await gather_chart(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
+        await gather(QUERIES, call(prefetch=prefetch), httpx.AsyncClient())
     with respx.mock() as mock:
         mock.route(url__startswith=FHIR_SERVER).mock(
             side_effect=_answering(fake, "MedicationRequest", TOO_COSTLY)
         )
         async with httpx.AsyncClient() as http:
             with pytest.raises(ChartUnavailableError) as fetched:
-                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+                await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert prefetched.value.keys == fetched.value.keys == ("medicationRequests",)
     assert "reported an error" in fetched.value.why
 
 
 async def test_fetched_warning_outcome_beside_the_matches_is_read() -> None:
     fake = FakeFhirServer(FHIR_SERVER, CHART)
-    expected = await gather_chart(
+    expected = await gather(
         QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
     )
     warned = fake.bundle(fake.search("MedicationRequest", [("patient", PATIENT_ID)]))
@@ -271,7 +288,7 @@ async def test_fetched_warning_outcome_beside_the_matches_is_read() -> None:
             side_effect=_answering(fake, "MedicationRequest", warned)
         )
         async with httpx.AsyncClient() as http:
-            fetched = await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert keyed(fetched) == keyed(expected)
 
 
@@ -289,6 +306,106 @@ async def test_fetched_entry_without_resource_type_is_412_naming_the_query() -> 
         )
         async with httpx.AsyncClient() as http:
             with pytest.raises(ChartUnavailableError) as caught:
-                await gather_chart(QUERIES, call(fhir=True), http, policy=FAST)
+                await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert caught.value.keys == ("conditions",)
     assert "Condition search" in caught.value.why and "c1" not in caught.value.why
+
+
+# -- latest-first Observation searches ----------------------------------------------------------
+
+
+def _long_lab_chart(labs: int, every_days: int) -> list[dict[str, Any]]:
+    """The sandbox chart with `labs` more laboratory results, one every `every_days` days
+    back from TODAY, and one with no effective date."""
+    extra: list[dict[str, Any]] = [
+        {
+            "resourceType": "Observation",
+            "id": f"lab-{index:03d}",
+            "status": "final",
+            "category": [{"coding": [{"code": "laboratory"}]}],
+            "code": {"coding": [{"system": "urn:local", "code": "NA"}], "text": "Sodium"},
+            "subject": {"reference": f"Patient/{PATIENT_ID}"},
+            "effectiveDateTime": (TODAY - timedelta(days=index * every_days)).isoformat(),
+            "valueQuantity": {"value": 139},
+        }
+        for index in range(labs)
+    ]
+    undated = {**extra[0], "id": "lab-undated"}
+    del undated["effectiveDateTime"]
+    return [*CHART, *extra, undated]
+
+
+def _searches(fake: FakeFhirServer, key: str) -> list[str]:
+    return [str(r.url) for r in fake.requests if key in str(r.url)]
+
+
+async def test_a_fetched_first_page_reaching_the_horizon_is_read_alone() -> None:
+    chart = _long_lab_chart(40, 30)  # 40 labs over more than three years
+    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    # Twenty a month apart reach back past the horizon: one page of laboratory results.
+    assert len(_searches(fake, "category=laboratory")) == 1
+    assert set(keyed(fetched)) == set(keyed(counted(chart)))
+    assert "Observation/lab-undated" not in keyed(fetched)
+
+
+async def test_a_fetched_first_page_short_of_the_horizon_is_read_on_by_date() -> None:
+    chart = _long_lab_chart(200, 3)  # 200 labs over 600 days
+    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    assert HORIZON is not None
+    since = (HORIZON - timedelta(days=1)).isoformat()
+    assert any(f"date=ge{since}" in url for url in _searches(fake, "category=laboratory"))
+    # 95 of the 200 are from the horizon (282 days back) on; none older, none undated.
+    assert set(keyed(fetched)) == set(keyed(counted(chart)))
+    assert sum(k.startswith("Observation/lab-") for k in keyed(fetched)) == 95
+
+
+async def test_a_prefetched_first_page_reaching_the_horizon_needs_no_server() -> None:
+    chart = _long_lab_chart(40, 30)
+    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
+    prefetch = fake.prefetch(QUERIES, PATIENT_ID)
+    labs = [
+        e
+        for e in prefetch["labResults"]["entry"]
+        if e["resource"].get("effectiveDateTime")  # sorted newest first, the undated last
+    ]
+    prefetch["labResults"]["entry"] = labs[:20]
+    prefetch["labResults"]["link"] = [
+        {"relation": "next", "url": f"{FHIR_SERVER}/Observation?page=2"}
+    ]
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: pytest.fail("fetched"))
+    ) as http:
+        resources = await gather(QUERIES, call(prefetch=prefetch), http)
+    whole = await gather(
+        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
+    )
+    assert resources == whole  # the first page, the whole prefetch: the same records
+
+
+async def test_a_server_ignoring_the_sort_still_gives_the_records_that_count() -> None:
+    chart = _long_lab_chart(40, 30)
+
+    class Unsorted(FakeFhirServer):
+        def search(self, resource_type: str, params: Any) -> Any:
+            found = super().search(resource_type, [p for p in params if p[0] != "_sort"])
+            return list(reversed(found))  # oldest first
+
+    fake = Unsorted(FHIR_SERVER, chart, page_size=20)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    assert set(keyed(fetched)) == set(keyed(counted(chart)))
+
+
+def test_latest_first_queries_need_a_horizon() -> None:
+    with pytest.raises(ValueError, match="horizon"):
+        read_prefetched(QUERIES, call(prefetch={}))

@@ -9,6 +9,7 @@ import pytest
 from plugin.candidacy import Order, assess_candidacy, chart_from_resources, default_policy
 from plugin.candidacy.lookback import words_only_since
 from plugin.cds_hooks.chart_queries import (
+    LATEST_FIRST_PAGE,
     ChartQuery,
     FhirRead,
     FhirSearch,
@@ -17,6 +18,7 @@ from plugin.cds_hooks.chart_queries import (
     prefetch_templates,
     rendered_query,
 )
+from plugin.cds_hooks.latest_first import within_horizon
 from plugin.sandbox.fhir.search import matches, parse_search
 from plugin.sandbox.synthetic_patients import scenarios, synthetic_resources
 from plugin.study.levels import Region
@@ -36,13 +38,37 @@ def test_templates_use_only_the_patient_id_token() -> None:
 
 
 def test_templates_stay_within_the_recommended_query_subset() -> None:
-    allowed = {"patient", "category", "code"}
+    allowed = {"patient", "category", "code", "_sort", "_count"}
     for query in QUERIES:
         request = rendered_query(query, {"patientId": "p"})
         if isinstance(request, FhirSearch):
             assert {name for name, _ in request.params} <= allowed
             assert ("patient", "p") in request.params
             assert not any(":" in name for name, _ in request.params)  # no modifiers
+
+
+def test_the_observation_searches_are_latest_first() -> None:
+    for query in QUERIES:
+        request = rendered_query(query, {"patientId": "p"})
+        params = request.params if isinstance(request, FhirSearch) else ()
+        is_observation = request.resource_type == "Observation"
+        assert query.latest_first == is_observation, query.key
+        assert (("_sort", "-date") in params) == is_observation, query.key
+        assert (("_count", str(LATEST_FIRST_PAGE)) in params) == is_observation, query.key
+
+
+def test_with_labs_counting_at_any_age_no_search_is_narrowed() -> None:
+    # A clotting-risk lab outside every lab requirement is judged by its latest result,
+    # however old: there is no horizon to read back to.
+    policy = default_policy()
+    narrowed = policy.model_copy(
+        update={
+            "lab_requirements": tuple(r for r in policy.lab_requirements if "egfr" not in r.any_of)
+        }
+    )
+    assert words_only_since(narrowed, TODAY) is None
+    queries = chart_queries(narrowed)
+    assert not any(q.latest_first or "_sort" in q.template for q in queries)
 
 
 def test_every_chart_type_the_engine_reads_is_queried() -> None:
@@ -138,9 +164,14 @@ def test_the_app_reads_labs_from_the_lookback_and_the_undated_ones() -> None:
     labs = "Observation?patient={{context.patientId}}&category=laboratory"
     assert templates.pop("recentLabResults") == f"{labs}&date=ge{since.isoformat()}"
     assert templates.pop("undatedLabResults") == f"{labs}&date:missing=true"
-    expected = prefetch_templates(QUERIES)
+    expected = {
+        key: template.removesuffix(f"&_sort=-date&_count={LATEST_FIRST_PAGE}")
+        for key, template in prefetch_templates(QUERIES).items()
+    }
     del expected["labResults"]
-    assert templates == expected  # every other query, the coded Observations among them, as is
+    # Every other query as the services run it, the coded Observations whole (the app can
+    # afford them: it reads them once, in parts, and shows every one it cites).
+    assert templates == expected
     assert [q.key for q in APP_QUERIES[:3]] == [
         "recentLabResults",
         "undatedLabResults",
@@ -171,6 +202,43 @@ def test_the_bounded_read_assesses_the_benchmark_charts_as_the_full_read(long_ch
     assert len(bounded) < len(full)  # the read is smaller …
     order = Order(region=Region.LUMBAR, levels=("L4-L5",))
     assert _assessed(bounded, order) == _assessed(full, order)  # … and judges the same
+
+
+def _run_latest_first(chart: list[dict[str, Any]], pid: str) -> list[Any]:
+    """What the CDS services count of the chart: each latest-first search from the horizon."""
+    horizon = words_only_since(default_policy(), TODAY)
+    assert horizon is not None
+    found: list[Any] = []
+    for query in QUERIES:
+        answer = _run((query,), chart, pid)
+        found += within_horizon(answer, horizon) if query.latest_first else answer
+    return found
+
+
+@pytest.mark.parametrize("scenario", scenarios(), ids=lambda s: s.patient_id)
+def test_the_services_latest_first_read_assesses_each_synthetic_patient_as_the_full_read(
+    scenario: Any,
+) -> None:
+    chart = [r for r in synthetic_resources(TODAY) if r["resourceType"] != "Practitioner"]
+    pid = scenario.patient_id
+    order = Order(region=Region(scenario.region), levels=tuple(scenario.levels))
+    full = _run(QUERIES, chart, pid)
+    assert _assessed(_run_latest_first(chart, pid), order) == _assessed(full, order)
+
+
+@pytest.mark.parametrize("long_chart", ["cds", "gathering"])
+def test_the_services_latest_first_read_assesses_the_benchmark_charts_as_the_full_read(
+    long_chart: str,
+) -> None:
+    if long_chart == "cds":
+        chart, pid = cds_service.realistic_chart(TODAY, 3000, 300), cds_service.PATIENT
+    else:
+        chart, pid = chart_gathering._chart(3000, 300, TODAY), chart_gathering.PATIENT
+    full = _run(QUERIES, chart, pid)
+    counted = _run_latest_first(chart, pid)
+    assert len(counted) < len(full) / 2  # years of labs stay on the server …
+    order = Order(region=Region.LUMBAR, levels=("L4-L5",))
+    assert _assessed(counted, order) == _assessed(full, order)  # … and judge the same
 
 
 def test_an_old_lab_known_by_its_words_changes_no_outcome_status_or_severity() -> None:

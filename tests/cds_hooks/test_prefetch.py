@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from plugin.cds_hooks.chart_queries import ChartQuery
@@ -100,3 +101,37 @@ def test_entry_without_a_resource_but_with_a_response_carries_no_data() -> None:
     value = bundle(CONDITION)
     value["entry"].append({"response": {"status": "200"}})
     assert read_prefetch(SEARCH, {"conditions": value}).resources == (CONDITION,)
+
+
+# -- a latest-first Observation search ---------------------------------------------------------
+
+LATEST = ChartQuery(
+    "labResults",
+    "Observation?patient={{context.patientId}}&category=laboratory&_sort=-date&_count=500",
+    latest_first=True,
+)
+HORIZON = date(2026, 2, 14)
+NEXT = {"link": [{"relation": "next", "url": "https://ehr.example.org/fhir/Observation?p=2"}]}
+
+
+def lab(rid: str, day: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": rid, "effectiveDateTime": day}
+
+
+def test_a_latest_first_page_reaching_the_horizon_needs_no_more() -> None:
+    page = bundle(lab("new", "2026-03-01"), lab("old", "2025-12-01"), **NEXT)
+    reading = read_prefetch(LATEST, {"labResults": page}, HORIZON)
+    assert reading.resources == (page["entry"][0]["resource"], page["entry"][1]["resource"])
+
+
+def test_a_latest_first_page_short_of_the_horizon_is_fetched() -> None:
+    page = bundle(lab("new", "2026-03-01"), lab("recent", "2026-02-20"), **NEXT)
+    reading = read_prefetch(LATEST, {"labResults": page}, HORIZON)
+    assert reading.fetch_because == "the client sent only its first page"
+
+
+def test_a_first_page_of_another_search_is_fetched_whatever_its_dates() -> None:
+    query = ChartQuery("labs", "Observation?patient={{context.patientId}}&category=laboratory")
+    page = bundle(lab("new", "2026-03-01"), lab("old", "2025-12-01"), **NEXT)
+    assert read_prefetch(query, {"labs": page}, HORIZON).fetch_because is not None
+    assert read_prefetch(LATEST, {"labResults": page}).fetch_because is not None  # no horizon

@@ -127,7 +127,9 @@ def used_at_the_ehr() -> set[tuple[str, str]]:
             continue
         found.add((request.resource_type, "search-type"))
         found.update(
-            (request.resource_type, "?" + name.split(":")[0]) for name, _ in request.params
+            (request.resource_type, "?" + name.split(":")[0])
+            for name, _ in request.params
+            if name not in _RESULT_PARAMETERS
         )
     first = build_plan(frozen_lumbar(), FULL, version=1)
     found |= _written([first, *amend(FULL), *amend(PER_RESOURCE), *amend(EPIC)])
@@ -136,5 +138,21 @@ def used_at_the_ehr() -> set[tuple[str, str]]:
     return found
 
 
+#: Search result parameters (FHIR R4 search, "Modifying Search Results"): not search
+#: parameters, so not in searchParam; the resource's documentation says how they are used.
+_RESULT_PARAMETERS = {"_sort", "_count"}
+
+
 def test_the_statement_lists_exactly_what_the_app_does() -> None:
     assert declared() == used_at_the_ehr()
+
+
+def test_the_latest_first_observation_searches_are_documented() -> None:
+    policy = default_policy()
+    sorted_types = {
+        rendered_query(q, {"patientId": "p"}).resource_type
+        for q in chart_queries(policy)
+        if q.latest_first
+    }
+    assert sorted_types == {"Observation"}
+    assert "_sort=-date" in resources()["Observation"]["documentation"]

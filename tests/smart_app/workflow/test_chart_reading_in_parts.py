@@ -17,6 +17,7 @@ import pytest
 
 from plugin.candidacy.chart import chart_from_resources
 from plugin.candidacy.engine import assess_candidacy
+from plugin.candidacy.lookback import words_only_since
 from plugin.candidacy.policy_file import default_policy
 from plugin.cds_hooks.chart_gathering import gather_chart
 from plugin.cds_hooks.chart_queries import (
@@ -26,6 +27,7 @@ from plugin.cds_hooks.chart_queries import (
     rendered_query,
 )
 from plugin.cds_hooks.hook_request import Hook, parse_hook_request
+from plugin.cds_hooks.latest_first import within_horizon
 from plugin.sandbox.app import create_sandbox_app, sandbox_of
 from plugin.sandbox.config import SandboxConfig
 from plugin.sandbox.instance import SandboxEhr
@@ -289,14 +291,18 @@ async def test_the_cds_service_fetches_long_searches_in_parts_too(ehr: Ehr) -> N
     body["fhirAuthorization"] |= {"access_token": token, "patient": PATIENT}
     call = parse_hook_request(body, Hook.ORDER_SIGN, allow_plain_http_loopback=True)
     queries = chart_queries(default_policy())
-    fetched = await gather_chart(queries, call, ehr.http, today=TODAY)
+    horizon = words_only_since(default_policy(), TODAY)
+    assert horizon is not None
+    fetched = await gather_chart(queries, call, ehr.http, today=TODAY, horizon=horizon)
     windows = [p for p in ehr.capped.searches if any(k == "date" for k, _ in p)]
-    assert len(windows) > 2  # the two long Observation searches were cut
+    assert len(windows) > 2  # the long Observation searches were cut
 
     whole_client = FhirClient(ehr.fhir_base, StaticTokenSource(token), ehr.http)
     whole: list[dict[str, Any]] = [await whole_client.read("Patient", PATIENT)]
     for query in queries:
         request = rendered_query(query, {"patientId": PATIENT})
         if isinstance(request, FhirSearch):
-            whole += await read_whole(whole_client, request)
+            found = await read_whole(whole_client, request)
+            # A latest-first search counts its records from the horizon on, however read.
+            whole += within_horizon(found, horizon) if query.latest_first else found
     assert sorted(keys(fetched)) == sorted(keys(whole))

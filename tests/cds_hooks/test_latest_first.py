@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from plugin.cds_hooks.latest_first import reaches_horizon, within_horizon
+
+HORIZON = date(2026, 2, 14)
+
+
+def lab(rid: str, **when: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": rid, "status": "final", **when}
+
+
+def test_records_count_from_the_horizon_on() -> None:
+    records = [
+        lab("b", effectiveDateTime="2026-02-14T08:00:00Z"),
+        lab("a", effectiveDateTime="2026-03-01"),
+        lab("old", effectiveDateTime="2026-02-13"),
+        lab("period", effectivePeriod={"start": "2026-02-20", "end": "2026-02-21"}),
+        lab("instant", effectiveInstant="2026-02-15T00:00:00Z"),
+    ]
+    kept = within_horizon(records, HORIZON)
+    assert [r["id"] for r in kept] == ["a", "b", "instant", "period"]  # by id, whatever came
+
+
+def test_a_partial_date_counts_when_it_may_fall_on_or_after_the_horizon() -> None:
+    records = [lab("month", effectiveDateTime="2026-02"), lab("year", effectiveDateTime="2025")]
+    assert [r["id"] for r in within_horizon(records, HORIZON)] == ["month"]
+
+
+def test_a_record_with_no_effective_date_never_counts() -> None:
+    # Its place in the server's order is unknown, so no page can say whether more follow.
+    records = [lab("issued-only", issued="2026-03-01T10:00:00Z"), lab("nothing")]
+    assert within_horizon(records, HORIZON) == ()
+
+
+def test_a_page_reaching_back_past_the_horizon_is_the_whole_answer() -> None:
+    page = [
+        lab("1", effectiveDateTime="2026-03-01"),
+        lab("2", effectiveDateTime="2026-02-20"),
+        lab("3", effectiveDateTime="2026-02-10"),
+    ]
+    assert reaches_horizon(page, HORIZON)
+
+
+def test_a_page_ending_after_the_horizon_is_not() -> None:
+    page = [lab("1", effectiveDateTime="2026-03-01"), lab("2", effectiveDateTime="2026-02-14")]
+    assert not reaches_horizon(page, HORIZON)
+    assert not reaches_horizon([], HORIZON)
+
+
+def test_the_last_record_must_be_before_the_horizon_by_more_than_a_time_zone() -> None:
+    # The server orders by the instant in UTC: a record on a later page may be charted a day
+    # later than the last one read.
+    page = [lab("1", effectiveDateTime="2026-03-01"), lab("2", effectiveDateTime="2026-02-13")]
+    assert not reaches_horizon(page, HORIZON)
+    page[1]["effectiveDateTime"] = "2026-02-12"
+    assert reaches_horizon(page, HORIZON)
+
+
+def test_a_page_not_newest_first_proves_nothing() -> None:
+    # A server that ignored _sort: the oldest record on the page says nothing about the rest.
+    page = [
+        lab("1", effectiveDateTime="2025-01-01"),
+        lab("2", effectiveDateTime="2026-03-01"),
+        lab("3", effectiveDateTime="2024-01-01"),
+    ]
+    assert not reaches_horizon(page, HORIZON)
+
+
+def test_records_of_one_day_across_zones_still_read_as_newest_first() -> None:
+    page = [
+        lab("1", effectiveDateTime="2026-03-01T23:30:00-05:00"),  # 2026-03-02 04:30 UTC
+        lab("2", effectiveDateTime="2026-03-02T01:00:00Z"),
+        lab("3", effectiveDateTime="2026-01-01"),
+    ]
+    assert reaches_horizon(page, HORIZON)
+
+
+def test_an_undated_record_on_the_page_proves_nothing() -> None:
+    page = [lab("1", effectiveDateTime="2026-03-01"), lab("2"), lab("3", effectiveDateTime="2025")]
+    assert not reaches_horizon(page, HORIZON)
