@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from plugin.candidacy.partial_dates import PartialDate
-from plugin.candidacy.selections import timing
+from plugin.candidacy.selections import started
 
 __all__ = ["reaches_horizon", "within_horizon"]
 
@@ -34,7 +34,7 @@ _ZONE_SLACK = timedelta(days=1)
 
 
 def _effective(resource: Resource) -> PartialDate | None:
-    return timing(resource).start if resource.get("resourceType") == "Observation" else None
+    return started(resource) if resource.get("resourceType") == "Observation" else None
 
 
 def within_horizon(resources: Iterable[Resource], horizon: date) -> tuple[Resource, ...]:
