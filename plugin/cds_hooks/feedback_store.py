@@ -7,24 +7,28 @@ by outcomeTimestamp (`card_outcome`; see `feedback`).
 
 The cards the service returned are remembered beside it (`cds_returned_cards`, revision 0010)
 for `CARD_RETENTION_SECONDS`, so that feedback is checked against them whichever worker
-answered the call; expired rows are deleted at most once a minute per store."""
+answered the call. They are committed before the call is answered, without a disk sync and in
+one trip to the database (`quick_writes.QuickWrites`); expired rows are deleted at most once a
+minute per store, in the background."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
     async_sessionmaker,
 )
 
 from plugin.cds_hooks.feedback import FeedbackItem
+from plugin.cds_hooks.quick_writes import DATABASE_ERRORS, QuickWrites
 from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
 from plugin.cds_hooks.returned_cards import CARD_RETENTION_SECONDS, ReturnedCard, canonical_uuid
 from plugin.cds_hooks.tables import FeedbackRow, ReturnedCardRow
@@ -57,8 +61,9 @@ class FeedbackStore:
         # card lost with the last commits before a power failure only makes feedback on it
         # refused as unknown — not worth a disk sync per call. The feedback itself stays
         # fully durable.
-        self._cards = Database(url, quick_commits=True)
+        self._cards = QuickWrites(url)
         self._next_purge = 0.0
+        self._purging: asyncio.Task[None] | None = None
 
     async def ready(self) -> async_sessionmaker[AsyncSession]:
         return await self._database.ready()
@@ -138,24 +143,22 @@ class FeedbackStore:
         if not cards:
             return
         rows = [
-            ReturnedCardRow(
-                card_uuid=card.uuid,
-                service_id=card.service_id,
-                client_iss=card.client_iss,
-                suggestions=json.dumps(sorted(card.suggestions)),
-                override_reasons=json.dumps(sorted(card.override_reasons, key=str)),
-                issued_at=card.issued_at,
-                expires_at=card.issued_at + CARD_RETENTION_SECONDS,
-            )
+            {
+                "card_uuid": card.uuid,
+                "service_id": card.service_id,
+                "client_iss": card.client_iss,
+                "suggestions": json.dumps(sorted(card.suggestions)),
+                "override_reasons": json.dumps(sorted(card.override_reasons, key=str)),
+                "issued_at": card.issued_at,
+                "expires_at": card.issued_at + CARD_RETENTION_SECONDS,
+            }
             for card in cards
         ]
+        if now >= self._next_purge:
+            self._start_purge(now)
         try:
-            sessions = await self._cards.ready()
-            if now >= self._next_purge:
-                await self._purge_quietly(sessions, now)
-            async with sessions.begin() as db:
-                db.add_all(rows)
-        except (SQLAlchemyError, OSError) as error:
+            await self._cards.execute(_REMEMBER, rows)
+        except DATABASE_ERRORS as error:
             _log.warning("returned CDS cards not remembered: %s", type(error).__name__)
 
     async def returned_cards(self, uuids: Iterable[str], *, now: float) -> dict[str, ReturnedCard]:
@@ -163,7 +166,7 @@ class FeedbackStore:
         wanted = {u for u in map(canonical_uuid, uuids) if u is not None}
         if not wanted:
             return {}
-        sessions = await self._cards.ready()
+        sessions = await self.ready()
         query = select(ReturnedCardRow).where(
             ReturnedCardRow.card_uuid.in_(sorted(wanted)), ReturnedCardRow.expires_at > now
         )
@@ -183,19 +186,34 @@ class FeedbackStore:
             for row in rows
         }
 
-    async def _purge_quietly(self, sessions: async_sessionmaker[AsyncSession], now: float) -> None:
-        # Its own transaction; claimed before the await so concurrent calls purge once. A
-        # failed purge only keeps expired cards a minute longer.
+    async def purged(self) -> None:
+        """Wait for the purge of expired cards a call started, if any (dispose; tests)."""
+        if self._purging is not None:
+            await asyncio.shield(self._purging)
+
+    def _start_purge(self, now: float) -> None:
+        # Claimed before anything is awaited, so concurrent calls start one purge; the call does
+        # not wait for it (a DELETE of the expired cards would be the slowest part of the call
+        # it fell on). A failed purge only keeps expired cards a minute longer.
         self._next_purge = now + PURGE_INTERVAL_SECONDS
+        self._purging = asyncio.get_running_loop().create_task(self._purge_quietly(now))
+
+    async def _purge_quietly(self, now: float) -> None:
         try:
-            async with sessions.begin() as db:
-                await db.execute(delete(ReturnedCardRow).where(ReturnedCardRow.expires_at <= now))
-        except (SQLAlchemyError, OSError) as error:
+            await self._cards.execute(
+                delete(ReturnedCardRow).where(ReturnedCardRow.expires_at <= now), bulk=True
+            )
+        except DATABASE_ERRORS as error:
             _log.warning("expired CDS cards not purged: %s", type(error).__name__)
 
     async def dispose(self) -> None:
+        await self.purged()
         await self._database.dispose()
         await self._cards.dispose()
+
+
+#: One statement for every card of an answer (executemany), built once.
+_REMEMBER = insert(ReturnedCardRow)
 
 
 def _instant(text: str) -> float:

@@ -4,8 +4,9 @@ worker process behind a load balancer refuses a replayed token, not only the one
 
 A first use is one statement — insert the id, or take over its row only when that row has
 expired — so of two concurrent uses of one id, in this process or another, exactly one writes a
-row and wins. Expired rows are deleted at most once a minute per store, in one DELETE of its
-own transaction.
+row and wins. It is committed before the call goes on (`quick_writes.QuickWrites`: without a disk
+sync, in one trip to the database). Expired rows are deleted at most once a minute per store, in
+one DELETE of its own transaction, in the background: the call that starts it does not wait.
 
 A database failure is a `ReplayCheckUnavailableError` (503): the token is not accepted without
 the check, and the error says what failed without the token or its claims.
@@ -18,18 +19,18 @@ import hashlib
 import json
 import logging
 
-from sqlalchemy import Delete, Engine, create_engine, delete
+from sqlalchemy import Delete, bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
 from plugin.cds_hooks.errors import ReplayCheckUnavailableError
+from plugin.cds_hooks.quick_writes import DATABASE_ERRORS, QuickWrites
 from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
 from plugin.cds_hooks.tables import TokenIdRow
 from plugin.errors import ConfigurationError
-from smart_app.store.database import Database, sqlite_quick_commits
 
 __all__ = ["TokenIdStore", "token_id_key"]
 
@@ -53,6 +54,20 @@ def _failure(error: Exception) -> str:
     return f"{type(cause).__name__}: {message[:200]}" if message else type(cause).__name__
 
 
+def _first_use_statement(backend: str) -> Executable:
+    """Insert the id, or take over its row only when it has expired; RETURNING yields the key
+    exactly when a row was written. On a conflict PostgreSQL waits for the other transaction and
+    SQLite serialises writers, so the WHERE sees the winner's row. Built once: building it costs
+    more than running it."""
+    insert = sqlite_insert if backend == "sqlite" else postgresql_insert
+    statement = insert(TokenIdRow).values(key=bindparam("key"), expires_at=bindparam("expires_at"))
+    return statement.on_conflict_do_update(
+        index_elements=[TokenIdRow.key],
+        set_={"expires_at": statement.excluded.expires_at},
+        where=TokenIdRow.expires_at <= bindparam("now"),
+    ).returning(TokenIdRow.key)
+
+
 class TokenIdStore:
     """`replay.SeenTokenIds` on the product database."""
 
@@ -62,83 +77,60 @@ class TokenIdStore:
             raise ConfigurationError(
                 f"the CDS JWT id check needs SQLite or PostgreSQL, not {backend!r}"
             )
-        self._backend = backend
         # An id lost with the last commits before a power failure only reopens a replay for
         # a token of minutes: not worth a disk sync on every CDS call.
-        self._database = Database(url, quick_commits=True)
+        self._writes = QuickWrites(url)
+        self._first_use = _first_use_statement(backend)
         self._next_purge = 0.0
-        # SQLite on a file: the one statement runs on a plain sqlite3 connection in a worker
-        # thread — one hand-off, where the async driver's begin, execute and commit are three,
-        # and a CDS call waits on each.
-        self._sqlite_file: Engine | None = None
-        parsed = make_url(url)
-        if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            self._sqlite_file = create_engine(
-                parsed.set(drivername="sqlite"), connect_args={"check_same_thread": False}
-            )
-            sqlite_quick_commits(self._sqlite_file)
+        self._purging: asyncio.Task[None] | None = None
 
     async def first_use(self, iss: str, jti: str, *, keep_until: float, now: float) -> bool:
         """Record (iss, jti) until `keep_until`; False when it is recorded and not yet expired.
         Raises ReplayCheckUnavailableError when the database cannot answer."""
+        if now >= self._next_purge:
+            self._start_purge(now)
+        parameters = {"key": token_id_key(iss, jti), "expires_at": keep_until, "now": now}
         try:
-            sessions = await self._database.ready()
-            if now >= self._next_purge:
-                await self._purge_quietly(now)
-            statement = self._first_use(token_id_key(iss, jti), keep_until, now)
-            if self._sqlite_file is not None:
-                return await asyncio.to_thread(_written, self._sqlite_file, statement)
-            async with sessions.begin() as db:
-                connection = await db.connection()
-                return (await connection.execute(statement)).first() is not None
-        except (SQLAlchemyError, OSError) as error:
+            written = await self._writes.execute(self._first_use, parameters)
+        except DATABASE_ERRORS as error:
             # Not chained: a traceback logged further up must not carry the statement's text.
             raise ReplayCheckUnavailableError(_failure(error)) from None
+        return bool(written.rows)
 
     async def purge(self, now: float) -> int:
         """Delete the ids expired by `now`; returns how many."""
         self._next_purge = now + PURGE_INTERVAL_SECONDS
         try:
-            sessions = await self._database.ready()
-            async with sessions.begin() as db:
-                deleted = await (await db.connection()).execute(self._purge(now))
-        except (SQLAlchemyError, OSError) as error:
+            deleted = await self._writes.execute(self._purge(now), bulk=True)
+        except DATABASE_ERRORS as error:
             raise ReplayCheckUnavailableError(_failure(error)) from None
         return deleted.rowcount
+
+    async def purged(self) -> None:
+        """Wait for the purge a first use started, if any (dispose; tests)."""
+        if self._purging is not None:
+            await asyncio.shield(self._purging)
+
+    def _start_purge(self, now: float) -> None:
+        # The next time is claimed before anything is awaited, so concurrent calls start one
+        # purge. The call does not wait for it: a DELETE of a minute's expired ids would be the
+        # slowest part of the call it happened to fall on.
+        self._next_purge = now + PURGE_INTERVAL_SECONDS
+        self._purging = asyncio.get_running_loop().create_task(self._purge_quietly(now))
 
     async def _purge_quietly(self, now: float) -> None:
         # Its own transaction, never the first use's: two workers' DELETEs may deadlock on
         # PostgreSQL, and a failed purge only keeps expired rows a minute longer — it must not
-        # refuse a good token. `purge` claims the next time before its await, so concurrent
-        # calls purge once.
+        # refuse a good token.
         try:
             await self.purge(now)
         except ReplayCheckUnavailableError as error:
             _log.warning("expired CDS JWT ids not purged: %s", error.why)
 
     async def dispose(self) -> None:
-        await self._database.dispose()
-        if self._sqlite_file is not None:
-            self._sqlite_file.dispose()
-
-    def _first_use(self, key: str, keep_until: float, now: float) -> Executable:
-        # Insert, or take over the row only when it has expired; RETURNING yields the key
-        # exactly when a row was written. On a conflict PostgreSQL waits for the other
-        # transaction and SQLite serialises writers, so the WHERE sees the winner's row.
-        insert = sqlite_insert if self._backend == "sqlite" else postgresql_insert
-        statement = insert(TokenIdRow).values(key=key, expires_at=keep_until)
-        return statement.on_conflict_do_update(
-            index_elements=[TokenIdRow.key],
-            set_={"expires_at": statement.excluded.expires_at},
-            where=TokenIdRow.expires_at <= now,
-        ).returning(TokenIdRow.key)
+        await self.purged()
+        await self._writes.dispose()
 
     @staticmethod
     def _purge(now: float) -> Delete:
         return delete(TokenIdRow).where(TokenIdRow.expires_at <= now)
-
-
-def _written(engine: Engine, statement: Executable) -> bool:
-    """Run the first-use statement in its own transaction; whether it wrote a row."""
-    with engine.begin() as connection:
-        return connection.execute(statement).first() is not None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
 from plugin.cds_hooks.feedback import parse_feedback
@@ -82,6 +83,54 @@ async def test_returned_cards_are_remembered_then_forgotten(
             "e56e1945-20b3-4393-8503-a1a20fd73152", "svc", "iss", frozenset(), frozenset(), later
         )
         await store.remember_cards([other], now=later + 1)
+        await store.purged()
         assert await store.returned_cards([CARD], now=100.0) == {}
     finally:
+        await store.dispose()
+
+
+def _card(card_uuid: str, issued_at: float = 100.0) -> ReturnedCard:
+    return ReturnedCard(card_uuid, "svc", "iss", frozenset(), frozenset(), issued_at)
+
+
+async def test_an_answers_cards_are_remembered_together_and_seen_by_every_worker(
+    database_url: str, sqlite_connections_closed: None
+) -> None:
+    # Another worker, or this one restarted, reads what the answer's one write committed.
+    cards = [_card(f"00000000-0000-4000-8000-00000000000{n}") for n in range(3)]
+    store, other = FeedbackStore(database_url), FeedbackStore(database_url)
+    try:
+        await store.remember_cards(cards, now=100.0)
+        await store.dispose()
+        found = await other.returned_cards([c.uuid for c in cards], now=200.0)
+        assert found == {c.uuid: c for c in cards}
+        # All or nothing: a card already remembered fails the answer's write as a whole.
+        again = [_card("00000000-0000-4000-8000-00000000000a"), cards[0]]
+        await other.remember_cards(again, now=200.0)
+        assert await other.returned_cards([again[0].uuid], now=200.0) == {}
+    finally:
+        await store.dispose()
+        await other.dispose()
+
+
+async def test_remembering_cards_does_not_wait_for_the_purge_it_starts(
+    database_url: str, sqlite_connections_closed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FeedbackStore(database_url)
+    release = asyncio.Event()
+    real = FeedbackStore._purge_quietly
+
+    async def slow(self: FeedbackStore, now: float) -> None:
+        await release.wait()
+        await real(self, now)
+
+    monkeypatch.setattr(FeedbackStore, "_purge_quietly", slow)
+    try:
+        card = _card(CARD)
+        await asyncio.wait_for(store.remember_cards([card], now=100.0), timeout=5.0)
+        assert await store.returned_cards([CARD], now=100.0) == {CARD: card}
+        release.set()
+        await store.purged()
+    finally:
+        release.set()
         await store.dispose()

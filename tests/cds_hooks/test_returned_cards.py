@@ -3,12 +3,13 @@ are remembered in the database and feedback is checked against them."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 from plugin.candidacy import default_policy
 from plugin.cds_hooks.chart_queries import chart_queries
@@ -27,6 +28,7 @@ from tests.cds_hooks.conftest import (
     CdsApp,
     hook_call,
 )
+from tests.conftest import on_database
 
 QUERIES = chart_queries(default_policy())
 CARD = "4e0a3a1e-3283-4575-ab82-028d55fe2719"
@@ -175,14 +177,14 @@ def test_only_cards_with_a_uuid_are_remembered() -> None:
 
 
 async def test_a_card_not_remembered_still_answers_the_call(
-    cds: CdsApp, monkeypatch: pytest.MonkeyPatch
+    cds: CdsApp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Guidance is never withheld because the feedback bookkeeping failed.
-    store = cds.app.state.cds_runtime.feedback
-
-    async def broken() -> Any:
-        raise OperationalError("insert", {}, Exception("disk full"))
-
-    monkeypatch.setattr(store, "ready", broken)
-    response = await cds.call(SIGN, hook_call(prefetch=_no_labs_prefetch()))
+    # Guidance is never withheld because the feedback bookkeeping failed: here a real database
+    # error, the table of remembered cards gone after the first call migrated the database.
+    assert (await cds.call(SIGN, hook_call(prefetch=_no_labs_prefetch()))).status_code == 200
+    database_url = cds.app.state.cds_runtime.settings.database_url
+    await on_database(database_url, lambda c: c.execute(text("drop table cds_returned_cards")))
+    with caplog.at_level(logging.WARNING, logger="plugin.cds_hooks.feedback_store"):
+        response = await cds.call(SIGN, hook_call(prefetch=_no_labs_prefetch()))
     assert response.status_code == 200 and response.json()["cards"]
+    assert "returned CDS cards not remembered: OperationalError" in caplog.text

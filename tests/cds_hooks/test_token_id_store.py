@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,9 +103,12 @@ async def test_first_use_purges_at_most_once_a_minute(
 ) -> None:
     store = stores[0]
     await store.first_use(ISS, "short", keep_until=10.0, now=0.0)  # purges (first call)
+    await store.purged()
     await store.first_use(ISS, "x", keep_until=500.0, now=30.0)  # no purge within the minute
+    await store.purged()
     assert token_id_key(ISS, "short") in await stored(database_url)
     await store.first_use(ISS, "y", keep_until=500.0, now=60.0)  # a minute on: purged
+    await store.purged()
     assert set(await stored(database_url)) == {token_id_key(ISS, "x"), token_id_key(ISS, "y")}
 
 
@@ -123,7 +128,33 @@ async def test_concurrent_first_uses_purge_once(
     await asyncio.gather(
         *(store.first_use(ISS, f"burst-{i}", keep_until=500.0, now=61.0) for i in range(6))
     )
+    await store.purged()
     assert purges == [61.0]
+
+
+async def test_a_first_use_does_not_wait_for_the_purge_it_starts(
+    stores: list[TokenIdStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A minute's expired ids can take a while to delete: the call that starts the purge must not
+    # be the slow one.
+    store = stores[0]
+    await store.first_use(ISS, "warm", keep_until=500.0, now=0.0)
+    await store.purged()
+    release = asyncio.Event()
+    real = TokenIdStore.purge
+
+    async def slow(self: TokenIdStore, now: float) -> int:
+        await release.wait()
+        return await real(self, now)
+
+    monkeypatch.setattr(TokenIdStore, "purge", slow)
+    try:
+        assert await asyncio.wait_for(
+            store.first_use(ISS, "during", keep_until=500.0, now=61.0), timeout=5.0
+        )
+    finally:
+        release.set()  # the purge may end now (the store's disposal waits for it)
+    await store.purged()
 
 
 async def test_a_failed_purge_does_not_refuse_a_good_token(
@@ -136,6 +167,7 @@ async def test_a_failed_purge_does_not_refuse_a_good_token(
     )
     with caplog.at_level(logging.WARNING, logger="plugin.cds_hooks.token_id_store"):
         assert await store.first_use(ISS, "good", keep_until=100.0, now=0.0)
+        await store.purged()
     assert "not purged" in caplog.text and "no_such_table" in caplog.text
     assert not await store.first_use(ISS, "good", keep_until=100.0, now=1.0)
 
@@ -192,3 +224,26 @@ async def test_an_unreachable_database_refuses(
 def test_only_the_product_databases_are_accepted() -> None:
     with pytest.raises(ConfigurationError):
         TokenIdStore("mysql+aiomysql://user@db.example.org/discogram")
+
+
+async def test_a_first_use_waits_for_another_workers_write_on_sqlite(
+    tmp_path: Path, sqlite_connections_closed: None
+) -> None:
+    # The write runs on the event loop without waiting for a lock; another worker holding the
+    # write lock sends it to the store's thread, which waits: a busy database is never a 503.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'discogram.sqlite3'}"
+    store = TokenIdStore(url)
+    other = sqlite3.connect(tmp_path / "discogram.sqlite3", isolation_level=None)
+    try:
+        assert await store.first_use(ISS, "before", keep_until=100.0, now=0.0)
+        await store.purged()
+        other.execute("BEGIN IMMEDIATE")  # another worker mid-write
+        waiting = asyncio.ensure_future(store.first_use(ISS, "during", keep_until=100.0, now=1.0))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(waiting, timeout=5.0)
+        assert not await store.first_use(ISS, "during", keep_until=100.0, now=2.0)
+    finally:
+        other.close()
+        await store.dispose()
