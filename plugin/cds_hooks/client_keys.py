@@ -1,14 +1,19 @@
 """The public keys of registered CDS clients: a JWK Set file configured with the client, or the
 client's registered JWKS URL (the only `jku` we ever fetch — never one a token names).
 
-Fetched sets are cached for `KEY_SET_TTL_SECONDS`; a `kid` the cached set lacks fetches it
-once more (the client rotated its keys), at most every `REFETCH_MIN_SECONDS` so a stream of
-tokens with made-up kids cannot make us hammer the client's server. Only public RSA and EC keys
-are kept; a set carrying private key material is refused.
+Fetched sets are fresh for `KEY_SET_TTL_SECONDS`. After that a call still uses the cached set
+and fetches it again in the background — a CDS call never waits on the client's server for a
+routine refresh — until the set is `KEY_SET_MAX_STALE_SECONDS` old, when a call fetches it
+itself (so a key the client withdrew stops working within that time, even while its server
+cannot be reached). A `kid` the cached set lacks fetches it once more (the client rotated its
+keys), at most every `REFETCH_MIN_SECONDS` so a stream of tokens with made-up kids cannot make
+us hammer the client's server; background refreshes are spaced the same way. Only public RSA
+and EC keys are kept; a set carrying private key material is refused.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -25,11 +30,18 @@ from plugin.cds_hooks.hook_request import is_loopback_host
 from smart_app.clock import Clock
 from smart_app.settings import CdsClientRegistration
 
-__all__ = ["KEY_SET_TTL_SECONDS", "REFETCH_MIN_SECONDS", "ClientKeys", "public_key_set"]
+__all__ = [
+    "KEY_SET_MAX_STALE_SECONDS",
+    "KEY_SET_TTL_SECONDS",
+    "REFETCH_MIN_SECONDS",
+    "ClientKeys",
+    "public_key_set",
+]
 
 _log = logging.getLogger(__name__)
 
 KEY_SET_TTL_SECONDS = 300.0
+KEY_SET_MAX_STALE_SECONDS = 3600.0
 REFETCH_MIN_SECONDS = 10.0
 _FETCH_TIMEOUT = httpx.Timeout(5.0)
 
@@ -61,6 +73,8 @@ class ClientKeys:
         self._clock = clock
         self._allow_plain_http = allow_plain_http
         self._cache: dict[str, _Cached] = {}
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._refresh_tried: dict[str, float] = {}
 
     async def key(self, client: CdsClientRegistration, kid: str) -> PublicKey:
         """The client's key `kid`; ClientUnauthorizedError when it has none such."""
@@ -70,8 +84,10 @@ class ClientKeys:
         assert client.jwks_url is not None
         cached = self._cache.get(client.jwks_url)
         now = self._clock()
-        if cached is None or now - cached.fetched_at >= KEY_SET_TTL_SECONDS:
+        if cached is None or now - cached.fetched_at >= KEY_SET_MAX_STALE_SECONDS:
             cached = await self._fetch(client.jwks_url)
+        elif now - cached.fetched_at >= KEY_SET_TTL_SECONDS:
+            self._refresh_in_background(client.jwks_url, now)
         found = _lookup(cached.keys, kid)
         if found is None and now - cached.fetched_at >= REFETCH_MIN_SECONDS:
             cached = await self._fetch(client.jwks_url)
@@ -79,6 +95,33 @@ class ClientKeys:
         if found is None:
             raise ClientUnauthorizedError(f"kid not in the JWK Set of client {client.iss!r}")
         return found
+
+    async def refreshed(self) -> None:
+        """Wait for the background refreshes under way (tests)."""
+        await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Stop the background refreshes (before the HTTP client closes)."""
+        for task in self._refreshing.values():
+            task.cancel()
+        await self.refreshed()
+
+    def _refresh_in_background(self, url: str, now: float) -> None:
+        running = self._refreshing.get(url)
+        if running is not None and not running.done():
+            return
+        if now - self._refresh_tried.get(url, float("-inf")) < REFETCH_MIN_SECONDS:
+            return  # a refresh just failed: not again on every call
+        self._refresh_tried[url] = now
+        self._refreshing[url] = asyncio.get_running_loop().create_task(self._refresh(url))
+
+    async def _refresh(self, url: str) -> None:
+        try:
+            await self._fetch(url)
+        except ClientUnauthorizedError as error:
+            # The cached set stays in use until KEY_SET_MAX_STALE_SECONDS; the reason names no
+            # token.
+            _log.warning("refreshing a CDS client's JWK Set failed: %s", error.reason)
 
     def _file_keys(self, path: Path) -> KeySet:
         cached = self._cache.get(f"file:{path}")

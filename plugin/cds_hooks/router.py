@@ -70,6 +70,7 @@ class CdsHooksRuntime:
     settings: Settings
     clock: Clock
     http: httpx.AsyncClient
+    keys: ClientKeys
     verifier: ClientJwtVerifier
     service: CandidacyService
     feedback: FeedbackStore
@@ -80,6 +81,7 @@ class CdsHooksRuntime:
         return f"{self.settings.public_url}{request.url.path}"
 
     async def aclose(self) -> None:
+        await self.keys.aclose()
         await self.http.aclose()
         await self.feedback.dispose()
         await self.token_ids.dispose()
@@ -111,6 +113,7 @@ def build_runtime(
         settings=settings,
         clock=clock,
         http=http,
+        keys=keys,
         verifier=ClientJwtVerifier(
             settings.cds_client, keys, clock, algorithms=algorithms, seen=token_ids
         ),

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from plugin.cds_hooks.client_keys import (
+    KEY_SET_MAX_STALE_SECONDS,
     KEY_SET_TTL_SECONDS,
     REFETCH_MIN_SECONDS,
     ClientKeys,
@@ -46,7 +48,62 @@ async def test_unknown_kid_refetches_once_then_refuses(
     assert server.calls == 2
     clock.now += KEY_SET_TTL_SECONDS
     await keys.key(CLIENT, "ec-1")
-    assert server.calls == 3  # expired cache
+    await keys.refreshed()
+    assert server.calls == 3  # a stale cache is fetched again
+
+
+async def test_a_stale_set_is_used_while_it_is_fetched_again_in_the_background(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    ec_only = {"keys": [client_keys.ec.as_dict(private=False)]}
+    rsa_only = {"keys": [client_keys.rsa.as_dict(private=False)]}
+    release = asyncio.Event()
+    calls: list[int] = []
+
+    async def jwks(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) > 1:
+            await release.wait()  # the client's server is slow
+        return httpx.Response(200, json=ec_only if len(calls) == 1 else rsa_only)
+
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
+    )
+    await keys.key(CLIENT, "ec-1")
+    clock.now += KEY_SET_TTL_SECONDS + 1
+    # The call does not wait for the slow server: the cached key answers it.
+    assert (await asyncio.wait_for(keys.key(CLIENT, "ec-1"), 1.0)).kid == "ec-1"
+    await keys.key(CLIENT, "ec-1")
+    assert len(calls) == 2  # one refresh under way, not one per call
+    release.set()
+    await keys.refreshed()
+    clock.now += REFETCH_MIN_SECONDS + 1
+    assert (await keys.key(CLIENT, "rsa-1")).kid == "rsa-1"  # the refreshed set, no fetch
+    assert len(calls) == 2
+    with pytest.raises(ClientUnauthorizedError):
+        await keys.key(CLIENT, "ec-1")  # withdrawn by the client (an inline refetch says so)
+    await keys.aclose()
+
+
+async def test_a_failing_refresh_keeps_the_set_until_it_is_too_old(
+    client_keys: ClientKeysForTests, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    responses = [httpx.Response(200, json=client_keys.jwks())]
+
+    def jwks(request: httpx.Request) -> httpx.Response:
+        return responses.pop(0) if responses else httpx.Response(503)
+
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
+    )
+    await keys.key(CLIENT, "ec-1")
+    clock.now += KEY_SET_TTL_SECONDS + 1
+    assert (await keys.key(CLIENT, "ec-1")).kid == "ec-1"
+    await keys.refreshed()
+    assert "refreshing a CDS client's JWK Set failed: jwks_url answered HTTP 503" in caplog.text
+    clock.now += KEY_SET_MAX_STALE_SECONDS
+    with pytest.raises(ClientUnauthorizedError, match="503"):
+        await keys.key(CLIENT, "ec-1")  # too old to trust: fetched in the call, and it fails
 
 
 async def test_jwks_url_must_be_https(clock: Clock) -> None:
