@@ -209,6 +209,7 @@ async def run(calls: int, observations: int, medications: int) -> None:
     today = datetime.now(UTC).date()
     chart = realistic_chart(today, observations, medications)
     body = call_body(prefetch_for(chart))
+    every_page = call_body(prefetch_for(chart, whole=True))
     aud = f"{PUBLIC_URL}/cds-services/{SERVICE}"
 
     def token() -> str:
@@ -222,10 +223,10 @@ async def run(calls: int, observations: int, medications: int) -> None:
         transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL
     ) as http:
 
-        async def once() -> float:
+        async def once(content: bytes) -> float:
             headers = {"Authorization": f"Bearer {token()}", "Content-Type": "application/json"}
             started = time.perf_counter()
-            response = await http.post(f"/cds-services/{SERVICE}", content=body, headers=headers)
+            response = await http.post(f"/cds-services/{SERVICE}", content=content, headers=headers)
             elapsed = (time.perf_counter() - started) * 1000.0
             if response.status_code != 200:
                 raise SystemExit(
@@ -234,23 +235,32 @@ async def run(calls: int, observations: int, medications: int) -> None:
             return elapsed
 
         for _ in range(5):  # warm-up: policy compiled, caches filled
-            await once()
-        times = sorted([await once() for _ in range(calls)])
+            await once(body)
+        times = sorted([await once(body) for _ in range(calls)])
+        # A client that follows every page into its prefetch: the same cards, more to read.
+        whole_times = sorted([await once(every_page) for _ in range(max(calls // 4, 1))])
     await app.state.cds_runtime.aclose()
-    p50 = statistics.median(times)
-    p99 = times[min(len(times) - 1, round(0.99 * len(times)) - 1)]
     counts = {
         kind: sum(1 for r in chart if r["resourceType"] == kind)
         for kind in ("Observation", "MedicationRequest", "Procedure", "Encounter")
     }
+    print(f"CDS order-sign, full prefetch of a chart of {len(chart)} resources {counts}")
+    p50, p99 = _percentiles(times)
     print(
-        f"CDS order-sign, full prefetch: {len(chart)} resources {counts}, "
-        f"request body {len(body) / 1e6:.2f} MB (every page of every search would be "
-        f"{len(call_body(prefetch_for(chart, whole=True))) / 1e6:.2f} MB), {calls} calls"
+        f"  the EHR's first page of each latest-first search ({len(body) / 1e6:.2f} MB), "
+        f"{len(times)} calls: p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {times[-1]:.1f} ms"
     )
-    print(f"  p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {times[-1]:.1f} ms")
     print(f"  p99 / target ({TARGET_P99_MS:.0f} ms) = {p99 / TARGET_P99_MS:.2f}")
+    whole50, whole99 = _percentiles(whole_times)
+    print(
+        f"  every page of every search ({len(every_page) / 1e6:.2f} MB), {len(whole_times)} "
+        f"calls: p50 {whole50:.1f} ms   p99 {whole99:.1f} ms (for comparison; no target)"
+    )
     stages(body, today)
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    return statistics.median(times), times[min(len(times) - 1, round(0.99 * len(times)) - 1)]
 
 
 def stages(body: bytes, today: date, rounds: int = 20) -> None:
