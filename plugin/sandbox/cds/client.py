@@ -25,12 +25,20 @@ from plugin.sandbox.cds.signing import CdsSigningKey
 from plugin.sandbox.config import SandboxCdsClient
 from plugin.sandbox.instance import SandboxEhr
 
-__all__ = ["CDS_SCOPE", "CdsCallError", "CdsExchange", "call_cds_service", "outcome_text"]
+__all__ = [
+    "CALL_TIMEOUT",
+    "CDS_SCOPE",
+    "CdsCallError",
+    "CdsExchange",
+    "call_cds_service",
+    "outcome_text",
+]
 
 #: Read and search access to the patient's chart: what the services' usageRequirements ask.
 CDS_SCOPE = "patient/*.rs"
 _TOKEN_SECONDS = 300
-_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
+#: How long the sandbox waits on the CDS service (each call: discovery, service, feedback).
+CALL_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 
 
 class CdsCallError(Exception):
@@ -87,9 +95,7 @@ class _Exchange:
         self.transport = transport
 
     def _headers(self, url: str) -> dict[str, str]:
-        now = self.sandbox.now().timestamp()
-        token = self.key.client_jwt(self.client.issuer, url, now)
-        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        return self.key.headers(self.client.issuer, url, self.sandbox.now().timestamp())
 
     async def discover(self, http: httpx.AsyncClient) -> list[dict[str, Any]]:
         url = self.client.services_url
@@ -113,7 +119,7 @@ class _Exchange:
 
     async def run(self, order: DiscographyOrder) -> CdsExchange:
         async with httpx.AsyncClient(
-            transport=self.transport, timeout=_TIMEOUT, follow_redirects=False
+            transport=self.transport, timeout=CALL_TIMEOUT, follow_redirects=False
         ) as http:
             services = await self.discover(http)
             service = next((s for s in services if s.get("hook") == order.hook.value), None)

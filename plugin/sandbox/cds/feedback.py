@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from plugin.sandbox.cds.client import CdsCallError, outcome_text
+from plugin.sandbox.cds.client import CALL_TIMEOUT, CdsCallError, outcome_text
 from plugin.sandbox.cds.signing import CdsSigningKey
 from plugin.sandbox.config import SandboxCdsClient
 
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 MAX_COMMENT_LENGTH = 1000
-_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 
 
 class FeedbackError(ValueError):
@@ -205,11 +204,10 @@ async def send_feedback(
     """POST the feedback with a fresh JWT whose `aud` is the feedback URL. Raises CdsCallError
     when the service cannot be reached."""
     url = feedback_url(client, service_id)
-    token = key.client_jwt(client.issuer, url, now.timestamp())
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    headers = key.headers(client.issuer, url, now.timestamp())
     try:
         async with httpx.AsyncClient(
-            transport=transport, timeout=_TIMEOUT, follow_redirects=False
+            transport=transport, timeout=CALL_TIMEOUT, follow_redirects=False
         ) as http:
             response = await http.post(url, json=dict(body), headers=headers)
     except httpx.HTTPError as exc:

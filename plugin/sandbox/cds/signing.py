@@ -49,6 +49,11 @@ class CdsSigningKey:
         os.replace(temporary, path)  # readers never see a half-written file
         return path
 
+    def headers(self, issuer: str, url: str, now: float) -> dict[str, str]:
+        """The headers of one call of the endpoint at `url`: a fresh bearer JWT for it."""
+        token = self.client_jwt(issuer, url, now)
+        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
     def client_jwt(self, issuer: str, audience: str, now: float) -> str:
         """A bearer JWT for one call of the endpoint at URL `audience`."""
         header: dict[str, Any] = {"alg": self._key.alg, "typ": "JWT", "kid": self.kid}
