@@ -17,8 +17,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,6 +34,8 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from plugin.jwk_set import JwkSetInvalidError, public_key_set
 
 __all__ = [
     "CdsClientRegistration",
@@ -131,19 +131,10 @@ def _public_jwk_set(path: Path) -> Path:
         raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
     except (UnicodeDecodeError, ValueError):
         raise ValueError(f"{path} is not JSON (a JWK Set is expected)") from None
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ValueError(f'{path} is not a JWK Set (a JSON object with a "keys" list)')
-    keys = [k for k in document["keys"] if isinstance(k, dict)]
-    # "d" (RSA, EC) and "k" (symmetric) are private: a shared file must never carry them.
-    if any("d" in key or "k" in key for key in keys):
-        raise ValueError(f"{path} holds private key material; give the public keys only")
-    usable = [key for key in keys if key.get("kty") in ("RSA", "EC")]
-    if not usable:
-        raise ValueError(f"{path} holds no RSA or EC public key")
     try:
-        KeySet.import_key_set({"keys": usable})
-    except (JoseError, ValueError, TypeError):
-        raise ValueError(f"{path} has an unreadable key") from None
+        public_key_set(document)
+    except JwkSetInvalidError as problem:
+        raise ValueError(f"{path} {problem}") from None
     return path
 
 

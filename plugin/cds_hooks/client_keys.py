@@ -25,6 +25,7 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from plugin import jwk_set
 from plugin.cds_hooks.errors import ClientUnauthorizedError
 from plugin.cds_hooks.hook_request import is_loopback_host
 from smart_app.clock import Clock
@@ -50,15 +51,10 @@ PublicKey = RSAKey | ECKey
 
 def public_key_set(document: Any, source: str) -> KeySet:
     """The RSA and EC public keys of a JWK Set document; ClientUnauthorizedError otherwise."""
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ClientUnauthorizedError(f"{source} is not a JWK Set")
-    keys = [k for k in document["keys"] if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
-    if any("d" in key for key in keys):
-        raise ClientUnauthorizedError(f"{source} holds private key material")
     try:
-        return KeySet.import_key_set({"keys": keys})
-    except (JoseError, ValueError, TypeError):
-        raise ClientUnauthorizedError(f"{source} has an unreadable key") from None
+        return jwk_set.public_key_set(document)
+    except jwk_set.JwkSetInvalidError as problem:
+        raise ClientUnauthorizedError(f"{source} {problem}") from None
 
 
 @dataclass(slots=True)

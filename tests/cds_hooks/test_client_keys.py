@@ -127,9 +127,15 @@ async def test_failing_jwks_url(clock: Clock) -> None:
 def test_private_or_symmetric_keys_are_refused(client_keys: ClientKeysForTests) -> None:
     with pytest.raises(ClientUnauthorizedError):
         public_key_set({"keys": [client_keys.ec.as_dict(private=True)]}, "test")
-    with pytest.raises(ClientUnauthorizedError):  # no public key left to verify with
+    with pytest.raises(ClientUnauthorizedError):
         public_key_set({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "s"}]}, "test")
+    # A published symmetric secret is a leak: no key of that set is trusted.
     mixed = {
         "keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "s"}, client_keys.ec.as_dict(private=False)]
     }
-    assert [key.kid for key in public_key_set(mixed, "test").keys] == ["ec-1"]
+    with pytest.raises(ClientUnauthorizedError, match="the client's set holds private key"):
+        public_key_set(mixed, "the client's set")
+    public_only = {
+        "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AA"}, *client_keys.jwks()["keys"]]
+    }
+    assert [key.kid for key in public_key_set(public_only, "test").keys] == ["ec-1", "rsa-1"]

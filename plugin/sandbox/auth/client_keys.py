@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from starlette.types import ASGIApp
 
+from plugin.jwk_set import JwkSetInvalidError, public_key_set
 from plugin.sandbox.clock import Clock
 from plugin.sandbox.config import SandboxClient
 
@@ -41,17 +41,11 @@ class _Cached:
 
 
 def _public_key_set(document: Any, source: str) -> tuple[KeySet, frozenset[str]]:
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ClientKeyError(f"{source} is not a JWK Set")
-    # Only public RSA and EC keys; a JWKS with private members is refused outright.
-    keys = [k for k in document["keys"] if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
-    if any("d" in k for k in keys):
-        raise ClientKeyError(f"{source} holds private key material")
     try:
-        key_set = KeySet.import_key_set({"keys": keys})
-    except (JoseError, ValueError, TypeError) as exc:
-        raise ClientKeyError(f"{source} has an unreadable key: {exc}") from None
-    return key_set, frozenset(str(k["kid"]) for k in keys if "kid" in k)
+        key_set = public_key_set(document)
+    except JwkSetInvalidError as problem:
+        raise ClientKeyError(f"{source} {problem}") from None
+    return key_set, frozenset(key.kid for key in key_set.keys if key.kid)
 
 
 class ClientKeys:
