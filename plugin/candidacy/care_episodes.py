@@ -22,13 +22,15 @@ from typing import Any
 
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.partial_dates import PartialDate, months_between
-from plugin.candidacy.policy import ConservativeCareCriterion
+from plugin.candidacy.policy import CareKind, ConservativeCareCriterion
 from plugin.candidacy.policy_file import MEDICATION_CARE
 from plugin.candidacy.record_status import status
 from plugin.candidacy.selections import timing
 
 __all__ = ["CareEpisode", "CareSpan", "Reading", "care_episodes", "care_spans"]
 
+#: The records that document care other than medication.
+_CARE_TYPES = ("Procedure", "Encounter", "ServiceRequest")
 #: Statuses of records that document care given (event-status; encounter-status).
 _PROCEDURE_DONE = frozenset({"completed", "in-progress", "stopped", "unknown"})
 _ENCOUNTER_DONE = frozenset({"finished", "in-progress", "arrived", "triaged", "onleave", "unknown"})
@@ -80,12 +82,11 @@ def care_episodes(
 ) -> tuple[CareEpisode, ...]:
     """Every dated episode of the criterion's care kinds and medication classes."""
     episodes: list[CareEpisode] = []
-    for resource in context.chart.of_type("Procedure", "Encounter", "ServiceRequest"):
+    kinds = _care_kinds(context, criterion)
+    for resource in context.chart.of_type(*_CARE_TYPES):
         if not _documents_care(resource):
             continue
-        kind = next(
-            (k for k in criterion.care_kinds if context.matches(k.value_set, resource)), None
-        )
+        kind = kinds.get(id(resource))
         if kind is None:
             continue
         when = timing(resource)
@@ -112,6 +113,19 @@ def care_episodes(
     return tuple(e for e in episodes if e.start.earliest <= context.today)
 
 
+def _care_kinds(
+    context: AssessmentContext, criterion: ConservativeCareCriterion
+) -> dict[int, CareKind]:
+    """The first of the criterion's care kinds each record matches, by the record's id: looked
+    up in the chart's concept index (a long chart holds session after session of therapy)."""
+    kinds: dict[int, CareKind] = {}
+    for kind in criterion.care_kinds:
+        for resource_type in _CARE_TYPES:
+            for resource in context.matching(resource_type, kind.value_set):
+                kinds.setdefault(id(resource), kind)
+    return kinds
+
+
 def _documents_care(resource: Mapping[str, Any]) -> bool:
     kind = resource.get("resourceType")
     value = status(resource)
@@ -127,17 +141,20 @@ def care_spans(
     episodes: Iterable[CareEpisode], reading: Reading, today: date, max_gap_days: int
 ) -> tuple[CareSpan, ...]:
     """Episodes merged into spans of care, earliest first."""
-    ordered = sorted(episodes, key=lambda e: (e.first_day(reading), e.last_day(today), e.kind))
-    spans: list[CareSpan] = []
-    for episode in ordered:
-        first, last = episode.first_day(reading), episode.last_day(today)
+    # Each episode's days are read once; ties keep the episodes' order (a stable sort).
+    ordered = sorted(
+        (episode.first_day(reading), episode.last_day(today), episode.kind, position, episode)
+        for position, episode in enumerate(episodes)
+    )
+    merged: list[tuple[date, date, list[CareEpisode]]] = []
+    for first, last, _, _, episode in ordered:
         # The gap as a difference of days: a span ending 9999-12-31 (an EHR's "no end") plus
         # the gap would be past the calendar.
-        if spans and (first - spans[-1].last).days <= max_gap_days:
-            current = spans[-1]
-            spans[-1] = CareSpan(
-                current.first, max(current.last, last), (*current.episodes, episode)
-            )
+        if merged and (first - merged[-1][1]).days <= max_gap_days:
+            start, end, members = merged[-1]
+            members.append(episode)
+            if last > end:
+                merged[-1] = (start, last, members)
         else:
-            spans.append(CareSpan(first, last, (episode,)))
-    return tuple(spans)
+            merged.append((first, last, [episode]))
+    return tuple(CareSpan(first, last, tuple(members)) for first, last, members in merged)

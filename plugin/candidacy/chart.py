@@ -317,7 +317,11 @@ def _patient_problems(by_type: Mapping[str, Sequence[Resource]]) -> list[Problem
                 target = resource.get(element)
                 if target is None:
                     continue
-                ref = target.get("reference") if isinstance(target, Mapping) else None
+                ref = (
+                    target.get("reference")
+                    if type(target) is dict or isinstance(target, Mapping)
+                    else None
+                )
                 if not isinstance(ref, str) or ref == own_reference or "Patient/" not in ref:
                     continue  # the common cases, decided without the pattern
                 # urn:uuid references cannot name another patient: the chart holds one Patient.

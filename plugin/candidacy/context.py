@@ -5,7 +5,7 @@ physician's attestations and the date of the assessment — plus the facts sever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -23,7 +23,7 @@ from plugin.candidacy.partial_dates import PartialDate
 from plugin.candidacy.policy import Policy
 from plugin.candidacy.record_status import is_current, is_void
 from plugin.candidacy.selections import abatement_date
-from plugin.candidacy.value_sets import Match, ValueSet, concept_texts, value_sets_in
+from plugin.candidacy.value_sets import Match, ValueSet, concept_texts, listed_codes
 from plugin.study.levels import Region, region_of
 
 __all__ = ["AssessmentContext"]
@@ -40,45 +40,39 @@ class _ConceptIndex:
     so a value set's terms are tried once per distinct wording."""
 
     resources: tuple[Resource, ...]
-    by_code: dict[tuple[str, str], list[int]]
-    words: dict[tuple[tuple[str, ...], _Codes], list[int]]  # (texts, codes) → records
+    by_code: dict[tuple[str, str], set[int]]
+    words: dict[tuple[tuple[str, ...], _Codes], set[int]]  # (texts, codes) → records
 
     @classmethod
     def of(cls, resource_type: str, resources: tuple[Resource, ...]) -> _ConceptIndex:
-        by_code: dict[tuple[str, str], list[int]] = {}
-        words: dict[tuple[tuple[str, ...], _Codes], list[int]] = {}
         elements = main_concept_elements(resource_type)
         # A long chart repeats the same concept JSON thousands of times (one lab, one code):
-        # each distinct serialization is read once.
-        read: dict[bytes, _ConceptKeys] = {}
+        # the records are grouped by its serialization, and each distinct one is read once.
+        groups: dict[bytes, tuple[Any, list[int]]] = {}
+        unserializable: list[tuple[Any, list[int]]] = []
         for position, resource in enumerate(resources):
             for element in elements:
                 value = resource.get(element)
                 if not value:
                     continue
-                keys = None
                 try:
                     serialized = orjson.dumps(value)
                 except TypeError:  # not plain JSON (a Mapping type, a huge integer)
-                    serialized = None
-                if serialized is not None:
-                    keys = read.get(serialized)
-                if keys is None:
-                    keys = _concept_keys(value)
-                    if serialized is not None:
-                        read[serialized] = keys
-                codes, texts = keys
-                indexed: tuple[tuple[dict[Any, list[int]], tuple[Any, ...]], ...] = (
-                    (by_code, codes),
-                    (words, texts),
-                )
-                for index, found in indexed:
-                    for key in found:
-                        hits = index.get(key)
-                        if hits is None:
-                            index[key] = [position]
-                        elif hits[-1] != position:  # a record counts once per key
-                            hits.append(position)
+                    unserializable.append((value, [position]))
+                    continue
+                group = groups.get(serialized)
+                if group is None:
+                    groups[serialized] = (value, [position])
+                else:
+                    group[1].append(position)
+        by_code: dict[tuple[str, str], set[int]] = {}
+        words: dict[tuple[tuple[str, ...], _Codes], set[int]] = {}
+        for value, positions in (*groups.values(), *unserializable):
+            codes, texts = _concept_keys(value)
+            for code in codes:
+                by_code.setdefault(code, set()).update(positions)
+            for wording in texts:
+                words.setdefault(wording, set()).update(positions)
         return cls(resources, by_code, words)
 
 
@@ -146,7 +140,11 @@ class AssessmentContext:
         return course.end_unknown and not course.settled and course.started_since(since)
 
     def texts_of(self, resource: Resource) -> list[str]:
-        """What a record says it is, in words: its main concepts, body sites and notes."""
+        """What a record says it is, in words: its main concepts, body sites and notes. Read
+        once per record and assessment: several criteria and checks read the same records."""
+        known = self._texts.get(id(resource))
+        if known is not None and known[0] is resource:  # the same record, not a new one
+            return list(known[1])
         texts: list[str] = []
         for concept in main_concepts(resource):
             texts.extend(concept_texts(concept))
@@ -155,13 +153,18 @@ class AssessmentContext:
         description = resource.get("description")
         if isinstance(description, str):
             texts.append(description)
+        self._texts[id(resource)] = (resource, tuple(texts))
         return texts
+
+    @cached_property
+    def _texts(self) -> dict[int, tuple[Resource, tuple[str, ...]]]:
+        return {}
 
     @cached_property
     def known_codes(self) -> frozenset[tuple[str, str]]:
         """Every code the policy lists, in any value set: a concept carrying one is what the
         policy lists it as, and is not read for the words of another value set."""
-        return frozenset(key for vs in value_sets_in(self.policy) for key in vs.code_keys)
+        return listed_codes(self.policy)
 
     def match(self, value_set: ValueSet, resource: Resource) -> Match | None:
         """How a record's main concepts match a value set (see `ValueSet.match`)."""
@@ -200,13 +203,42 @@ class AssessmentContext:
 
     def regions_of(self, resource: Resource) -> frozenset[Region]:
         """Spinal regions a record names: by region words or by the disc levels it names."""
-        texts = self.texts_of(resource)
-        regions = {
-            region for region, terms in self.policy.regions.items() if terms.matches_text(*texts)
-        }
+        regions = set(self.regions_named(self.texts_of(resource)))
         concepts = [*main_concepts(resource), *repeating(resource.get("bodySite"))]
         regions.update(region_of(level) for level in levels_in_concepts(concepts))
         return frozenset(regions)
+
+    def regions_named(self, texts: Sequence[str]) -> frozenset[Region]:
+        """Spinal regions the texts name in words, each distinct wording read once per
+        assessment (as `in_words`)."""
+        key = tuple(texts)
+        found = self._regions_named.get(key)
+        if found is None:
+            found = frozenset(
+                region for region, terms in self.policy.regions.items() if terms.matches_text(*key)
+            )
+            self._regions_named[key] = found
+        return found
+
+    @cached_property
+    def _regions_named(self) -> dict[tuple[str, ...], frozenset[Region]]:
+        return {}
+
+    def in_words(self, value_set: ValueSet, texts: Sequence[str]) -> bool:
+        """Whether the texts name a term of the value set (`ValueSet.matches_text`). A long
+        chart repeats one wording (session after session of therapy): each distinct wording is
+        read once per value set and assessment."""
+        key = (id(value_set), tuple(texts))
+        known = self._in_words.get(key)
+        if known is not None and known[0] is value_set:  # the same value set, not a new one
+            return known[1]
+        found = value_set.matches_text(*key[1])
+        self._in_words[key] = (value_set, found)
+        return found
+
+    @cached_property
+    def _in_words(self) -> dict[tuple[int, tuple[str, ...]], tuple[ValueSet, bool]]:
+        return {}
 
     def in_ordered_region(self, resource: Resource) -> bool:
         """True unless the record is placed only in regions other than the order's."""

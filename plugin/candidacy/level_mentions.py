@@ -40,7 +40,7 @@ def levels_in_text(text: str) -> tuple[str, ...]:
         if start is None or end is None or end <= start or end - start > 6:
             continue  # not two vertebrae in order; a run of more than six discs is no level
         found.update(DISC_LEVELS[i] for i in range(start, end))
-    return tuple(sorted(found, key=level_index))
+    return tuple(sorted(found, key=level_index)) if found else ()
 
 
 @cache
@@ -63,4 +63,4 @@ def levels_in_concepts(concepts: Iterable[Any]) -> tuple[str, ...]:
                 found.add(_disc_codes()[code])
         for text in concept_texts(concept):
             found.update(levels_in_text(text))
-    return tuple(sorted(found, key=level_index))
+    return tuple(sorted(found, key=level_index)) if found else ()

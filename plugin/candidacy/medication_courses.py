@@ -31,7 +31,7 @@ from plugin.candidacy.partial_dates import PartialDate, add_months
 from plugin.candidacy.policy import DrugClass, Ingredient, Policy
 from plugin.candidacy.record_status import status
 from plugin.candidacy.selections import first_date, recorded_date, timing
-from plugin.candidacy.value_sets import concept_texts
+from plugin.candidacy.value_sets import concept_texts, normalized_text
 
 __all__ = ["MedicationCourse", "medication_courses", "medication_texts"]
 
@@ -78,7 +78,7 @@ def medication_texts(resource: Mapping[str, Any], chart: Chart) -> list[str]:
     """Every text that names the drug of a MedicationRequest or MedicationStatement."""
     texts = concept_texts(resource.get("medicationCodeableConcept"))
     reference = resource.get("medicationReference")
-    if isinstance(reference, Mapping):
+    if reference is not None and isinstance(reference, Mapping):
         if isinstance(reference.get("display"), str):
             texts.append(reference["display"])
         medication = chart.resolve(reference, within=resource)
@@ -106,10 +106,11 @@ def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[Medic
         wording = tuple(texts)
         matches = named.get(wording)
         if matches is None:
+            normalized = [normalized_text(text) for text in texts]
             matches = named[wording] = [
                 (drug_class, ingredient)
                 for drug_class in policy.drug_classes
-                for ingredient in drug_class.ingredients_named(texts)
+                for ingredient in drug_class.ingredients_in_normalized(normalized)
             ]
         if not matches:
             continue
@@ -118,21 +119,21 @@ def medication_courses(chart: Chart, policy: Policy, today: date) -> tuple[Medic
             timing(resource).start is None and start is not None
         )
         label = texts[0].strip() if texts else "medication"
-        courses.extend(
-            MedicationCourse(
-                resource,
-                drug_class,
-                ingredient,
-                label,
-                start,
-                end,
-                ongoing,
-                estimated,
-                not ongoing and end is None,
-                start_recorded_only=recorded_only,
+        for drug_class, ingredient in matches:
+            courses.append(
+                MedicationCourse(
+                    resource,
+                    drug_class,
+                    ingredient,
+                    label,
+                    start,
+                    end,
+                    ongoing,
+                    estimated,
+                    not ongoing and end is None,
+                    start_recorded_only=recorded_only,
+                )
             )
-            for drug_class, ingredient in matches
-        )
     return _settle(courses, today)
 
 
@@ -185,8 +186,11 @@ def _period(
     return start, end, ongoing, estimated
 
 
+_VALIDITY = {which: f"dispenseRequest.validityPeriod.{which}" for which in ("start", "end")}
+
+
 def _validity(resource: Mapping[str, Any], which: str) -> PartialDate | None:
-    return first_date(resource, f"dispenseRequest.validityPeriod.{which}")
+    return first_date(resource, _VALIDITY[which])
 
 
 def _bounds_duration_end(resource: Mapping[str, Any], start: PartialDate) -> PartialDate | None:
@@ -202,7 +206,7 @@ def _bounds_duration_end(resource: Mapping[str, Any], start: PartialDate) -> Par
 
 def _supply_end(resource: Mapping[str, Any], start: PartialDate) -> PartialDate | None:
     dispense = resource.get("dispenseRequest")
-    if not isinstance(dispense, Mapping):
+    if type(dispense) is not dict and not isinstance(dispense, Mapping):
         return None
     repeats = dispense.get("numberOfRepeatsAllowed")
     fills = 1
@@ -218,7 +222,7 @@ _MONTHS_IN_CALENDAR = 12 * date.max.year
 
 def _duration_end(duration: Any, start: date, times: int) -> PartialDate | None:
     """`start` plus a FHIR Duration taken `times` times (UCUM d, wk, mo, a or their words)."""
-    if not isinstance(duration, Mapping):
+    if duration is None or (type(duration) is not dict and not isinstance(duration, Mapping)):
         return None
     value = duration.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

@@ -254,14 +254,16 @@ class DrugClass(BaseModel):
     def _pattern(self) -> re.Pattern[str] | None:
         return terms_pattern(self._by_name)
 
-    def ingredients_named(self, texts: Iterable[str]) -> tuple[Ingredient, ...]:
-        """The class's ingredients named (as whole words) in any of the texts."""
+    def ingredients_in_normalized(self, texts: Iterable[str]) -> tuple[Ingredient, ...]:
+        """The class's ingredients named (as whole words) in any of the texts, each given in
+        `normalized_text` form: a chart's medication texts are tried against every class, and
+        are normalized once."""
         pattern = self._pattern
         if pattern is None:
             return ()
         found: dict[str, Ingredient] = {}
         for text in texts:
-            for match in pattern.finditer(normalized_text(text)):
+            for match in pattern.finditer(text):
                 ingredient = self._by_name[match.group(1)]
                 found[ingredient.name] = ingredient
         return tuple(found[name] for name in sorted(found))

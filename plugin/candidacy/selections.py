@@ -57,17 +57,22 @@ _ABATEMENT = "abatement"
 _CHOICE_SUFFIXES = ("DateTime", "Period", "Instant", "Date", "Timing", "Age", "Range", "String")
 
 
+#: The dateTime variant of each bare `_WHEN` element (`effectiveDateTime`), read first.
+_DATE_TIME_KEY = {name: name + _CHOICE_SUFFIXES[0] for name in _WHEN.values() if "." not in name}
+
+
 @cache
 def _choice_keys(name: str) -> tuple[str, ...]:
     return tuple(name + suffix for suffix in _CHOICE_SUFFIXES)
 
 
 @cache
-def _member_path(resource_type: str, expression: str) -> tuple[tuple[str, ...], ...]:
+def _member_path(resource_type: str, expression: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     """The JSON keys each step of a dotted member path reads on `resource_type`: one key, or
     for a choice element its typed keys in the model's order (the first present is read), as
-    fhirpathpy navigates with the R4 model. Only the last step may be a choice element: a
-    choice inside a path would make the next step's type depend on the data."""
+    fhirpathpy navigates with the R4 model; each with its primitive-extension key (`start`,
+    `_start`). Only the last step may be a choice element: a choice inside a path would make
+    the next step's type depend on the data."""
     path = resource_type
     steps: list[tuple[str, ...]] = []
     names = expression.split(".")
@@ -82,28 +87,35 @@ def _member_path(resource_type: str, expression: str) -> tuple[tuple[str, ...], 
         else:
             steps.append((name,))
         path = R4_MODEL["path2Type"].get(child, child)
-    return tuple(steps)
+    return tuple(tuple((key, f"_{key}") for key in keys) for keys in steps)
 
 
 def _read_path(resource: Mapping[str, Any], expression: str) -> list[Any]:
     nodes: list[Any] = [resource]
     for keys in _member_path(str(resource.get("resourceType")), expression):
+        if not nodes:
+            break  # an absent step: nothing below it
         found: list[Any] = []
         for node in nodes:
-            if not isinstance(node, Mapping):
+            # A JSON object skips the (slow) Mapping check: a long chart reads thousands.
+            if type(node) is not dict and not isinstance(node, Mapping):
                 continue
-            value = extension = None
-            for key in keys:
+            for key, extension_key in keys:
                 # A primitive's extension (`_start`) is read beside its value; a variant
                 # carrying either is the one present, as fhirpathpy reads it.
-                value, extension = node.get(key), node.get(f"_{key}")
+                value, extension = node.get(key), node.get(extension_key)
                 if value is not None or extension is not None:
                     break
-            for item in (value, extension):
-                if isinstance(item, list):
-                    found.extend(item)
-                elif item is not None:
-                    found.append(item)
+            else:
+                continue  # none present
+            if isinstance(value, list):
+                found.extend(value)
+            elif value is not None:
+                found.append(value)
+            if isinstance(extension, list):
+                found.extend(extension)
+            elif extension is not None:
+                found.append(extension)
         nodes = found
     return nodes
 
@@ -136,6 +148,10 @@ class Timing:
     end: PartialDate | None
 
 
+#: A record whose date the chart does not give (one shared instance: Timing is immutable).
+_UNDATED = Timing(None, None)
+
+
 def _as_timing(value: Any) -> Timing | None:
     """A dateTime / instant / date string, or a Period; None for other types (an onsetAge, a
     boundsDuration) and malformed values."""
@@ -155,7 +171,7 @@ def timing(resource: Mapping[str, Any]) -> Timing:
     Procedure's performed period, an Encounter's period, …)."""
     expression = _WHEN.get(str(resource.get("resourceType")))
     if expression is None:
-        return Timing(None, None)
+        return _UNDATED
     day = _charted_day(resource, expression)
     return Timing(day, None) if day is not None else _selected_timing(resource, expression)
 
@@ -173,9 +189,10 @@ def started(resource: Mapping[str, Any]) -> PartialDate | None:
 def _charted_day(resource: Mapping[str, Any], expression: str) -> PartialDate | None:
     """The common case read directly: a dateTime variant (`effectiveDateTime`), which _select
     would list first; None when the general reading must decide."""
-    if "." in expression or expression in resource:
+    key = _DATE_TIME_KEY.get(expression)
+    if key is None or expression in resource:
         return None
-    charted = resource.get(_choice_keys(expression)[0])
+    charted = resource.get(key)
     return parse_partial_date(charted) if isinstance(charted, str) else None
 
 
@@ -184,7 +201,7 @@ def _selected_timing(resource: Mapping[str, Any], expression: str) -> Timing:
         found = _as_timing(value)
         if found is not None:
             return found
-    return Timing(None, None)
+    return _UNDATED
 
 
 def recorded_date(resource: Mapping[str, Any]) -> PartialDate | None:

@@ -16,6 +16,7 @@ text terms alone (shared/clinical.md §5) and words are their designed match (`M
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from enum import IntEnum
 from functools import cached_property
@@ -35,6 +36,7 @@ __all__ = [
     "Wording",
     "codings",
     "concept_texts",
+    "listed_codes",
     "normalized_text",
     "terms_pattern",
     "value_sets_in",
@@ -80,10 +82,16 @@ def codings(concept: Any) -> Iterator[Mapping[str, Any]]:
 
 def concept_texts(concept: Any) -> list[str]:
     """`text` and every `coding.display` of a CodeableConcept: what a person reads."""
-    if not isinstance(concept, Mapping):
+    # Read for every record of a long chart: a JSON object skips the (slow) Mapping check.
+    if type(concept) is not dict and not isinstance(concept, Mapping):
         return []
-    texts = [concept["text"]] if isinstance(concept.get("text"), str) else []
-    texts.extend(c["display"] for c in codings(concept) if isinstance(c.get("display"), str))
+    text = concept.get("text")
+    texts = [text] if isinstance(text, str) else []
+    for coding in repeating(concept.get("coding")):
+        if type(coding) is dict or isinstance(coding, Mapping):
+            display = coding.get("display")
+            if isinstance(display, str):
+                texts.append(display)
     return texts
 
 
@@ -315,3 +323,26 @@ def value_sets_in(value: Any) -> Iterator[ValueSet]:
     elif isinstance(value, tuple | list):
         for item in value:
             yield from value_sets_in(item)
+
+
+#: listed_codes per policy object (by identity; frozen models), dropped with the policy.
+_LISTED: dict[int, tuple[weakref.ref[BaseModel], frozenset[tuple[str, str]]]] = {}
+
+
+def listed_codes(policy: BaseModel) -> frozenset[tuple[str, str]]:
+    """(system URL, code) of every code listed in any value set of a policy model. Read once
+    per policy object — walking the policy's fields took most of a millisecond, per chart
+    assessed: the model is frozen, and a changed copy (`model_copy`) is another object."""
+    key = id(policy)
+    cached = _LISTED.get(key)
+    if cached is not None and cached[0]() is policy:
+        return cached[1]
+    codes = frozenset(code for vs in value_sets_in(policy) for code in vs.code_keys)
+
+    def forget(ref: weakref.ref[BaseModel]) -> None:
+        entry = _LISTED.get(key)
+        if entry is not None and entry[0] is ref:  # not a later policy's, given the same id
+            _LISTED.pop(key, None)
+
+    _LISTED[key] = (weakref.ref(policy, forget), codes)
+    return codes

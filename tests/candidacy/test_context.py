@@ -108,3 +108,32 @@ def test_a_concept_that_is_not_plain_json_is_still_read() -> None:
     context = AssessmentContext(chart, Order(), POLICY, frozenset(), TODAY)
     found = context.matching("Observation", POLICY.labs[0].value_set)
     assert [r["id"] for r in found] == ["o0", "o1", "o2"]
+
+
+def _context() -> AssessmentContext:
+    return AssessmentContext(chart_from_resources([patient()]), Order(), POLICY, frozenset(), TODAY)
+
+
+def test_each_record_has_its_own_words_however_often_they_are_read() -> None:
+    # Words are read once per record: a record made after another is gone (it may take the
+    # gone one's id) still has its own, and changing the list returned changes nothing.
+    context = _context()
+    for n in range(20):
+        record = {"resourceType": "Condition", "code": {"text": f"Pain {n}"}}
+        texts = context.texts_of(record)
+        assert texts == [f"Pain {n}"]
+        texts.append("lumbar")
+        assert context.texts_of(record) == [f"Pain {n}"]
+        del record, texts
+    assert context.regions_named(["Chronic low back pain"]) == frozenset({Region.LUMBAR})
+    assert context.regions_named(["Neck pain, cervical"]) == frozenset({Region.CERVICAL})
+    assert context.regions_named(["Knee pain"]) == frozenset()
+
+
+def test_each_value_set_is_tried_against_each_wording() -> None:
+    context = _context()
+    for n in range(20):
+        terms = ValueSet(text=(f"term{n}",))
+        assert context.in_words(terms, [f"a term{n} here"])
+        assert not context.in_words(terms, [f"a term{n + 1} here"])
+        del terms

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from plugin.candidacy import Order, Outcome
+from plugin.candidacy import Order, Outcome, default_policy
+from plugin.candidacy.value_sets import CodeRef, ValueSet
 from plugin.study.levels import Region
 from tests.candidacy.chart_builder import (
     BOTH,
@@ -27,6 +28,7 @@ from tests.candidacy.chart_builder import (
     med_request,
     med_statement,
     mri_report,
+    observation,
     patient,
     platelets,
     pregnancy_status,
@@ -34,6 +36,8 @@ from tests.candidacy.chart_builder import (
     pt_sessions,
     without,
 )
+
+POLICY = default_policy()
 
 Change = Callable[[list[Resource]], list[Resource]]
 
@@ -478,3 +482,33 @@ def test_payer_notes_name_their_regions_and_follow_the_orders_region() -> None:
     }
     lumbar = assess(good_lumbar_chart(), order=Order(region=Region.LUMBAR), attest=BOTH)
     assert [note.id for note in lumbar.payer_notes] == ["wa-lni-low-back"]
+
+
+def test_charts_and_policies_assessed_one_after_another_give_their_own_results() -> None:
+    # What an assessment reads once (the policy's listed codes, the chart's index of concepts,
+    # a record's words) is never carried into the next: a site policy listing the local code
+    # for creatinine makes the same record a creatinine, not an eGFR, and then back again.
+    local = {
+        **observation("local-1", text="eGFR", when=ago(2), value=20.0, unit="mL/min/1.73m2"),
+        "code": {"coding": [{"system": "urn:local", "code": "k-20"}], "text": "eGFR"},
+    }
+    creatinine = POLICY.lab("creatinine")
+    value_set = ValueSet(
+        codes=(*creatinine.value_set.codes, CodeRef(system="urn:local", code="k-20")),
+        text=creatinine.value_set.text,
+    )
+    site = POLICY.model_copy(
+        update={
+            "labs": tuple(
+                lab.model_copy(update={"value_set": value_set}) if lab.id == "creatinine" else lab
+                for lab in POLICY.labs
+            )
+        }
+    )
+    low = [*good_lumbar_chart(), local]
+    normal = good_lumbar_chart()
+    out_of_range = "lab-egfr-out-of-range"
+    for _ in range(2):
+        assert out_of_range in {i.id for i in assess(low, policy=POLICY).safety}
+        assert out_of_range not in {i.id for i in assess(low, policy=site).safety}
+        assert out_of_range not in {i.id for i in assess(normal, policy=POLICY).safety}

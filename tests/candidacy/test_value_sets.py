@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from pydantic import ValidationError
 
-from plugin.candidacy.value_sets import CodeRef, Match, ValueSet, Wording, normalized_text
+from plugin.candidacy import value_sets
+from plugin.candidacy.policy import Policy
+from plugin.candidacy.policy_file import default_policy
+from plugin.candidacy.value_sets import (
+    CodeRef,
+    Match,
+    ValueSet,
+    Wording,
+    listed_codes,
+    normalized_text,
+)
 
 LOINC = "http://loinc.org"
 EGFR = ValueSet.model_validate(
@@ -106,3 +118,44 @@ def test_a_code_of_the_wrong_type_matches_nothing() -> None:
     assert not EGFR.matches_concept(concept)
     assert EGFR.matched_code(concept) is None
     assert not EGFR.has_code(LOINC, {"code": "98979-8"})
+
+
+def _listing(policy: Policy, code: str) -> Policy:
+    """A copy of the policy whose first lab also lists urn:local|`code`."""
+    lab = policy.labs[0]
+    value_set = ValueSet(
+        codes=(*lab.value_set.codes, CodeRef(system="urn:local", code=code)),
+        text=lab.value_set.text,
+    )
+    changed = lab.model_copy(update={"value_set": value_set})
+    return policy.model_copy(update={"labs": (changed, *policy.labs[1:])})
+
+
+def test_listed_codes_are_read_once_per_policy_object() -> None:
+    policy = default_policy()
+    assert listed_codes(policy) is listed_codes(policy)
+    assert (LOINC, "98979-8") in listed_codes(policy)
+
+
+def test_each_policy_object_has_its_own_listed_codes() -> None:
+    # Read once per policy object: a changed copy is another object, with its own codes —
+    # also when it takes the place (the id) of a copy that is gone.
+    policy = default_policy()
+    for n in range(20):
+        copy = _listing(policy, f"lab-{n}")
+        assert ("urn:local", f"lab-{n}") in listed_codes(copy)
+        assert ("urn:local", f"lab-{n - 1}") not in listed_codes(copy)
+        del copy
+    assert not any(system == "urn:local" for system, _ in listed_codes(policy))
+
+
+def test_listed_codes_are_forgotten_with_their_policy() -> None:
+    # The cache outlives a call only as long as its policy: site policies loaded and dropped
+    # leave nothing behind.
+    copy = _listing(default_policy(), "gone")
+    key = id(copy)
+    listed_codes(copy)
+    assert key in value_sets._LISTED
+    del copy
+    gc.collect()
+    assert key not in value_sets._LISTED

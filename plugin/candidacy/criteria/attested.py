@@ -61,7 +61,7 @@ def _supporting(
     found = [
         resource
         for resource in context.chart.of_type(*_SUPPORTING_TYPES)
-        if criterion.supporting.matches_text(*context.texts_of(resource))
+        if context.in_words(criterion.supporting, context.texts_of(resource))
     ]
 
     def newest_first(resource: Mapping[str, Any]) -> tuple[str, str]:

@@ -44,8 +44,10 @@ def assess_conservative_care(
     today = context.today
     need = criterion.min_duration_months
     found = care_episodes(context, criterion)
-    episodes = tuple(e for e in found if _for_order(context, e))
-    elsewhere = [e for e in found if e not in episodes]
+    # Each episode is judged once (comparing episodes would compare their whole records).
+    for_order = [_for_order(context, e) for e in found]
+    episodes = tuple(e for e, counted in zip(found, for_order, strict=True) if counted)
+    elsewhere = [e for e, counted in zip(found, for_order, strict=True) if not counted]
     wanted = _requirement_words(criterion)
     if not episodes:
         status = (
@@ -223,11 +225,9 @@ def _for_order(context: AssessmentContext, episode: CareEpisode) -> bool:
     if episode.kind == MEDICATION_CARE or region is None:
         return True
     resource = episode.resource
-    named_regions = set(context.regions_of(resource))
+    named_regions = context.regions_of(resource)
     reasons = [t for c in repeating(resource.get("reasonCode")) for t in concept_texts(c)]
-    named_regions.update(
-        r for r, terms in context.policy.regions.items() if terms.matches_text(*reasons)
-    )
+    named_regions |= context.regions_named(reasons)
     return not named_regions or region in named_regions
 
 

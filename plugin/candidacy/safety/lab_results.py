@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from plugin.candidacy.context import AssessmentContext
@@ -97,9 +98,13 @@ class LabResult:
 
 def lab_results(context: AssessmentContext) -> dict[str, tuple[LabResult, ...]]:
     """Results per policy lab id, newest first (ties in a fixed order)."""
-    found: dict[str, list[LabResult]] = {lab.id: [] for lab in context.policy.labs}
+    # Each result beside its sort key, read once (a long chart holds thousands of results).
+    found: dict[str, list[tuple[tuple[date, date, str], LabResult]]] = {
+        lab.id: [] for lab in context.policy.labs
+    }
     claimed: set[int] = set()  # an Observation is a result of the first lab it matches
     for lab in context.policy.labs:
+        results = found[lab.id]
         for observation in context.matching("Observation", lab.value_set):
             value = observation.get("status")
             if id(observation) in claimed or (
@@ -110,17 +115,15 @@ def lab_results(context: AssessmentContext) -> dict[str, tuple[LabResult, ...]]:
             when = started(observation) or recorded_date(observation)
             if when is None:
                 continue  # an undated result cannot show the lab is recent
-            found[lab.id].append(LabResult(observation, lab, when))
+            key = (when.latest, when.earliest, str(observation.get("id", "")))
+            results.append((key, LabResult(observation, lab, when)))
     return {
-        lab_id: tuple(
-            sorted(
-                results,
-                key=lambda r: (r.when.latest, r.when.earliest, str(r.resource.get("id", ""))),
-                reverse=True,
-            )
-        )
+        lab_id: tuple(result for _, result in sorted(results, key=_sort_key, reverse=True))
         for lab_id, results in found.items()
     }
+
+
+_sort_key = itemgetter(0)
 
 
 def _read(observation: Resource, lab: Lab) -> _Reading:

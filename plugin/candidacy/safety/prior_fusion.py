@@ -117,8 +117,8 @@ def _fusions(context: AssessmentContext) -> list[_Fusion]:
             if value is not None and value not in _DONE:
                 continue
         texts = context.texts_of(resource)
-        spinal = rules.spinal_procedures.matches_text(*texts)
-        if not spinal and not rules.procedures.matches_text(*texts):
+        spinal = context.in_words(rules.spinal_procedures, texts)
+        if not spinal and not context.in_words(rules.procedures, texts):
             continue
         concepts = [*main_concepts(resource), *repeating(resource.get("bodySite"))]
         levels = levels_in_concepts(concepts)
