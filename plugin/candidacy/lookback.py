@@ -10,7 +10,11 @@ a safety item's id or severity. It can still be the record an explanation cites 
 ("out of date: the latest result … is 400 days old" instead of "missing"; the last pregnancy
 record; the latest pain scores shown), so a reader that leaves such records out says so.
 
-Coded Observations (the policy's LOINC codes) are never left out: their searches carry no date.
+The same bound holds for an Observation coded with the policy's LOINC codes: a lab result, a
+pregnancy status and a pain score are judged within the same windows. The SMART app still reads
+coded Observations whatever their age (they are few, and an explanation may cite an old one);
+the CDS services, whose prefetch cannot carry a date, count every Observation from this horizon
+on (`plugin.cds_hooks.latest_first`).
 """
 
 from __future__ import annotations
