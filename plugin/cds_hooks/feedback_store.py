@@ -13,7 +13,6 @@ minute per store, in the background."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -27,9 +26,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
+from plugin.cds_hooks.background_purge import BackgroundPurge
 from plugin.cds_hooks.feedback import FeedbackItem
 from plugin.cds_hooks.quick_writes import DATABASE_ERRORS, QuickWrites
-from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
 from plugin.cds_hooks.returned_cards import CARD_RETENTION_SECONDS, ReturnedCard, canonical_uuid
 from plugin.cds_hooks.tables import FeedbackRow, ReturnedCardRow
 from smart_app.store.database import Database
@@ -62,8 +61,7 @@ class FeedbackStore:
         # refused as unknown — not worth a disk sync per call. The feedback itself stays
         # fully durable.
         self._cards = QuickWrites(url)
-        self._next_purge = 0.0
-        self._purging: asyncio.Task[None] | None = None
+        self._purges = BackgroundPurge(self._purge_quietly)
 
     async def ready(self) -> async_sessionmaker[AsyncSession]:
         return await self._database.ready()
@@ -154,8 +152,7 @@ class FeedbackStore:
             }
             for card in cards
         ]
-        if now >= self._next_purge:
-            self._start_purge(now)
+        self._purges.start_if_due(now)
         try:
             await self._cards.execute(_REMEMBER, rows)
         except DATABASE_ERRORS as error:
@@ -188,15 +185,7 @@ class FeedbackStore:
 
     async def purged(self) -> None:
         """Wait for the purge of expired cards a call started, if any (dispose; tests)."""
-        if self._purging is not None:
-            await asyncio.shield(self._purging)
-
-    def _start_purge(self, now: float) -> None:
-        # Claimed before anything is awaited, so concurrent calls start one purge; the call does
-        # not wait for it (a DELETE of the expired cards would be the slowest part of the call
-        # it fell on). A failed purge only keeps expired cards a minute longer.
-        self._next_purge = now + PURGE_INTERVAL_SECONDS
-        self._purging = asyncio.get_running_loop().create_task(self._purge_quietly(now))
+        await self._purges.finished()
 
     async def _purge_quietly(self, now: float) -> None:
         try:

@@ -14,7 +14,6 @@ the check, and the error says what failed without the token or its claims.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -26,9 +25,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
+from plugin.cds_hooks.background_purge import BackgroundPurge
 from plugin.cds_hooks.errors import ReplayCheckUnavailableError
 from plugin.cds_hooks.quick_writes import DATABASE_ERRORS, QuickWrites
-from plugin.cds_hooks.replay import PURGE_INTERVAL_SECONDS
 from plugin.cds_hooks.tables import TokenIdRow
 from plugin.errors import ConfigurationError
 
@@ -81,14 +80,12 @@ class TokenIdStore:
         # a token of minutes: not worth a disk sync on every CDS call.
         self._writes = QuickWrites(url)
         self._first_use = _first_use_statement(backend)
-        self._next_purge = 0.0
-        self._purging: asyncio.Task[None] | None = None
+        self._purges = BackgroundPurge(self._purge_quietly)
 
     async def first_use(self, iss: str, jti: str, *, keep_until: float, now: float) -> bool:
         """Record (iss, jti) until `keep_until`; False when it is recorded and not yet expired.
         Raises ReplayCheckUnavailableError when the database cannot answer."""
-        if now >= self._next_purge:
-            self._start_purge(now)
+        self._purges.start_if_due(now)
         parameters = {"key": token_id_key(iss, jti), "expires_at": keep_until, "now": now}
         try:
             written = await self._writes.execute(self._first_use, parameters)
@@ -99,7 +96,7 @@ class TokenIdStore:
 
     async def purge(self, now: float) -> int:
         """Delete the ids expired by `now`; returns how many."""
-        self._next_purge = now + PURGE_INTERVAL_SECONDS
+        self._purges.claim(now)
         try:
             deleted = await self._writes.execute(self._purge(now), bulk=True)
         except DATABASE_ERRORS as error:
@@ -108,15 +105,7 @@ class TokenIdStore:
 
     async def purged(self) -> None:
         """Wait for the purge a first use started, if any (dispose; tests)."""
-        if self._purging is not None:
-            await asyncio.shield(self._purging)
-
-    def _start_purge(self, now: float) -> None:
-        # The next time is claimed before anything is awaited, so concurrent calls start one
-        # purge. The call does not wait for it: a DELETE of a minute's expired ids would be the
-        # slowest part of the call it happened to fall on.
-        self._next_purge = now + PURGE_INTERVAL_SECONDS
-        self._purging = asyncio.get_running_loop().create_task(self._purge_quietly(now))
+        await self._purges.finished()
 
     async def _purge_quietly(self, now: float) -> None:
         # Its own transaction, never the first use's: two workers' DELETEs may deadlock on
