@@ -334,6 +334,9 @@ class ChildBearingPotential(BaseModel):
     min_age_years: Annotated[StrictInt, Field(ge=0, le=120)]
     max_age_years: Annotated[StrictInt, Field(ge=0, le=120)]
     excluded_by: ValueSet = ValueSet()  # conditions/procedures ending it (hysterectomy, …)
+    # Records naming one of those in words that are not what is meant (menopause counselling,
+    # perimenopausal symptoms): they end nothing, and pregnancy is asked about as before.
+    not_counted: ValueSet = ValueSet()
 
 
 class Pregnancy(BaseModel):

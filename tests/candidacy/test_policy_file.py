@@ -44,7 +44,7 @@ def changed(**edits: Any) -> dict[str, Any]:
 
 def test_the_shipped_policy_loads_with_its_identity() -> None:
     policy = default_policy()
-    assert (policy.id, policy.version) == ("discography-referral", "1.2.0")
+    assert (policy.id, policy.version) == ("discography-referral", "1.3.0")
     assert [c.id for c in policy.criteria] == [
         "persistent-axial-pain",
         "failed-conservative-care",

@@ -60,7 +60,7 @@ def test_prints_the_assessment(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     document = json.loads(out)
     assert document["policy"] == {
         "id": "discography-referral",
-        "version": "1.2.0",
+        "version": "1.3.0",
         "title": "Discography referral: candidacy and pre-procedure safety (product default)",
     }
     assert document["outcome"] == "candidate"

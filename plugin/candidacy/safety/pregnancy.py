@@ -318,8 +318,11 @@ def _child_bearing_potential(context: AssessmentContext, rules: Pregnancy) -> _P
         return _Potential(False, f"age {age}")
     if not policy.excluded_by.empty:
         for resource in context.chart.of_type("Procedure", "Condition"):
-            if _ends_potential(context, resource) and policy.excluded_by.matches_text(
-                *context.texts_of(resource)
+            if not _ends_potential(context, resource):
+                continue
+            texts = context.texts_of(resource)
+            if policy.excluded_by.matches_text(*texts) and not policy.not_counted.matches_text(
+                *texts
             ):
                 return _Potential(False, _record_words(resource), resource)
     if sex is None:

@@ -313,3 +313,28 @@ def test_an_established_menopause_condition_ends_the_check_even_when_resolved() 
     item = pregnancy(condition("Postmenopausal", "m", onset="2024-05-12", clinical="inactive"))
     assert item is not None and item.severity.value == "info"
     assert item.explanation.startswith("Postmenopausal (Condition/m), onset 2024-05-12:")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        procedure("mc", text="Menopause counselling", performed="2025-01-10"),
+        condition("Menopause symptoms", "ms", onset="2024-11-02"),
+        condition("Perimenopause", "pm", onset="2024-11-02"),
+        condition("Perimenopausal menorrhagia after hysterectomy consult", "pc", onset=ago(30)),
+        condition("At risk of premature menopause", "rk", onset="2024-11-02"),
+    ],
+    ids=["counselling", "symptoms", "perimenopause", "perimenopausal", "risk"],
+)
+def test_words_naming_menopause_without_meaning_it_do_not_end_the_check(
+    record: dict[str, object],
+) -> None:
+    # A woman of 48 around the menopause can still conceive (policy 1.3.0: not_counted).
+    item = pregnancy(record, birth="1977-02-01")
+    assert item is not None and item.severity.value == "action"
+    assert item.title == "Pregnancy status unknown"
+
+
+def test_menopause_itself_still_ends_the_check() -> None:
+    item = pregnancy(condition("Menopause", "m", onset="2024-05-12"), birth="1972-02-01")
+    assert item is not None and item.severity.value == "info"
