@@ -7,7 +7,7 @@ page shows it is long (`smart_app.search_in_parts`), the same resources as read 
 fraction of the round trips a CDS call can afford. A latest-first Observation search counts
 only its records dated on or after the horizon (`latest_first`), whichever way it came: its
 first page alone when that reaches back past the horizon, otherwise its records from the
-horizon on, read by date.
+horizon on, read by date (as from an EHR that refuses `_sort` with a 400 or 422).
 
 When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
 refuses, reports an error in its search Bundle — the rule a prefetched Bundle is read by,
@@ -43,7 +43,7 @@ from smart_app.fhir_client import (
     SearchResults,
     StaticTokenSource,
 )
-from smart_app.fhir_errors import FhirError, FhirNotFound
+from smart_app.fhir_errors import FhirError, FhirInvalidResource, FhirNotFound
 from smart_app.search_in_parts import search_in_parts
 
 __all__ = [
@@ -78,12 +78,16 @@ async def _fetch(
             return ()  # what a client's prefetch says with null
     params = list(request.params)
     if query.latest_first and horizon is not None:
-        first = await client.search(
-            request.resource_type, params, max_pages=1, max_resources=MAX_RESOURCES_PER_QUERY
-        )
-        _check_search(key, request, first)
-        if first.next_url is None or reaches_horizon(first, horizon):
-            return within_horizon(first, horizon)
+        try:
+            first = await client.search(
+                request.resource_type, params, max_pages=1, max_resources=MAX_RESOURCES_PER_QUERY
+            )
+        except FhirInvalidResource:
+            first = None  # an EHR that does not sort Observations: read them by date instead
+        if first is not None:
+            _check_search(key, request, first)
+            if first.next_url is None or reaches_horizon(first, horizon):
+                return within_horizon(first, horizon)
         # The rest by date, as the app reads it; a day early, since the server compares
         # instants in UTC and the horizon is a charted day (within_horizon decides).
         since = horizon - timedelta(days=1)

@@ -409,3 +409,26 @@ async def test_a_server_ignoring_the_sort_still_gives_the_records_that_count() -
 def test_latest_first_queries_need_a_horizon() -> None:
     with pytest.raises(ValueError, match="horizon"):
         read_prefetched(QUERIES, call(prefetch={}))
+
+
+async def test_an_ehr_refusing_the_sort_is_read_by_date() -> None:
+    chart = _long_lab_chart(40, 30)
+
+    class NoSort(FakeFhirServer):
+        def handler(self, request: httpx.Request) -> httpx.Response:
+            if "_sort" in request.url.params:
+                self.requests.append(request)
+                outcome = {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "not-supported"}],
+                }
+                return httpx.Response(400, json=outcome)
+            return super().handler(request)
+
+    fake = NoSort(FHIR_SERVER, chart, page_size=20)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    assert set(keyed(fetched)) == set(keyed(counted(chart)))
+    assert any("date=ge" in url for url in _searches(fake, "category=laboratory"))
