@@ -3,8 +3,11 @@ the CDS services (`plugin.cds_hooks.client_keys`), the settings check of a confi
 (`smart_app.settings`) and the sandbox's authorization server (`plugin.sandbox.auth`).
 
 Only RSA and EC public keys are kept (the algorithms we accept are asymmetric). A set carrying
-private material — an RSA or EC private exponent ``d``, or a symmetric key's secret ``k`` — is
-refused whole: whoever published it has leaked a secret, and no key of it should be trusted.
+private material in any key is refused whole: whoever published it has leaked a secret, and no
+key of it should be trusted. Private material is any of the RSA private members ``d``, ``p``,
+``q``, ``dp``, ``dq``, ``qi`` and ``oth`` (RFC 7518 §6.3.2; the primes alone give away the key
+even without ``d``), an EC private key ``d`` (§6.2.2), or a symmetric key's secret ``k``
+(§6.4.1).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 __all__ = ["JwkSetInvalidError", "public_key_set"]
+
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 class JwkSetInvalidError(ValueError):
@@ -27,8 +32,11 @@ def public_key_set(document: Any) -> KeySet:
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise JwkSetInvalidError('is not a JWK Set (a JSON object with a "keys" list)')
     keys = [key for key in document["keys"] if isinstance(key, dict)]
-    if any("d" in key or "k" in key for key in keys):
-        raise JwkSetInvalidError("holds private key material; give the public keys only")
+    leaked = sorted({member for key in keys for member in _PRIVATE_MEMBERS.intersection(key)})
+    if leaked:
+        raise JwkSetInvalidError(
+            f"holds private key material ({', '.join(leaked)}); give the public keys only"
+        )
     usable = [key for key in keys if key.get("kty") in ("RSA", "EC")]
     if not usable:
         raise JwkSetInvalidError("holds no RSA or EC public key")

@@ -36,3 +36,31 @@ def test_the_rsa_and_ec_public_keys_are_kept() -> None:
 def test_a_set_that_cannot_be_trusted_is_refused_whole(document: object, problem: str) -> None:
     with pytest.raises(JwkSetInvalidError, match=problem):
         public_key_set(document)
+
+
+# RFC 7518 §6.3.2 (RSA private members; the primes alone give away the key), §6.2.2 (EC "d"),
+# §6.4.1 (a symmetric key's "k").
+RSA_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth"]
+
+
+@pytest.mark.parametrize("member", RSA_PRIVATE_MEMBERS)
+def test_any_rsa_private_member_refuses_the_set_even_without_d(member: str) -> None:
+    private = RSA.as_dict(private=True)
+    # "oth" (a multi-prime key's other primes) is not generated; any value of it is a leak.
+    value = private.get(member, [{"r": "AQ", "d": "AQ", "t": "AQ"}])
+    leaky = {**RSA.as_dict(private=False), member: value}
+    with pytest.raises(JwkSetInvalidError, match=rf"holds private key material \({member}\)"):
+        public_key_set({"keys": [EC.as_dict(private=False), leaky]})
+
+
+def test_rsa_primes_without_d_are_refused() -> None:
+    leaky = {k: v for k, v in RSA.as_dict(private=True).items() if k != "d"}
+    with pytest.raises(JwkSetInvalidError, match=r"\(dp, dq, p, q, qi\)"):
+        public_key_set({"keys": [leaky]})
+
+
+def test_an_ec_private_key_or_a_symmetric_secret_refuses_the_set() -> None:
+    with pytest.raises(JwkSetInvalidError, match=r"holds private key material \(d\)"):
+        public_key_set({"keys": [EC.as_dict(private=True), RSA.as_dict(private=False)]})
+    with pytest.raises(JwkSetInvalidError, match=r"holds private key material \(k\)"):
+        public_key_set({"keys": [{"kty": "oct", "k": "c2VjcmV0"}, *PUBLIC]})

@@ -6,9 +6,15 @@ and fetches it again in the background — a CDS call never waits on the client'
 routine refresh — until the set is `KEY_SET_MAX_STALE_SECONDS` old, when a call fetches it
 itself (so a key the client withdrew stops working within that time, even while its server
 cannot be reached). A `kid` the cached set lacks fetches it once more (the client rotated its
-keys), at most every `REFETCH_MIN_SECONDS` so a stream of tokens with made-up kids cannot make
-us hammer the client's server; background refreshes are spaced the same way. Only public RSA
-and EC keys are kept; a set carrying private key material is refused.
+keys).
+
+So that a stream of tokens (with made-up kids, or while the client's server is down) cannot make
+us hammer that server or hold every call for the fetch timeout, a URL is fetched at most every
+`REFETCH_MIN_SECONDS`: every attempt, in a call or in the background, is recorded, and a call
+that would need a fetch within that time of the last attempt fails at once with the reason the
+last attempt gave. Calls needing a fetch while one is under way share it (one request per URL
+at a time). Only public RSA and EC keys are kept; a set carrying private key material is
+refused.
 """
 
 from __future__ import annotations
@@ -63,14 +69,26 @@ class _Cached:
     fetched_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """The last fetch of a URL: when it started, and why it failed (None: it succeeded)."""
+
+    at: float
+    failure: str | None
+
+
+# Recorded while a fetch is under way; left so if it is cancelled and never finishes.
+_UNFINISHED = "jwks_url fetch did not complete"
+
+
 class ClientKeys:
     def __init__(self, http: httpx.AsyncClient, clock: Clock, *, allow_plain_http: bool) -> None:
         self._http = http
         self._clock = clock
         self._allow_plain_http = allow_plain_http
         self._cache: dict[str, _Cached] = {}
-        self._refreshing: dict[str, asyncio.Task[None]] = {}
-        self._refresh_tried: dict[str, float] = {}
+        self._in_flight: dict[str, asyncio.Task[_Cached]] = {}
+        self._last_attempt: dict[str, _Attempt] = {}
 
     async def key(self, client: CdsClientRegistration, kid: str) -> PublicKey:
         """The client's key `kid`; ClientUnauthorizedError when it has none such."""
@@ -78,46 +96,77 @@ class ClientKeys:
             keys = self._file_keys(client.jwks_file)
             return _by_kid(keys, kid, client.iss)
         assert client.jwks_url is not None
-        cached = self._cache.get(client.jwks_url)
+        url = client.jwks_url
+        not_found = f"kid not in the JWK Set of client {client.iss!r}"
+        cached = self._cache.get(url)
         now = self._clock()
         if cached is None or now - cached.fetched_at >= KEY_SET_MAX_STALE_SECONDS:
-            cached = await self._fetch(client.jwks_url)
+            cached = await self._fetch_in_call(url, not_found)
         elif now - cached.fetched_at >= KEY_SET_TTL_SECONDS:
-            self._refresh_in_background(client.jwks_url, now)
+            self._refresh_in_background(url)
         found = _lookup(cached.keys, kid)
-        if found is None and now - cached.fetched_at >= REFETCH_MIN_SECONDS:
-            cached = await self._fetch(client.jwks_url)
+        if found is None:
+            cached = await self._fetch_in_call(url, not_found)
             found = _lookup(cached.keys, kid)
         if found is None:
-            raise ClientUnauthorizedError(f"kid not in the JWK Set of client {client.iss!r}")
+            raise ClientUnauthorizedError(not_found)
         return found
 
     async def refreshed(self) -> None:
-        """Wait for the background refreshes under way (tests)."""
-        await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+        """Wait for the fetches under way (tests)."""
+        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Stop the background refreshes (before the HTTP client closes)."""
-        for task in self._refreshing.values():
+        """Stop the fetches under way (before the HTTP client closes)."""
+        for task in list(self._in_flight.values()):
             task.cancel()
         await self.refreshed()
 
-    def _refresh_in_background(self, url: str, now: float) -> None:
-        running = self._refreshing.get(url)
-        if running is not None and not running.done():
-            return
-        if now - self._refresh_tried.get(url, float("-inf")) < REFETCH_MIN_SECONDS:
-            return  # a refresh just failed: not again on every call
-        self._refresh_tried[url] = now
-        self._refreshing[url] = asyncio.get_running_loop().create_task(self._refresh(url))
+    async def _fetch_in_call(self, url: str, not_found: str) -> _Cached:
+        """The set fetched for this call: the fetch under way if there is one, else a new one —
+        unless the last attempt was too recent, when the call fails with its reason at once."""
+        task = self._in_flight.get(url)
+        if task is None:
+            last = self._last_attempt.get(url)
+            if last is not None and self._clock() - last.at < REFETCH_MIN_SECONDS:
+                raise ClientUnauthorizedError(last.failure or not_found)
+            task = self._start_fetch(url)
+        # Shielded: a caller giving up (its request cancelled) must not cancel the fetch the
+        # other callers are waiting on.
+        return await asyncio.shield(task)
 
-    async def _refresh(self, url: str) -> None:
-        try:
-            await self._fetch(url)
-        except ClientUnauthorizedError as error:
-            # The cached set stays in use until KEY_SET_MAX_STALE_SECONDS; the reason names no
-            # token.
-            _log.warning("refreshing a CDS client's JWK Set failed: %s", error.reason)
+    def _refresh_in_background(self, url: str) -> None:
+        if url in self._in_flight:
+            return
+        last = self._last_attempt.get(url)
+        if last is not None and self._clock() - last.at < REFETCH_MIN_SECONDS:
+            return  # a fetch was just tried: not again on every call
+        self._start_fetch(url).add_done_callback(_log_refresh_failure)
+
+    def _start_fetch(self, url: str) -> asyncio.Task[_Cached]:
+        attempt = _Attempt(self._clock(), _UNFINISHED)
+        self._last_attempt[url] = attempt
+        task = asyncio.get_running_loop().create_task(self._fetch(url))
+        self._in_flight[url] = task
+        task.add_done_callback(lambda done: self._finished(url, attempt, done))
+        return task
+
+    def _finished(self, url: str, attempt: _Attempt, task: asyncio.Task[_Cached]) -> None:
+        # A done callback, not a `finally` in the task: it also runs for a task cancelled
+        # before it started.
+        if self._in_flight.get(url) is task:
+            del self._in_flight[url]
+        if task.cancelled():
+            return  # stopped (aclose): the attempt stays recorded as unfinished
+        error = task.exception()
+        if isinstance(error, ClientUnauthorizedError):
+            failure: str | None = error.reason
+        elif error is not None:
+            failure = f"jwks_url fetch failed: {type(error).__name__}"
+        else:
+            failure = None
+        if self._last_attempt.get(url) is attempt:
+            self._last_attempt[url] = _Attempt(attempt.at, failure)
 
     def _file_keys(self, path: Path) -> KeySet:
         cached = self._cache.get(f"file:{path}")
@@ -154,6 +203,18 @@ class ClientKeys:
         self._cache[url] = cached
         _log.info("fetched the JWK Set of a CDS client (%d keys)", len(cached.keys.keys))
         return cached
+
+
+def _log_refresh_failure(task: asyncio.Task[_Cached]) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if isinstance(error, ClientUnauthorizedError):
+        # The cached set stays in use until KEY_SET_MAX_STALE_SECONDS; the reason names no
+        # token.
+        _log.warning("refreshing a CDS client's JWK Set failed: %s", error.reason)
+    elif error is not None:
+        _log.warning("refreshing a CDS client's JWK Set failed: %s", type(error).__name__)
 
 
 def _lookup(keys: KeySet, kid: str) -> PublicKey | None:

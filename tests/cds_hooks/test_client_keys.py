@@ -139,3 +139,167 @@ def test_private_or_symmetric_keys_are_refused(client_keys: ClientKeysForTests) 
         "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AA"}, *client_keys.jwks()["keys"]]
     }
     assert [key.kid for key in public_key_set(public_only, "test").keys] == ["ec-1", "rsa-1"]
+
+
+class DownAfterFirst:
+    """A JWKS server that answers once, then cannot be reached; counts the requests it sees."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.requests > 1:
+            raise httpx.ConnectTimeout("down", request=request)
+        return httpx.Response(200, json=self.document)
+
+
+async def _reasons(keys: ClientKeys, kid: str, calls: int) -> set[str]:
+    reasons: set[str] = set()
+    for _ in range(calls):
+        with pytest.raises(ClientUnauthorizedError) as refused:
+            await keys.key(CLIENT, kid)
+        reasons.add(refused.value.reason)
+    return reasons
+
+
+async def test_made_up_kids_while_the_server_is_down_fetch_at_most_every_refetch_interval(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    server = DownAfterFirst(client_keys.jwks())
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
+    )
+    await keys.key(CLIENT, "ec-1")
+    clock.now += 60
+    # One fetch, then the others fail at once with its reason instead of each waiting on it.
+    assert await _reasons(keys, "forged", 20) == {"jwks_url fetch failed: ConnectTimeout"}
+    assert server.requests == 2
+    assert (await keys.key(CLIENT, "ec-1")).kid == "ec-1"  # the cached set still serves
+    clock.now += REFETCH_MIN_SECONDS
+    assert await _reasons(keys, "forged", 20) == {"jwks_url fetch failed: ConnectTimeout"}
+    assert server.requests == 3
+
+
+async def test_a_too_old_set_is_fetched_at_most_every_refetch_interval_while_the_server_is_down(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    server = DownAfterFirst(client_keys.jwks())
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
+    )
+    await keys.key(CLIENT, "ec-1")
+    clock.now += KEY_SET_MAX_STALE_SECONDS + 100
+    assert await _reasons(keys, "ec-1", 20) == {"jwks_url fetch failed: ConnectTimeout"}
+    assert server.requests == 2
+    clock.now += REFETCH_MIN_SECONDS
+    assert await _reasons(keys, "ec-1", 5) == {"jwks_url fetch failed: ConnectTimeout"}
+    assert server.requests == 3
+
+
+async def test_a_failed_background_refresh_counts_as_the_last_attempt(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    server = DownAfterFirst(client_keys.jwks())
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
+    )
+    await keys.key(CLIENT, "ec-1")
+    clock.now += KEY_SET_TTL_SECONDS + 1
+    assert (await keys.key(CLIENT, "ec-1")).kid == "ec-1"
+    await keys.refreshed()
+    assert server.requests == 2
+    clock.now += REFETCH_MIN_SECONDS - 1
+    assert await _reasons(keys, "forged", 3) == {"jwks_url fetch failed: ConnectTimeout"}
+    assert server.requests == 2
+
+
+async def test_an_unknown_kid_just_after_a_successful_fetch_is_refused_without_fetching(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    server = Jwks([client_keys.jwks()])
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
+    )
+    assert await _reasons(keys, "forged", 3) == {
+        "kid not in the JWK Set of client 'https://ehr.example.org'"
+    }
+    assert server.calls == 1  # the first call's own fetch, not one per call
+
+
+async def test_simultaneous_calls_share_one_fetch(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    release = asyncio.Event()
+    requests: list[httpx.Request] = []
+
+    async def jwks(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        await release.wait()  # every call arrives while the fetch is under way
+        return httpx.Response(200, json=client_keys.jwks())
+
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
+    )
+    calls = [asyncio.create_task(keys.key(CLIENT, "ec-1")) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    release.set()
+    assert {key.kid for key in await asyncio.gather(*calls)} == {"ec-1"}
+    assert len(requests) == 1
+
+    clock.now += REFETCH_MIN_SECONDS
+    release.clear()
+    forged = [asyncio.create_task(keys.key(CLIENT, "forged")) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    release.set()
+    outcomes = await asyncio.gather(*forged, return_exceptions=True)
+    assert all(isinstance(outcome, ClientUnauthorizedError) for outcome in outcomes)
+    assert len(requests) == 2
+
+
+async def test_a_caller_giving_up_does_not_cancel_the_fetch_others_wait_on(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    release = asyncio.Event()
+    requests: list[httpx.Request] = []
+
+    async def jwks(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        await release.wait()
+        return httpx.Response(200, json=client_keys.jwks())
+
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
+    )
+    leaving = asyncio.create_task(keys.key(CLIENT, "ec-1"))
+    staying = asyncio.create_task(keys.key(CLIENT, "rsa-1"))
+    await asyncio.sleep(0.01)
+    leaving.cancel()
+    release.set()
+    assert (await staying).kid == "rsa-1"
+    assert leaving.cancelled()
+    assert len(requests) == 1
+
+
+async def test_aclose_stops_a_refresh_under_way(
+    client_keys: ClientKeysForTests, clock: Clock
+) -> None:
+    never = asyncio.Event()
+    requests: list[httpx.Request] = []
+
+    async def jwks(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if len(requests) > 1:
+            await never.wait()  # the client's server hangs
+        return httpx.Response(200, json=client_keys.jwks())
+
+    keys = ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
+    )
+    await keys.key(CLIENT, "ec-1")
+    clock.now += KEY_SET_TTL_SECONDS + 1
+    await keys.key(CLIENT, "ec-1")
+    await asyncio.sleep(0.01)
+    assert len(requests) == 2
+    await asyncio.wait_for(keys.aclose(), 1.0)
