@@ -14,7 +14,7 @@ The same bound holds for an Observation coded with the policy's LOINC codes: a l
 pregnancy status and a pain score are judged within the same windows. The SMART app still reads
 coded Observations whatever their age (they are few, and an explanation may cite an old one);
 the CDS services, whose prefetch cannot carry a date, count every Observation from this horizon
-on (`plugin.cds_hooks.latest_first`).
+on, and those with no effective date (`plugin.cds_hooks.latest_first`).
 """
 
 from __future__ import annotations

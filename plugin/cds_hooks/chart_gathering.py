@@ -30,10 +30,16 @@ from typing import Any
 
 import httpx
 
-from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, FhirSearch, rendered_query
+from plugin.cds_hooks.chart_queries import (
+    UNDATED,
+    ChartQuery,
+    FhirRead,
+    FhirSearch,
+    rendered_query,
+)
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import HookRequest
-from plugin.cds_hooks.latest_first import reaches_horizon, within_horizon
+from plugin.cds_hooks.latest_first import counted_cut, undated, within_horizon
 from plugin.cds_hooks.prefetch import is_error_outcome, read_prefetch
 from plugin.cds_hooks.same_patient import fetched_mismatches, prefetch_problems
 from smart_app.fhir_client import (
@@ -58,6 +64,8 @@ __all__ = [
 #: Bounds of one fetched query. A chart beyond them is not assessed on a part of it: 412.
 MAX_PAGES = 100
 MAX_RESOURCES_PER_QUERY = 10_000
+#: Times a latest-first search's cut may move back (dates charted to the month or year).
+_MAX_CUT_MOVES = 4
 
 Resource = Mapping[str, Any]
 
@@ -76,37 +84,59 @@ async def _fetch(
             return (await client.read(request.resource_type, request.resource_id),)
         except FhirNotFound:
             return ()  # what a client's prefetch says with null
-    params = list(request.params)
     if query.latest_first and horizon is not None:
-        try:
-            first = await client.search(
-                request.resource_type, params, max_pages=1, max_resources=MAX_RESOURCES_PER_QUERY
-            )
-        except FhirInvalidResource:
-            first = None  # an EHR that does not sort Observations: read them by date instead
-        if first is not None:
-            _check_search(key, request, first)
-            if first.next_url is None or reaches_horizon(first, horizon):
-                return within_horizon(first, horizon)
-        # The rest by date, as the app reads it; a day early, since the server compares
-        # instants in UTC and the horizon is a charted day (within_horizon decides).
-        since = horizon - timedelta(days=1)
-        params = [(n, v) for n, v in params if n not in ("_sort", "_count")]
-        params.append(("date", f"ge{since.isoformat()}"))
-    query_whole = SearchQuery(
+        return await _fetch_from_horizon(client, key, request, today, horizon)
+    try:
+        resources = await _search_whole(client, key, request, list(request.params), today)
+    except FhirInvalidResource:
+        if not query.undated:
+            raise
+        # An EHR without date:missing: the search whole, and its records with no date.
+        params = [(n, v) for n, v in request.params if (n, v) != UNDATED]
+        resources = await _search_whole(client, key, request, params, today)
+    return undated(resources) if query.undated else resources
+
+
+async def _fetch_from_horizon(
+    client: FhirClient, key: str, request: FhirSearch, today: date, horizon: date
+) -> tuple[Resource, ...]:
+    """A latest-first search's records that count, read by date rather than sorted (no
+    server's `_sort` to trust): from a day before the cut — the server compares instants in
+    UTC, the cut is a charted day — and again from an earlier cut when a date charted to the
+    month or year moves it back."""
+    params = [(n, v) for n, v in request.params if n not in ("_sort", "_count")]
+    since = horizon
+    for _ in range(_MAX_CUT_MOVES):
+        start = since - timedelta(days=1)
+        found = await _search_whole(
+            client, key, request, [*params, ("date", f"ge{start.isoformat()}")], today
+        )
+        since = counted_cut(found, horizon)
+        if since > start:
+            return within_horizon(found, horizon)
+    raise ChartUnavailableError(
+        (key,), "dates charted only to the month or year reach back further than one call reads"
+    )
+
+
+async def _search_whole(
+    client: FhirClient,
+    key: str,
+    request: FhirSearch,
+    params: list[tuple[str, str]],
+    today: date,
+) -> tuple[Resource, ...]:
+    query = SearchQuery(
         request.resource_type,
         params,
         max_pages=MAX_PAGES,
         max_resources=MAX_RESOURCES_PER_QUERY,
     )
-    results = await search_in_parts(client, query_whole, today=today)
+    results = await search_in_parts(client, query, today=today)
     _check_search(key, request, results)
     if results.truncated:
         raise ChartUnavailableError((key,), "the search has more results than one call may read")
-    resources = (*results, *results.included)
-    if query.latest_first and horizon is not None:
-        return within_horizon(resources, horizon)
-    return resources
+    return (*results, *results.included)
 
 
 def _check_search(key: str, request: FhirSearch, results: SearchResults) -> None:
@@ -196,9 +226,13 @@ def read_prefetched(
     if problems:
         raise CdsRequestInvalidError(problems)
     for query in queries:
-        if query.latest_first and horizon is not None and query.key in answers:
-            # Checked whole above (another patient's record is a malformed call at any age).
+        # Checked whole above (another patient's record is a malformed call at any age).
+        if query.key not in answers:
+            continue
+        if query.latest_first and horizon is not None:
             answers[query.key] = within_horizon(answers[query.key], horizon)
+        elif query.undated:
+            answers[query.key] = undated(answers[query.key])
     if missing and (call.fhir_server is None or call.fhir_authorization is None):
         why = "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in reasons.items())
         raise ChartUnavailableError(

@@ -2,12 +2,14 @@
 both as the services' prefetch templates and, for every key the CDS client did not prefetch,
 as the searches we run against `fhirServer`, so the two paths read exactly the same data.
 
-Templates stay inside CDS Hooks 2.0 §Prefetch query restrictions: a read or a type search, the
-patient reference, token equality (``category``, ``code``), ``_sort`` and ``_count``; the only
-token is ``{{context.patientId}}`` (order-select and order-sign mark patientId, userId and
-encounterId as prefetch tokens; never draftOrders or selections). Searches other than
-Observations are not narrowed: conservative care is measured from completed medication courses
-and past therapy, and the engine itself decides what is current.
+Templates stay inside CDS Hooks 2.0 §Prefetch query restrictions — a read or a type search, the
+patient reference, token equality (``category``, ``code``), ``_sort`` and ``_count`` — but for
+``date:missing=true`` on the undated searches (a client that cannot run it leaves the key out,
+and we fetch it; an EHR without it is read whole for its undated records). The only token is
+``{{context.patientId}}`` (order-select and order-sign mark patientId, userId and encounterId
+as prefetch tokens; never draftOrders or selections). Searches other than Observations are not
+narrowed: conservative care is measured from completed medication courses and past therapy,
+and the engine itself decides what is current.
 
 Observations come from two searches: laboratory results (the engine also recognises labs by
 their text, so a local code still counts), and every LOINC code the policy reads from an
@@ -16,14 +18,15 @@ not laboratory results.
 
 An Observation older than every window the policy judges one in cannot change an assessment's
 outcome, a criterion's status or a safety item (`plugin.candidacy.lookback`); a long chart
-holds years of them. CDS Hooks 2.0 has no date token, so the services ask for Observations
-latest first (``_sort=-date&_count=``, the spec's own idiom for "the latest results") and read
-only those dated on or after that horizon (`latest_first`, `within_horizon`): a first page
-reaching back past the horizon is the whole answer (`plugin.cds_hooks.latest_first`), and a
-prefetch that holds every page, or the pages we fetch, give the same records. The SMART app,
-which may search by date, asks for laboratory results from the horizon (and the undated ones)
-and for the coded Observations whole (`app_chart_queries`). With a policy whose labs count at
-any age, no search is narrowed.
+holds years of them. CDS Hooks 2.0 has no date token, so the services ask for each Observation
+search latest first (``_sort=-date&_count=``, the spec's own idiom for "the latest results")
+and count only its records from that horizon on (`latest_first`): a first page that shows it
+reaches back past the horizon is the whole answer, and the records we fetch ourselves are
+searched by date. Each has an undated twin (``date:missing=true``) for the records with no
+effective date, which no sort places and which count whatever their age. The SMART app, which
+may search by date, asks for laboratory results from the horizon (and the undated ones) and for
+the coded Observations whole (`app_chart_queries`). With a policy whose labs count at any age,
+no search is narrowed.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "LATEST_FIRST",
     "LATEST_FIRST_PAGE",
     "PREFETCH_TOKEN",
+    "UNDATED",
     "ChartQuery",
     "FhirRead",
     "FhirSearch",
@@ -64,14 +68,22 @@ LATEST_FIRST_PAGE = 500
 LATEST_FIRST = (("_sort", "-date"), ("_count", str(LATEST_FIRST_PAGE)))
 
 
+#: The parameter that finds the Observations with no effective date (outside CDS Hooks 2.0's
+#: recommended query subset: a client that cannot run it leaves it to us).
+UNDATED = ("date:missing", "true")
+
+
 @dataclass(frozen=True, slots=True)
 class ChartQuery:
     """One prefetch key and its template (a relative FHIR URL). A `latest_first` search is
-    sorted newest first, and only its records dated on or after the policy's horizon count."""
+    sorted newest first, and only its records dated on or after the policy's horizon count
+    (`latest_first`); an `undated` one finds those of the same search with no date to sort
+    by, which count whatever their age."""
 
     key: str
     template: str
     latest_first: bool = False
+    undated: bool = False
 
     @property
     def is_read(self) -> bool:
@@ -116,10 +128,16 @@ def _queries(policy: Policy, *, latest_first: bool) -> tuple[ChartQuery, ...]:
     patient = f"patient={PREFETCH_TOKEN}"
     window = "&" + "&".join(f"{name}={value}" for name, value in LATEST_FIRST)
 
-    def observations(key: str, params: str) -> ChartQuery:
-        if latest_first:
-            return ChartQuery(key, f"Observation?{patient}&{params}{window}", latest_first=True)
-        return ChartQuery(key, f"Observation?{patient}&{params}")
+    def observations(key: str, params: str) -> list[ChartQuery]:
+        if not latest_first:
+            return [ChartQuery(key, f"Observation?{patient}&{params}")]
+        undated_key = f"undated{key[0].upper()}{key[1:]}"
+        return [
+            ChartQuery(key, f"Observation?{patient}&{params}{window}", latest_first=True),
+            ChartQuery(
+                undated_key, f"Observation?{patient}&{params}&{'='.join(UNDATED)}", undated=True
+            ),
+        ]
 
     queries = [
         ChartQuery("patient", f"Patient/{PREFETCH_TOKEN}"),
@@ -130,11 +148,11 @@ def _queries(policy: Policy, *, latest_first: bool) -> tuple[ChartQuery, ...]:
         ChartQuery("medicationRequests", f"MedicationRequest?{patient}"),
         ChartQuery("medicationStatements", f"MedicationStatement?{patient}"),
         ChartQuery("allergies", f"AllergyIntolerance?{patient}"),
-        observations("labResults", "category=laboratory"),
+        *observations("labResults", "category=laboratory"),
     ]
     codes = _token_list(_observation_codes(policy))
     if codes:
-        queries.append(observations("codedObservations", f"code={codes}"))
+        queries += observations("codedObservations", f"code={codes}")
     queries += [
         ChartQuery("diagnosticReports", f"DiagnosticReport?{patient}"),
         ChartQuery("imagingStudies", f"ImagingStudy?{patient}"),

@@ -1,18 +1,21 @@
-"""Reading a latest-first Observation search (`ChartQuery.latest_first`): the records that
-count, and when the pages read so far hold all of them.
+"""Reading a latest-first Observation search (`ChartQuery.latest_first`) and its undated twin
+(`ChartQuery.undated`): the records that count, and when the pages read so far hold all of them.
 
-The services ask for Observations newest first and count only those whose effective date
-(the `date` search parameter the server sorts by) is on or after the policy's horizon
-(`plugin.candidacy.lookback`). A page reaching back past the horizon is then the whole answer:
-nothing after it can count. That is proven only by the page itself — every record dated,
-newest first, the last one before the horizon — never assumed, since a server may ignore
-`_sort`. The records that count are a property of the records, not of the pages they came
-on: a prefetch holding every page, a first page reaching the horizon and the pages we fetch
-give the engine the same records.
+The services ask for Observations newest first and count those whose effective date (the
+`date` search parameter the server sorts by) is on or after the policy's horizon
+(`plugin.candidacy.lookback`). A date charted only to the month or year that may fall on or
+after the horizon counts, and so does every record that may be as recent as such a date (the
+cut moves back to its first day): the engine orders those records against each other, so none
+of them may be missing. Which records count is a property of the records alone, never of the
+pages they came on: a prefetch holding every page, a first page reaching back past the cut and
+the records we fetch by date give the engine the same records.
 
-A record with no effective date has no place in the server's order, so no page can show
-whether more of them follow: these searches never count one (the SMART app, which can search
-for them, reads them).
+A first page with a `next` link is the whole answer only when it proves it: its self link says
+the server sorted by `-date` (a server may ignore `_sort`, and says so there), every record on
+it that is dated is no newer than the one before it, and the last is before the cut. Records
+with no effective date have no place in that order: the undated twin search
+(``date:missing=true``) finds them, and they count whatever their age (the engine dates them by
+`issued`).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from plugin.candidacy.partial_dates import PartialDate
 from plugin.candidacy.selections import started
 
-__all__ = ["reaches_horizon", "within_horizon"]
+__all__ = ["counted_cut", "reaches_horizon", "sorted_newest_first", "undated", "within_horizon"]
 
 Resource = Mapping[str, Any]
 
@@ -37,30 +41,71 @@ def _effective(resource: Resource) -> PartialDate | None:
     return started(resource) if resource.get("resourceType") == "Observation" else None
 
 
+def _dated(resources: Iterable[Resource]) -> list[tuple[Resource, PartialDate]]:
+    return [(r, day) for r in resources if (day := _effective(r)) is not None]
+
+
+def _cut(dated: Sequence[tuple[Resource, PartialDate]], horizon: date) -> date:
+    """The first day that counts: the horizon, moved back to the first day a counted record
+    may mean while one may mean an earlier day than the cut."""
+    cut = horizon
+    while True:
+        earliest = min((day.earliest for _, day in dated if day.latest >= cut), default=cut)
+        if earliest >= cut:
+            return cut
+        cut = earliest
+
+
+def counted_cut(resources: Iterable[Resource], horizon: date) -> date:
+    """The first day from which `resources` count (the horizon, or earlier: see `_cut`)."""
+    return _cut(_dated(resources), horizon)
+
+
 def within_horizon(resources: Iterable[Resource], horizon: date) -> tuple[Resource, ...]:
-    """The records that count: Observations effective on or after `horizon` (a date known
-    only to the month or year counts when it may fall on or after it), ordered by id — the
-    pages they came on, and so their order, differ between a prefetch and a fetch."""
-    kept: list[Resource] = []
-    for resource in resources:
-        effective = _effective(resource)
-        if effective is not None and effective.latest >= horizon:
-            kept.append(resource)
+    """The records of a latest-first search that count: Observations that may be effective on
+    or after the cut, ordered by id — the pages they came on, and so their order, differ
+    between a prefetch and a fetch."""
+    dated = _dated(resources)
+    cut = _cut(dated, horizon)
+    kept = [resource for resource, day in dated if day.latest >= cut]
     kept.sort(key=lambda resource: str(resource.get("id", "")))
     return tuple(kept)
 
 
+def undated(resources: Iterable[Resource]) -> tuple[Resource, ...]:
+    """The records of an undated search that count: Observations with no effective date (a
+    client or server that ignored ``date:missing`` may send others), ordered by id."""
+    kept = [r for r in resources if r.get("resourceType") == "Observation" and not _effective(r)]
+    kept.sort(key=lambda resource: str(resource.get("id", "")))
+    return tuple(kept)
+
+
+def sorted_newest_first(bundle: Mapping[str, Any]) -> bool:
+    """Whether a search Bundle's self link says the server sorted by `-date` first (FHIR R4
+    search: the self link carries the parameters the server actually used)."""
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else ():
+        if isinstance(link, Mapping) and link.get("relation") == "self":
+            url = link.get("url")
+            if not isinstance(url, str):
+                return False
+            sort = dict(parse_qsl(urlsplit(url).query)).get("_sort", "")
+            return sort.split(",")[0].strip() == "-date"
+    return False
+
+
 def reaches_horizon(read: Sequence[Resource], horizon: date) -> bool:
-    """Whether the records read so far, in the server's order, show that no later page can
-    hold one that counts: each one dated, none newer than the one before it, the last one
-    before `horizon`. Dates charted to the month or year are compared by what they may mean,
-    and every comparison allows a day for the time zone."""
+    """Whether the records read so far, in the server's order (newest first), show that no
+    later page can hold one that counts: none newer than the one before it, the last one
+    before the cut. Records with no effective date are passed over (the undated search finds
+    them wherever the server puts them). Every comparison allows a day for the time zone."""
+    dated = _dated(read)
+    if not dated:
+        return False
     previous: PartialDate | None = None
-    for resource in read:
-        effective = _effective(resource)
-        if effective is None:
-            return False
-        if previous is not None and effective.earliest > previous.latest + _ZONE_SLACK:
-            return False  # not newest first: the server did not sort as asked
-        previous = effective
-    return previous is not None and previous.latest + _ZONE_SLACK < horizon
+    for _, day in dated:
+        if previous is not None and day.earliest - previous.latest > _ZONE_SLACK:
+            return False  # not newest first
+        previous = day
+    assert previous is not None
+    return _cut(dated, horizon) - previous.latest > _ZONE_SLACK

@@ -10,7 +10,8 @@ read without I/O.
   2.0 clients leave the key out) → fetched ourselves;
 - a Bundle with a `next` link: the client sent only the first page → fetched ourselves, whole,
   so the assessment never rests on part of the chart — unless the search is latest first and
-  the page itself shows that it reaches back past the horizon (`latest_first`);
+  the page itself shows, sorted as asked, that it reaches back past the horizon
+  (`latest_first`);
 - a read template answered with its resource → that resource.
 
 Anything else is a malformed request (400), named by its key.
@@ -24,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from plugin.cds_hooks.chart_queries import ChartQuery
-from plugin.cds_hooks.latest_first import reaches_horizon
+from plugin.cds_hooks.latest_first import reaches_horizon, sorted_newest_first
 from plugin.errors import Problem
 
 __all__ = ["PrefetchReading", "is_error_outcome", "read_prefetch"]
@@ -112,7 +113,10 @@ def _bundle_resources(
             continue  # warnings and information beside the matches
         resources.append(resource)
     if _has_next_page(bundle) and not (
-        query.latest_first and horizon is not None and reaches_horizon(resources, horizon)
+        query.latest_first
+        and horizon is not None
+        and sorted_newest_first(bundle)
+        and reaches_horizon(resources, horizon)
     ):
         return PrefetchReading(fetch_because="the client sent only its first page")
     return PrefetchReading(resources=tuple(resources))

@@ -56,9 +56,9 @@ _CODE = _Param("code", "token")
 _DATE = _Param(
     "date",
     "date",
-    "Laboratory results from the first day a result known only by its words can change the "
-    "candidacy outcome (ge), those with no date (:missing=true), and date windows (ge/lt) "
-    "when a long search is read in parts.",
+    "Observations from the first day a result can change the candidacy outcome (ge), those "
+    "with no date (:missing=true), and date windows (ge/lt) when a long search is read in "
+    "parts.",
 )
 _IDENTIFIER = _Param(
     "identifier",

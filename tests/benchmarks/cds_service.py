@@ -40,7 +40,7 @@ from plugin.cds_hooks.card_summary import candidacy_summary
 from plugin.cds_hooks.chart_queries import LATEST_FIRST_PAGE, chart_queries
 from plugin.cds_hooks.garbage_collection import collection_paused
 from plugin.cds_hooks.hook_request import parse_json_body
-from plugin.cds_hooks.latest_first import within_horizon
+from plugin.cds_hooks.latest_first import undated, within_horizon
 from plugin.cds_hooks.prefetch import read_prefetch
 from plugin.cds_hooks.router import create_cds_app
 from plugin.cds_hooks.same_patient import prefetch_problems
@@ -151,18 +151,25 @@ def prefetch_for(chart: list[dict[str, Any]], *, whole: bool = False) -> dict[st
             prefetch[query.key] = next(r for r in chart if r["resourceType"] == "Patient")
             continue
         found = by_type.get(kind, [])
-        if query.key == "labResults":
+        if query.key.endswith("abResults"):  # labResults, undatedLabResults
             found = [r for r in found if "laboratory" in json.dumps(r.get("category"))]
-        elif query.key == "codedObservations":
+        elif query.key.endswith("odedObservations"):
             found = [
                 r for r in found if {c.get("code") for c in r["code"].get("coding", [])} & codes
             ]
-        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+        if query.undated:
+            found = [r for r in found if "effectiveDateTime" not in r]
+        search = query.template.replace("{{context.patientId}}", PATIENT)
+        bundle: dict[str, Any] = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "link": [{"relation": "self", "url": f"{ISS}/{search}"}],
+        }
         if query.latest_first and not whole:
             found = sorted(found, key=lambda r: str(r.get("effectiveDateTime")), reverse=True)
             if len(found) > LATEST_FIRST_PAGE:
                 found = found[:LATEST_FIRST_PAGE]
-                bundle["link"] = [{"relation": "next", "url": f"{ISS}/Observation?page=2"}]
+                bundle["link"].append({"relation": "next", "url": f"{ISS}/Observation?page=2"})
         bundle["entry"] = [{"resource": r} for r in found]
         prefetch[query.key] = bundle
     return prefetch
@@ -292,6 +299,8 @@ def stages(body: bytes, today: date, rounds: int = 20) -> None:
         for q in queries:
             if q.latest_first:
                 answers[q.key] = within_horizon(answers[q.key], horizon)
+            elif q.undated:
+                answers[q.key] = undated(answers[q.key])
         started = timed("records from the horizon", started)
         resources = [r for q in queries for r in answers[q.key]]
         chart = chart_from_resources(resources)

@@ -2,17 +2,19 @@
 effect answering fhirServer searches (paged, with absolute `next` links), and as a CDS client
 filling the prefetch from the same data — so both paths see identical resources. It sorts by
 `_sort=-date`, filters Observations by `date=ge…` (effective[x], by its day), and pages at
-`_count` up to its own page size."""
+`_count` up to its own page size; `date:missing`; and gives each Bundle its self link."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from plugin.candidacy.partial_dates import parse_partial_date
 from plugin.cds_hooks.chart_queries import ChartQuery, FhirRead, rendered_query
 
 
@@ -29,6 +31,11 @@ def _effective(resource: Mapping[str, Any]) -> str | None:
     value = resource.get("effectiveDateTime") or resource.get("effectiveInstant")
     value = value or period.get("start") or period.get("end")
     return str(value) if value else None
+
+
+def _span(resource: Mapping[str, Any]) -> tuple[date, date] | None:
+    day = parse_partial_date(_effective(resource))
+    return (day.earliest, day.latest) if day is not None else None
 
 
 def _patient_of(resource: Mapping[str, Any]) -> str | None:
@@ -62,8 +69,13 @@ class FakeFhirServer:
             elif name == "code":
                 wanted = set(value.split(","))
                 found = [r for r in found if wanted & _tokens(r.get("code"))]
+            elif name == "date:missing":
+                found = [r for r in found if (_effective(r) is None) == (value == "true")]
             elif name == "date" and value.startswith("ge"):
-                found = [r for r in found if (_effective(r) or "")[:10] >= value[2:]]
+                # FHIR: a date charted to the month or year matches when its range reaches
+                # the day asked for.
+                since = date.fromisoformat(value[2:])
+                found = [r for r in found if (_span(r) or (since, date.min))[1] >= since]
             elif name == "_sort" and value == "-date":
                 # Newest first, the undated last (as a NULLS LAST database sorts them).
                 dated = sorted(
@@ -86,10 +98,14 @@ class FakeFhirServer:
             None,
         )
 
-    def bundle(self, matches: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def bundle(
+        self, matches: Sequence[Mapping[str, Any]], self_url: str | None = None
+    ) -> dict[str, Any]:
+        links = [{"relation": "self", "url": self_url}] if self_url else []
         return {
             "resourceType": "Bundle",
             "type": "searchset",
+            "link": links,
             "total": len(matches),
             "entry": [
                 {"fullUrl": f"{self.base}/{r['resourceType']}/{r['id']}", "resource": r}
@@ -105,7 +121,10 @@ class FakeFhirServer:
             if isinstance(request, FhirRead):
                 out[query.key] = self.read(request.resource_type, request.resource_id)
             else:
-                out[query.key] = self.bundle(self.search(request.resource_type, request.params))
+                out[query.key] = self.bundle(
+                    self.search(request.resource_type, request.params),
+                    f"{self.base}/{request.resource_type}?{urlencode(request.params)}",
+                )
         return out
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -129,10 +148,11 @@ class FakeFhirServer:
         query = [(k, v) for k, v in params if k != "_offset"]
         matches = self.search(parts[0], query)
         size = min(int(dict(query).get("_count", self.page_size)), self.page_size)
-        page = self.bundle(matches[offset : offset + size])
+        self_url = f"{self.base}/{parts[0]}?{urlencode(params)}"
+        page = self.bundle(matches[offset : offset + size], self_url)
         if offset + size < len(matches):
             next_query = urlencode([*query, ("_offset", str(offset + size))])
-            page["link"] = [{"relation": "next", "url": f"{self.base}/{parts[0]}?{next_query}"}]
+            page["link"].append({"relation": "next", "url": f"{self.base}/{parts[0]}?{next_query}"})
         return httpx.Response(
             200,
             content=json.dumps(page).encode(),

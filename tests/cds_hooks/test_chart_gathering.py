@@ -15,7 +15,7 @@ from plugin.cds_hooks.chart_gathering import gather_chart, read_prefetched
 from plugin.cds_hooks.chart_queries import chart_queries
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import Hook, HookRequest, parse_hook_request
-from plugin.cds_hooks.latest_first import within_horizon
+from plugin.cds_hooks.latest_first import undated, within_horizon
 from smart_app.fhir_client import RetryPolicy
 from tests.cds_hooks.charts import sandbox_chart
 from tests.cds_hooks.conftest import FHIR_SERVER, PATIENT_ID, hook_call
@@ -44,10 +44,11 @@ async def gather(
 
 
 def counted(chart: list[Any]) -> list[Any]:
-    """The chart as the services count it: Observations from the horizon on."""
+    """The chart as the services count it: Observations from the horizon on, and those with
+    no effective date."""
     observations = [r for r in chart if r["resourceType"] == "Observation"]
     assert HORIZON is not None
-    recent = {id(r) for r in within_horizon(observations, HORIZON)}
+    recent = {id(r) for r in (*within_horizon(observations, HORIZON), *undated(observations))}
     return [r for r in chart if r["resourceType"] != "Observation" or id(r) in recent]
 
 
@@ -316,7 +317,7 @@ async def test_fetched_entry_without_resource_type_is_412_naming_the_query() -> 
 
 def _long_lab_chart(labs: int, every_days: int) -> list[dict[str, Any]]:
     """The sandbox chart with `labs` more laboratory results, one every `every_days` days
-    back from TODAY, and one with no effective date."""
+    back from TODAY, and one with no effective date (dated by `issued` only)."""
     extra: list[dict[str, Any]] = [
         {
             "resourceType": "Observation",
@@ -330,29 +331,30 @@ def _long_lab_chart(labs: int, every_days: int) -> list[dict[str, Any]]:
         }
         for index in range(labs)
     ]
-    undated = {**extra[0], "id": "lab-undated"}
-    del undated["effectiveDateTime"]
-    return [*CHART, *extra, undated]
+    undated_lab = {**extra[0], "id": "lab-undated", "issued": f"{TODAY.isoformat()}T08:00:00Z"}
+    del undated_lab["effectiveDateTime"]
+    return [*CHART, *extra, undated_lab]
 
 
 def _searches(fake: FakeFhirServer, key: str) -> list[str]:
     return [str(r.url) for r in fake.requests if key in str(r.url)]
 
 
-async def test_a_fetched_first_page_reaching_the_horizon_is_read_alone() -> None:
-    chart = _long_lab_chart(40, 30)  # 40 labs over more than three years
-    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
-    # Twenty a month apart reach back past the horizon: one page of laboratory results.
-    assert len(_searches(fake, "category=laboratory")) == 1
-    assert set(keyed(fetched)) == set(keyed(counted(chart)))
-    assert "Observation/lab-undated" not in keyed(fetched)
+def _first_page(fake: FakeFhirServer, size: int, *, self_sort: str | None = "-date") -> Any:
+    """The whole prefetch, with the laboratory results cut to their first `size` records
+    (newest first) and a `next` link; the self link names the sort the server used."""
+    prefetch = fake.prefetch(QUERIES, PATIENT_ID)
+    bundle = prefetch["labResults"]
+    bundle["entry"] = bundle["entry"][:size]
+    query = "patient=pt-1&category=laboratory" + (f"&_sort={self_sort}" if self_sort else "")
+    bundle["link"] = [
+        {"relation": "self", "url": f"{FHIR_SERVER}/Observation?{query}"},
+        {"relation": "next", "url": f"{FHIR_SERVER}/Observation?page=2"},
+    ]
+    return prefetch
 
 
-async def test_a_fetched_first_page_short_of_the_horizon_is_read_on_by_date() -> None:
+async def test_fetched_latest_first_searches_are_read_by_date_and_the_undated_apart() -> None:
     chart = _long_lab_chart(200, 3)  # 200 labs over 600 days
     fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
     with respx.mock(assert_all_called=True) as mock:
@@ -361,33 +363,35 @@ async def test_a_fetched_first_page_short_of_the_horizon_is_read_on_by_date() ->
             fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert HORIZON is not None
     since = (HORIZON - timedelta(days=1)).isoformat()
-    assert any(f"date=ge{since}" in url for url in _searches(fake, "category=laboratory"))
-    # 95 of the 200 are from the horizon (282 days back) on; none older, none undated.
+    labs = _searches(fake, "category=laboratory")
+    assert any(f"date=ge{since}" in url for url in labs)
+    assert any("date%3Amissing=true" in url for url in labs)
+    assert not any("_sort" in url for url in labs)  # no server's sort is trusted when fetching
+    # 95 of the 200 are from the horizon (282 days back) on, and the undated one counts.
     assert set(keyed(fetched)) == set(keyed(counted(chart)))
-    assert sum(k.startswith("Observation/lab-") for k in keyed(fetched)) == 95
+    assert sum(k.startswith("Observation/lab-") for k in keyed(fetched)) == 96
+    assert "Observation/lab-undated" in keyed(fetched)
 
 
 async def test_a_prefetched_first_page_reaching_the_horizon_needs_no_server() -> None:
-    chart = _long_lab_chart(40, 30)
-    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
-    prefetch = fake.prefetch(QUERIES, PATIENT_ID)
-    labs = [
-        e
-        for e in prefetch["labResults"]["entry"]
-        if e["resource"].get("effectiveDateTime")  # sorted newest first, the undated last
-    ]
-    prefetch["labResults"]["entry"] = labs[:20]
-    prefetch["labResults"]["link"] = [
-        {"relation": "next", "url": f"{FHIR_SERVER}/Observation?page=2"}
-    ]
+    fake = FakeFhirServer(FHIR_SERVER, _long_lab_chart(40, 30), page_size=20)
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(lambda r: pytest.fail("fetched"))
     ) as http:
-        resources = await gather(QUERIES, call(prefetch=prefetch), http)
+        resources = await gather(QUERIES, call(prefetch=_first_page(fake, 20)), http)
     whole = await gather(
         QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
     )
     assert resources == whole  # the first page, the whole prefetch: the same records
+
+
+@pytest.mark.parametrize("self_sort", [None, "date", "_lastUpdated"])
+async def test_a_first_page_whose_server_did_not_sort_newest_first_is_read_on(
+    self_sort: str | None,
+) -> None:
+    fake = FakeFhirServer(FHIR_SERVER, _long_lab_chart(40, 30), page_size=20)
+    with pytest.raises(ChartUnavailableError, match="the client sent only its first page"):
+        await gather(QUERIES, call(prefetch=_first_page(fake, 20, self_sort=self_sort)), None)
 
 
 async def test_a_server_ignoring_the_sort_still_gives_the_records_that_count() -> None:
@@ -406,17 +410,12 @@ async def test_a_server_ignoring_the_sort_still_gives_the_records_that_count() -
     assert set(keyed(fetched)) == set(keyed(counted(chart)))
 
 
-def test_latest_first_queries_need_a_horizon() -> None:
-    with pytest.raises(ValueError, match="horizon"):
-        read_prefetched(QUERIES, call(prefetch={}))
-
-
-async def test_an_ehr_refusing_the_sort_is_read_by_date() -> None:
+async def test_an_ehr_without_date_missing_is_read_whole_for_the_undated() -> None:
     chart = _long_lab_chart(40, 30)
 
-    class NoSort(FakeFhirServer):
+    class NoMissing(FakeFhirServer):
         def handler(self, request: httpx.Request) -> httpx.Response:
-            if "_sort" in request.url.params:
+            if "date:missing" in request.url.params:
                 self.requests.append(request)
                 outcome = {
                     "resourceType": "OperationOutcome",
@@ -425,10 +424,51 @@ async def test_an_ehr_refusing_the_sort_is_read_by_date() -> None:
                 return httpx.Response(400, json=outcome)
             return super().handler(request)
 
-    fake = NoSort(FHIR_SERVER, chart, page_size=20)
+    fake = NoMissing(FHIR_SERVER, chart, page_size=20)
     with respx.mock(assert_all_called=True) as mock:
         mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
         async with httpx.AsyncClient() as http:
             fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
     assert set(keyed(fetched)) == set(keyed(counted(chart)))
-    assert any("date=ge" in url for url in _searches(fake, "category=laboratory"))
+    assert "Observation/lab-undated" in keyed(fetched)
+
+
+async def test_a_month_only_date_moves_the_cut_back_on_every_path() -> None:
+    # Pregnant charted only to the month that holds the horizon, a negative test a few days
+    # before the horizon: the engine orders them as a conflict, so both must count.
+    assert HORIZON is not None
+    month = HORIZON.strftime("%Y-%m")
+    before = (HORIZON - timedelta(days=3)).isoformat()
+    records = [
+        {**r, "id": rid, "effectiveDateTime": day}
+        for rid, day, r in (
+            ("preg-month", month, _pregnancy_status("77386006")),
+            ("preg-before", before, _pregnancy_status("60001007")),
+        )
+    ]
+    chart = [*CHART, *records]
+    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=5)
+    whole = await gather(
+        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
+    )
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    assert {"Observation/preg-month", "Observation/preg-before"} <= set(keyed(whole))
+    assert fetched == whole
+
+
+def _pregnancy_status(answer: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "82810-3"}]},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": answer}]},
+    }
+
+
+def test_latest_first_queries_need_a_horizon() -> None:
+    with pytest.raises(ValueError, match="horizon"):
+        read_prefetched(QUERIES, call(prefetch={}))

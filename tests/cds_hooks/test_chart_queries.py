@@ -10,6 +10,7 @@ from plugin.candidacy import Order, assess_candidacy, chart_from_resources, defa
 from plugin.candidacy.lookback import words_only_since
 from plugin.cds_hooks.chart_queries import (
     LATEST_FIRST_PAGE,
+    UNDATED,
     ChartQuery,
     FhirRead,
     FhirSearch,
@@ -18,7 +19,7 @@ from plugin.cds_hooks.chart_queries import (
     prefetch_templates,
     rendered_query,
 )
-from plugin.cds_hooks.latest_first import within_horizon
+from plugin.cds_hooks.latest_first import undated, within_horizon
 from plugin.sandbox.fhir.search import matches, parse_search
 from plugin.sandbox.synthetic_patients import scenarios, synthetic_resources
 from plugin.study.levels import Region
@@ -38,23 +39,36 @@ def test_templates_use_only_the_patient_id_token() -> None:
 
 
 def test_templates_stay_within_the_recommended_query_subset() -> None:
+    # Except the undated searches' date:missing: a client that cannot run it leaves the key
+    # out and the service fetches it (an EHR without it is read whole for its undated records).
     allowed = {"patient", "category", "code", "_sort", "_count"}
     for query in QUERIES:
         request = rendered_query(query, {"patientId": "p"})
         if isinstance(request, FhirSearch):
-            assert {name for name, _ in request.params} <= allowed
-            assert ("patient", "p") in request.params
-            assert not any(":" in name for name, _ in request.params)  # no modifiers
+            params = [p for p in request.params if not (query.undated and p == UNDATED)]
+            assert {name for name, _ in params} <= allowed
+            assert ("patient", "p") in params
+            assert not any(":" in name for name, _ in params)  # no modifiers
 
 
-def test_the_observation_searches_are_latest_first() -> None:
+def test_each_observation_search_is_latest_first_with_an_undated_twin() -> None:
+    observations = {}
     for query in QUERIES:
         request = rendered_query(query, {"patientId": "p"})
         params = request.params if isinstance(request, FhirSearch) else ()
-        is_observation = request.resource_type == "Observation"
-        assert query.latest_first == is_observation, query.key
-        assert (("_sort", "-date") in params) == is_observation, query.key
-        assert (("_count", str(LATEST_FIRST_PAGE)) in params) == is_observation, query.key
+        if request.resource_type != "Observation":
+            assert not (query.latest_first or query.undated), query.key
+            continue
+        assert query.latest_first != query.undated, query.key
+        assert (("_sort", "-date") in params) == query.latest_first, query.key
+        assert (("_count", str(LATEST_FIRST_PAGE)) in params) == query.latest_first, query.key
+        assert (UNDATED in params) == query.undated, query.key
+        observations[query.key] = [p for p in params if p[0] not in ("_sort", "_count")]
+    assert observations["undatedLabResults"] == [*observations["labResults"], UNDATED]
+    assert observations["undatedCodedObservations"] == [
+        *observations["codedObservations"],
+        UNDATED,
+    ]
 
 
 def test_with_labs_counting_at_any_age_no_search_is_narrowed() -> None:
@@ -165,8 +179,9 @@ def test_the_app_reads_labs_from_the_lookback_and_the_undated_ones() -> None:
     assert templates.pop("recentLabResults") == f"{labs}&date=ge{since.isoformat()}"
     assert templates.pop("undatedLabResults") == f"{labs}&date:missing=true"
     expected = {
-        key: template.removesuffix(f"&_sort=-date&_count={LATEST_FIRST_PAGE}")
-        for key, template in prefetch_templates(QUERIES).items()
+        q.key: q.template.removesuffix(f"&_sort=-date&_count={LATEST_FIRST_PAGE}")
+        for q in QUERIES
+        if not q.undated
     }
     del expected["labResults"]
     # Every other query as the services run it, the coded Observations whole (the app can
@@ -186,7 +201,11 @@ def _run_latest_first(chart: list[dict[str, Any]], pid: str) -> list[Any]:
     found: list[Any] = []
     for query in QUERIES:
         answer = _run((query,), chart, pid)
-        found += within_horizon(answer, horizon) if query.latest_first else answer
+        if query.latest_first:
+            answer = list(within_horizon(answer, horizon))
+        elif query.undated:
+            answer = list(undated(answer))
+        found += answer
     return found
 
 

@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from plugin.cds_hooks.latest_first import reaches_horizon, within_horizon
+import pytest
+
+from plugin.cds_hooks.latest_first import (
+    counted_cut,
+    reaches_horizon,
+    sorted_newest_first,
+    undated,
+    within_horizon,
+)
 
 HORIZON = date(2026, 2, 14)
 
@@ -29,7 +37,7 @@ def test_a_partial_date_counts_when_it_may_fall_on_or_after_the_horizon() -> Non
     assert [r["id"] for r in within_horizon(records, HORIZON)] == ["month"]
 
 
-def test_a_record_with_no_effective_date_never_counts() -> None:
+def test_a_record_with_no_effective_date_is_left_to_the_undated_search() -> None:
     # Its place in the server's order is unknown, so no page can say whether more follow.
     records = [lab("issued-only", issued="2026-03-01T10:00:00Z"), lab("nothing")]
     assert within_horizon(records, HORIZON) == ()
@@ -78,6 +86,60 @@ def test_records_of_one_day_across_zones_still_read_as_newest_first() -> None:
     assert reaches_horizon(page, HORIZON)
 
 
-def test_an_undated_record_on_the_page_proves_nothing() -> None:
-    page = [lab("1", effectiveDateTime="2026-03-01"), lab("2"), lab("3", effectiveDateTime="2025")]
-    assert not reaches_horizon(page, HORIZON)
+def test_an_undated_record_on_the_page_is_passed_over() -> None:
+    # The undated search finds it, wherever the server sorts it.
+    page = [
+        lab("1", effectiveDateTime="2026-03-01"),
+        lab("2"),
+        lab("3", effectiveDateTime="2025-01-01"),
+    ]
+    assert reaches_horizon(page, HORIZON)
+    assert not reaches_horizon([lab("2")], HORIZON)
+
+
+def test_a_month_only_date_moves_the_cut_back() -> None:
+    # "2026-02" may be before or after a result of 2026-02-10: the engine orders them as a
+    # conflict, so the earlier one counts too, and a page must reach back past it.
+    records = [
+        lab("month", effectiveDateTime="2026-02"),
+        lab("before", effectiveDateTime="2026-02-10"),
+        lab("older", effectiveDateTime="2026-01-20"),
+    ]
+    assert counted_cut(records, HORIZON) == date(2026, 2, 1)
+    assert [r["id"] for r in within_horizon(records, HORIZON)] == ["before", "month"]
+    assert not reaches_horizon(records[:2], HORIZON)
+    assert reaches_horizon(records, HORIZON)
+
+
+def test_a_placeholder_date_far_in_the_future_is_no_error() -> None:
+    page = [lab("future", effectiveDateTime="9999-12-31"), lab("old", effectiveDateTime="2020")]
+    assert reaches_horizon(page, HORIZON)
+    assert not reaches_horizon([lab("future", effectiveDateTime="9999-12-31")], HORIZON)
+    assert [r["id"] for r in within_horizon(page, date.max)] == ["future"]
+
+
+def test_the_undated_search_counts_only_observations_without_an_effective_date() -> None:
+    records = [
+        lab("b", issued="2026-03-01T10:00:00Z"),
+        lab("dated", effectiveDateTime="2026-03-01"),
+        {"resourceType": "OperationOutcome", "id": "oo"},
+        lab("a"),
+    ]
+    assert [r["id"] for r in undated(records)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("self_url", "sorted_"),
+    [
+        ("https://ehr.example.org/fhir/Observation?patient=p&_sort=-date&_count=500", True),
+        ("https://ehr.example.org/fhir/Observation?_sort=-date,_id&patient=p", True),
+        ("https://ehr.example.org/fhir/Observation?patient=p&_sort=date", False),
+        ("https://ehr.example.org/fhir/Observation?patient=p&_count=500", False),
+        (None, False),
+    ],
+)
+def test_a_page_is_sorted_newest_first_when_its_self_link_says_so(
+    self_url: str | None, sorted_: bool
+) -> None:
+    links = [{"relation": "self", "url": self_url}] if self_url else []
+    assert sorted_newest_first({"resourceType": "Bundle", "link": links}) is sorted_

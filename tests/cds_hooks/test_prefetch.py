@@ -111,7 +111,12 @@ LATEST = ChartQuery(
     latest_first=True,
 )
 HORIZON = date(2026, 2, 14)
-NEXT = {"link": [{"relation": "next", "url": "https://ehr.example.org/fhir/Observation?p=2"}]}
+SORTED_SELF = {
+    "relation": "self",
+    "url": "https://ehr.example.org/fhir/Observation?patient=p&_sort=-date&_count=500",
+}
+NEXT_LINK = {"relation": "next", "url": "https://ehr.example.org/fhir/Observation?p=2"}
+NEXT = {"link": [SORTED_SELF, NEXT_LINK]}
 
 
 def lab(rid: str, day: str) -> dict[str, Any]:
@@ -135,3 +140,10 @@ def test_a_first_page_of_another_search_is_fetched_whatever_its_dates() -> None:
     page = bundle(lab("new", "2026-03-01"), lab("old", "2025-12-01"), **NEXT)
     assert read_prefetch(query, {"labs": page}, HORIZON).fetch_because is not None
     assert read_prefetch(LATEST, {"labResults": page}).fetch_because is not None  # no horizon
+
+
+def test_a_latest_first_page_the_server_did_not_sort_is_fetched() -> None:
+    unsorted = {"relation": "self", "url": "https://ehr.example.org/fhir/Observation?patient=p"}
+    page = bundle(lab("new", "2026-03-01"), lab("old", "2025-12-01"), link=[unsorted, NEXT_LINK])
+    reading = read_prefetch(LATEST, {"labResults": page}, HORIZON)
+    assert reading.fetch_because == "the client sent only its first page"
