@@ -84,6 +84,10 @@ class Chart:
     resources: tuple[Resource, ...]
     _by_type: dict[str, tuple[Resource, ...]] = field(default_factory=dict, repr=False)
     _by_reference: dict[str, Resource] = field(default_factory=dict, repr=False)
+    #: The day from which dated Observations were read, when the reader left older ones out
+    #: as unable to change the outcome (the CDS services); None: all of them were read. An
+    #: explanation then says "none since that day" rather than "none in the chart".
+    observations_from: date | None = None
 
     def of_type(self, *types: str) -> tuple[Resource, ...]:
         if len(types) == 1:
@@ -183,10 +187,12 @@ def chart_from_resources(
     where: str = "",
     wrapped: bool = False,
     positions: Sequence[int] | None = None,
+    observations_from: date | None = None,
 ) -> Chart:
     """A chart from resource objects. Raises `ChartInvalidError` naming every bad entry, or
     when the resources belong to more than one patient. `positions` gives each resource's
-    index in the input its paths name (a Bundle's entries, some of which hold no resource)."""
+    index in the input its paths name (a Bundle's entries, some of which hold no resource);
+    `observations_from` as `Chart.observations_from`."""
     problems: list[Problem] = []
     kept: dict[str, Resource] = {}
     anonymous: list[Resource] = []
@@ -236,7 +242,12 @@ def chart_from_resources(
     by_reference.update(
         {res["_fullUrl"]: res for res in ordered if isinstance(res.get("_fullUrl"), str)}
     )
-    return Chart(ordered, {kind: tuple(items) for kind, items in by_type.items()}, by_reference)
+    return Chart(
+        ordered,
+        {kind: tuple(items) for kind, items in by_type.items()},
+        by_reference,
+        observations_from,
+    )
 
 
 def _entry_order(problem: Problem) -> tuple[int, str]:

@@ -138,7 +138,7 @@ class CandidacyService:
         return prepared
 
     def _respond(self, prepared: _Prepared, resources: list[Mapping[str, Any]]) -> dict[str, Any]:
-        chart = self._chart(resources)
+        chart = self._chart(resources, self._horizon(prepared))
         today = prepared.today
         known = [a.id for a in self.policy.attestations]
         # Drafts for the same region and levels — the injection and the imaging codes of one
@@ -193,10 +193,11 @@ class CandidacyService:
     def _uuid_kw(self) -> dict[str, Callable[[], str]]:
         return {} if self.new_uuid is None else {"new_uuid": self.new_uuid}
 
-    def _chart(self, resources: list[Mapping[str, Any]]) -> Chart:
-        # Every resource is already known to be about context.patientId (`same_patient`).
+    def _chart(self, resources: list[Mapping[str, Any]], horizon: date | None) -> Chart:
+        # Every resource is already known to be about context.patientId (`same_patient`); the
+        # dated Observations were read from the horizon on (`latest_first`).
         try:
-            return chart_from_resources(resources)
+            return chart_from_resources(resources, observations_from=horizon)
         except ChartInvalidError as error:
             raise CdsRequestInvalidError(_as_prefetch_problems(error.problems)) from None
 

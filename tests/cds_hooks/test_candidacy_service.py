@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from plugin.candidacy import default_policy
+from plugin.candidacy.lookback import words_only_since
 from plugin.cds_hooks.candidacy_service import CandidacyService
 from plugin.cds_hooks.discovery import service_by_id
 from plugin.cds_hooks.errors import CdsRequestInvalidError
@@ -275,3 +276,28 @@ async def test_an_id_that_is_no_fhir_id_is_never_echoed(clock: Clock, rid: str) 
     (card,) = body["cards"]
     assert "draftOrder" not in json.loads(card["links"][0]["appContext"])
     assert rid not in json.dumps(body)
+
+
+async def test_a_missing_lab_is_said_to_be_missing_from_what_the_service_read(
+    clock: Clock,
+) -> None:
+    # The services read dated Observations from the policy's horizon on: a card must not say
+    # a result is absent from the chart when an older one may be on the server.
+    today = site_day(clock)
+    chart = [
+        r
+        for r in sandbox_chart("lumbar-candidate", today, as_patient=PATIENT_ID)
+        if r["resourceType"] != "Observation"
+    ]
+    cds = service(clock)
+    body = await cds.answer(
+        service_by_id(SIGN),  # type: ignore[arg-type]
+        hook_call(prefetch=FakeFhirServer(FHIR_SERVER, chart).prefetch(cds.queries, PATIENT_ID)),
+    )
+    horizon = words_only_since(default_policy(), today)
+    assert horizon is not None
+    detail = body["cards"][0]["detail"]
+    assert f"result dated from {horizon.isoformat()} on was read (older ones cannot count)" in (
+        detail
+    )
+    assert "result is in the chart" not in detail

@@ -10,6 +10,7 @@ whether or not the lab was required. Each missing or stale lab suggests the test
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from plugin.candidacy.assessment import Evidence, SafetyItem, SafetyKind, SuggestedOrder
@@ -118,8 +119,9 @@ def _requirement_items(
                     kind=SafetyKind.LAB_MISSING,
                     severity=Severity.ACTION,
                     title=f"{requirement.title}: missing",
-                    explanation=f"No {requirement.title} result is in the chart; one is needed "
-                    f"within {window} days before the procedure{why}.",
+                    explanation=f"No {requirement.title} result "
+                    f"{_read_where(context.chart.observations_from)}; one is needed within "
+                    f"{window} days before the procedure{why}.",
                     action=f"Order {order.text} (LOINC {order.code}).",
                     evidence=_risk_evidence(risk, requirement),
                     suggested_order=order,
@@ -206,3 +208,11 @@ def _risk_evidence(
 
 def _evidence(result: LabResult) -> Evidence:
     return evidence(result.resource, date=result.when, value=result.shown)
+
+
+def _read_where(observations_from: date | None) -> str:
+    """Where no result was found: the chart, or the part of it read (older results could not
+    count, so they were not read)."""
+    if observations_from is None:
+        return "is in the chart"
+    return f"dated from {observations_from.isoformat()} on was read (older ones cannot count)"

@@ -112,7 +112,7 @@ def pregnancy_items(context: AssessmentContext) -> list[SafetyItem]:
         return [_not_of_child_bearing_potential(potential.ended_by, potential.why)]
     if not potential.possible:
         return []
-    found = _what_is_known(latest, unread, rules, today)
+    found = _what_is_known(latest, unread, rules, today, context.chart.observations_from)
     if found is None:
         return []
     shown = [s for s in (latest, unread) if s is not None]
@@ -200,7 +200,11 @@ _ANSWER_WORDS: dict[Answer | None, str] = {
 
 
 def _what_is_known(
-    latest: _Statement | None, unread: _Statement | None, rules: Pregnancy, today: date
+    latest: _Statement | None,
+    unread: _Statement | None,
+    rules: Pregnancy,
+    today: date,
+    observations_from: date | None = None,
 ) -> str | None:
     """What the chart says about pregnancy, in words; None when a current "not pregnant" is
     the last word on it."""
@@ -222,6 +226,9 @@ def _what_is_known(
         found = f"pregnancy status is unknown on {latest.when} ({named(latest.resource)})"
     elif latest is not None:
         found = f"the last pregnancy record, {latest.when}, is no longer current"
+    elif observations_from is not None:
+        since = observations_from.isoformat()
+        found = f"no pregnancy status dated from {since} on was read (older ones cannot count)"
     else:
         found = "no pregnancy status is recorded"
     if unread is None:

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from plugin.candidacy import SafetyItem, SafetyKind
+from plugin.candidacy import SafetyItem, SafetyKind, assess_candidacy, chart_from_resources
+from plugin.candidacy.chart import Chart
 from tests.candidacy.chart_builder import (
+    BOTH,
+    LUMBAR,
+    TODAY,
     ago,
     assess,
     egfr,
@@ -163,3 +169,21 @@ def test_a_course_with_no_end_settled_by_a_later_stop_needs_no_clotting_labs() -
         med_statement("apixaban 5 mg tablet", "st", status="stopped", start=ago(60), end=ago(20)),
     )
     assert not {"lab-inr", "lab-platelets"} & set(found)
+
+
+def test_a_chart_read_from_a_day_on_says_so_when_a_lab_is_missing() -> None:
+    # The CDS services read dated Observations from the policy's horizon on: "none in the
+    # chart" would be false when an older result was left on the server.
+    chart = chart_from_resources(
+        without(good_lumbar_chart(), "egfr-1"), observations_from=date(2025, 6, 5)
+    )
+    item = assessed_items(chart)["lab-kidney-function"]
+    assert item.explanation == (
+        "No Kidney function (eGFR or creatinine) result dated from 2025-06-05 on was read "
+        "(older ones cannot count); one is needed within 30 days before the procedure."
+    )
+
+
+def assessed_items(chart: Chart) -> dict[str, SafetyItem]:
+    assessment = assess_candidacy(chart, today=TODAY, order=LUMBAR, attestations=BOTH)
+    return {item.id: item for item in assessment.safety}

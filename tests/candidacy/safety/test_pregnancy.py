@@ -9,10 +9,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from plugin.candidacy import SafetyItem
+from plugin.candidacy import SafetyItem, assess_candidacy, chart_from_resources
 from plugin.candidacy.policy_file import default_policy, parse_policy, policy_path
 from plugin.terminology import PRODUCT_CODE_SYSTEMS
 from tests.candidacy.chart_builder import (
+    BOTH,
+    LUMBAR,
+    TODAY,
     ago,
     assess,
     condition,
@@ -338,3 +341,12 @@ def test_words_naming_menopause_without_meaning_it_do_not_end_the_check(
 def test_menopause_itself_still_ends_the_check() -> None:
     item = pregnancy(condition("Menopause", "m", onset="2024-05-12"), birth="1972-02-01")
     assert item is not None and item.severity.value == "info"
+
+
+def test_a_chart_read_from_a_day_on_says_so_when_no_pregnancy_status_is_found() -> None:
+    chart = [*without(good_lumbar_chart(), "p1"), patient(sex="female", birth="1991-01-01")]
+    read = chart_from_resources(chart, observations_from=date(2025, 6, 5))
+    assessment = assess_candidacy(read, today=TODAY, order=LUMBAR, attestations=BOTH)
+    item = assessment.safety_item("pregnancy")
+    assert item is not None and item.severity.value == "action"
+    assert "no pregnancy status dated from 2025-06-05 on was read" in item.explanation
