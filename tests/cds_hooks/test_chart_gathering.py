@@ -52,6 +52,18 @@ def counted(chart: list[Any]) -> list[Any]:
     return [r for r in chart if r["resourceType"] != "Observation" or id(r) in recent]
 
 
+async def both_ways(fake: FakeFhirServer) -> tuple[list[Any], list[Any]]:
+    """The chart from a prefetch of every template, and the chart fetched from `fake`."""
+    prefetched = await gather(
+        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
+    )
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    return prefetched, fetched
+
+
 def keyed(resources: list[Any]) -> list[str]:
     return sorted(f"{r['resourceType']}/{r['id']}" for r in resources)
 
@@ -67,13 +79,7 @@ async def test_full_prefetch_needs_no_server() -> None:
 
 async def test_fetched_and_prefetched_give_the_same_resources() -> None:
     fake = FakeFhirServer(FHIR_SERVER, CHART, page_size=5)
-    prefetched = await gather(
-        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
-    )
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    prefetched, fetched = await both_ways(fake)
     assert fetched == prefetched
     assert len(fake.requests) > len(QUERIES)  # paging was followed
 
@@ -447,14 +453,7 @@ async def test_a_month_only_date_moves_the_cut_back_on_every_path() -> None:
         )
     ]
     chart = [*CHART, *records]
-    fake = FakeFhirServer(FHIR_SERVER, chart, page_size=5)
-    whole = await gather(
-        QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
-    )
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    whole, fetched = await both_ways(FakeFhirServer(FHIR_SERVER, chart, page_size=5))
     assert {"Observation/preg-month", "Observation/preg-before"} <= set(keyed(whole))
     assert fetched == whole
 

@@ -21,6 +21,13 @@ URL = "https://ehr.example.org/jwks.json"
 CLIENT = CdsClientRegistration(iss="https://ehr.example.org", jwks_url=URL)
 
 
+def keys_on(handler: Any, clock: Clock) -> ClientKeys:
+    """ClientKeys whose HTTP goes to `handler` (an httpx.MockTransport handler)."""
+    return ClientKeys(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)), clock, allow_plain_http=False
+    )
+
+
 class Jwks:
     def __init__(self, documents: list[dict[str, Any]]) -> None:
         self.documents = documents
@@ -36,9 +43,7 @@ async def test_unknown_kid_refetches_once_then_refuses(
 ) -> None:
     ec_only = {"keys": [client_keys.ec.as_dict(private=False)]}
     server = Jwks([ec_only, client_keys.jwks()])
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
-    )
+    keys = keys_on(server, clock)
     assert await keys.key(CLIENT, "ec-1") is not None
     clock.now += REFETCH_MIN_SECONDS + 1
     assert await keys.key(CLIENT, "rsa-1") is not None  # the client rotated in a new key
@@ -66,9 +71,7 @@ async def test_a_stale_set_is_used_while_it_is_fetched_again_in_the_background(
             await release.wait()  # the client's server is slow
         return httpx.Response(200, json=ec_only if len(calls) == 1 else rsa_only)
 
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
-    )
+    keys = keys_on(jwks, clock)
     await keys.key(CLIENT, "ec-1")
     clock.now += KEY_SET_TTL_SECONDS + 1
     # The call does not wait for the slow server: the cached key answers it.
@@ -93,9 +96,7 @@ async def test_a_failing_refresh_keeps_the_set_until_it_is_too_old(
     def jwks(request: httpx.Request) -> httpx.Response:
         return responses.pop(0) if responses else httpx.Response(503)
 
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
-    )
+    keys = keys_on(jwks, clock)
     await keys.key(CLIENT, "ec-1")
     clock.now += KEY_SET_TTL_SECONDS + 1
     assert (await keys.key(CLIENT, "ec-1")).kid == "ec-1"
@@ -168,9 +169,7 @@ async def test_made_up_kids_while_the_server_is_down_fetch_at_most_every_refetch
     client_keys: ClientKeysForTests, clock: Clock
 ) -> None:
     server = DownAfterFirst(client_keys.jwks())
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
-    )
+    keys = keys_on(server, clock)
     await keys.key(CLIENT, "ec-1")
     clock.now += 60
     # One fetch, then the others fail at once with its reason instead of each waiting on it.
@@ -186,9 +185,7 @@ async def test_a_too_old_set_is_fetched_at_most_every_refetch_interval_while_the
     client_keys: ClientKeysForTests, clock: Clock
 ) -> None:
     server = DownAfterFirst(client_keys.jwks())
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
-    )
+    keys = keys_on(server, clock)
     await keys.key(CLIENT, "ec-1")
     clock.now += KEY_SET_MAX_STALE_SECONDS + 100
     assert await _reasons(keys, "ec-1", 20) == {"jwks_url fetch failed: ConnectTimeout"}
@@ -202,9 +199,7 @@ async def test_a_failed_background_refresh_counts_as_the_last_attempt(
     client_keys: ClientKeysForTests, clock: Clock
 ) -> None:
     server = DownAfterFirst(client_keys.jwks())
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
-    )
+    keys = keys_on(server, clock)
     await keys.key(CLIENT, "ec-1")
     clock.now += KEY_SET_TTL_SECONDS + 1
     assert (await keys.key(CLIENT, "ec-1")).kid == "ec-1"
@@ -219,9 +214,7 @@ async def test_an_unknown_kid_just_after_a_successful_fetch_is_refused_without_f
     client_keys: ClientKeysForTests, clock: Clock
 ) -> None:
     server = Jwks([client_keys.jwks()])
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(server)), clock, allow_plain_http=False
-    )
+    keys = keys_on(server, clock)
     assert await _reasons(keys, "forged", 3) == {
         "kid not in the JWK Set of client 'https://ehr.example.org'"
     }
@@ -239,9 +232,7 @@ async def test_simultaneous_calls_share_one_fetch(
         await release.wait()  # every call arrives while the fetch is under way
         return httpx.Response(200, json=client_keys.jwks())
 
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
-    )
+    keys = keys_on(jwks, clock)
     calls = [asyncio.create_task(keys.key(CLIENT, "ec-1")) for _ in range(20)]
     await asyncio.sleep(0.01)
     release.set()
@@ -269,9 +260,7 @@ async def test_a_caller_giving_up_does_not_cancel_the_fetch_others_wait_on(
         await release.wait()
         return httpx.Response(200, json=client_keys.jwks())
 
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
-    )
+    keys = keys_on(jwks, clock)
     leaving = asyncio.create_task(keys.key(CLIENT, "ec-1"))
     staying = asyncio.create_task(keys.key(CLIENT, "rsa-1"))
     await asyncio.sleep(0.01)
@@ -294,9 +283,7 @@ async def test_aclose_stops_a_refresh_under_way(
             await never.wait()  # the client's server hangs
         return httpx.Response(200, json=client_keys.jwks())
 
-    keys = ClientKeys(
-        httpx.AsyncClient(transport=httpx.MockTransport(jwks)), clock, allow_plain_http=False
-    )
+    keys = keys_on(jwks, clock)
     await keys.key(CLIENT, "ec-1")
     clock.now += KEY_SET_TTL_SECONDS + 1
     await keys.key(CLIENT, "ec-1")
