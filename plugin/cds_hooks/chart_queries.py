@@ -60,10 +60,10 @@ PREFETCH_TOKEN = "{{context.patientId}}"  # noqa: S105 - a template token, not a
 
 _TOKEN = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 
-#: Results a latest-first search asks for on its first page: a year of an ordinary outpatient's
-#: laboratory results, so the first page usually reaches the horizon (a server may send fewer
-#: per page; we then read on).
-LATEST_FIRST_PAGE = 500
+#: Results a latest-first search asks for on its first page: well over a year of a busy
+#: outpatient's laboratory results, so the first page usually reaches back past the horizon
+#: and the month before it (a server may send fewer per page; we then search by date).
+LATEST_FIRST_PAGE = 1000
 #: The parameters that make an Observation search latest first.
 LATEST_FIRST = (("_sort", "-date"), ("_count", str(LATEST_FIRST_PAGE)))
 

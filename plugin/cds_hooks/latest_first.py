@@ -12,7 +12,10 @@ the records we fetch by date give the engine the same records.
 
 A first page with a `next` link is the whole answer only when it proves it: its self link says
 the server sorted by `-date` (a server may ignore `_sort`, and says so there), every record on
-it that is dated is no newer than the one before it, and the last is before the cut. Records
+it that is dated is no newer than the one before it, and the last is more than a month before
+the cut (a server may place a date charted to the month at its first day). A date charted only
+to the year, placed at its first day by the server and following such a page, is the one case
+this cannot prove (a result charted only to the year). Records
 with no effective date have no place in that order: the undated twin search
 (``date:missing=true``) finds them, and they count whatever their age (the engine dates them by
 `issued`).
@@ -25,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from plugin.candidacy.partial_dates import PartialDate
+from plugin.candidacy.partial_dates import PartialDate, parse_partial_date
 from plugin.candidacy.selections import started
 
 __all__ = ["counted_cut", "reaches_horizon", "sorted_newest_first", "undated", "within_horizon"]
@@ -35,10 +38,28 @@ Resource = Mapping[str, Any]
 #: A server orders by the instant in UTC, a chart's date is the day as written: two records an
 #: hour apart across midnight may be a day apart either way.
 _ZONE_SLACK = timedelta(days=1)
+#: How far a page must reach back past the cut: a server may order a date charted to the month
+#: by its first day (HAPI does), so a month-only record that counts may follow a day-precise
+#: record up to a month older than it.
+_MONTH_SPAN = timedelta(days=31)
 
 
 def _effective(resource: Resource) -> PartialDate | None:
-    return started(resource) if resource.get("resourceType") == "Observation" else None
+    """The span a server's `date` parameter indexes the Observation by: its effective
+    dateTime, instant or Period start, or the first to the last event of an effectiveTiming."""
+    if resource.get("resourceType") != "Observation":
+        return None
+    day = started(resource)
+    if day is not None:
+        return day
+    timing = resource.get("effectiveTiming")
+    events = timing.get("event") if isinstance(timing, Mapping) else None
+    days = [d for e in events if (d := parse_partial_date(e))] if isinstance(events, list) else []
+    if not days:
+        return None
+    first = min(days, key=lambda d: d.earliest)
+    last = max(days, key=lambda d: d.latest)
+    return PartialDate(first.earliest, last.latest, f"{first} to {last}", first.precision)
 
 
 def _dated(resources: Iterable[Resource]) -> list[tuple[Resource, PartialDate]]:
@@ -89,8 +110,13 @@ def sorted_newest_first(bundle: Mapping[str, Any]) -> bool:
             url = link.get("url")
             if not isinstance(url, str):
                 return False
-            sort = dict(parse_qsl(urlsplit(url).query)).get("_sort", "")
-            return sort.split(",")[0].strip() == "-date"
+            try:
+                query = urlsplit(url).query
+            except ValueError:  # not a URL (an unclosed IPv6 host): proves nothing
+                return False
+            sorts = [value for name, value in parse_qsl(query) if name == "_sort"]
+            # One _sort, whose first key is -date (a repeated one is not read either way).
+            return len(sorts) == 1 and sorts[0].split(",")[0].strip() == "-date"
     return False
 
 
@@ -108,4 +134,4 @@ def reaches_horizon(read: Sequence[Resource], horizon: date) -> bool:
             return False  # not newest first
         previous = day
     assert previous is not None
-    return _cut(dated, horizon) - previous.latest > _ZONE_SLACK
+    return _cut(dated, horizon) - previous.latest > _ZONE_SLACK + _MONTH_SPAN

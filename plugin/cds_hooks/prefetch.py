@@ -74,6 +74,9 @@ def _bundle_resources(
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         return PrefetchReading(problem=Problem(f"prefetch.{key}.entry", "type", "must be an array"))
+    if not isinstance(bundle.get("link", []), list):
+        # Read as no links, a `next` among them would pass a first page off as the whole.
+        return PrefetchReading(problem=Problem(f"prefetch.{key}.link", "type", "must be an array"))
     resources: list[Mapping[str, Any]] = []
     for index, entry in enumerate(entries):
         # A prefetch may hold thousands of entries: the JSON object (a dict) is checked first,

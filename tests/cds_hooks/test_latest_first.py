@@ -47,7 +47,7 @@ def test_a_page_reaching_back_past_the_horizon_is_the_whole_answer() -> None:
     page = [
         lab("1", effectiveDateTime="2026-03-01"),
         lab("2", effectiveDateTime="2026-02-20"),
-        lab("3", effectiveDateTime="2026-02-10"),
+        lab("3", effectiveDateTime="2026-01-10"),
     ]
     assert reaches_horizon(page, HORIZON)
 
@@ -58,13 +58,24 @@ def test_a_page_ending_after_the_horizon_is_not() -> None:
     assert not reaches_horizon([], HORIZON)
 
 
-def test_the_last_record_must_be_before_the_horizon_by_more_than_a_time_zone() -> None:
-    # The server orders by the instant in UTC: a record on a later page may be charted a day
-    # later than the last one read.
+def test_the_last_record_must_be_a_month_and_a_time_zone_before_the_horizon() -> None:
+    # The server orders by the instant in UTC (a record on a later page may be charted a day
+    # later than the last one read), and may place a month-only date at its first day.
     page = [lab("1", effectiveDateTime="2026-03-01"), lab("2", effectiveDateTime="2026-02-13")]
     assert not reaches_horizon(page, HORIZON)
-    page[1]["effectiveDateTime"] = "2026-02-12"
+    page[1]["effectiveDateTime"] = "2026-01-13"  # 32 days before
+    assert not reaches_horizon(page, HORIZON)
+    page[1]["effectiveDateTime"] = "2026-01-12"
     assert reaches_horizon(page, HORIZON)
+
+
+def test_a_month_only_record_sorted_by_its_first_day_cannot_hide_behind_the_page() -> None:
+    # A HAPI-style server sorts "2026-02" at 2026-02-01, after a result of 2026-02-12: a page
+    # ending there does not show the pregnant status of "2026-02" is not still to come.
+    page = [lab("1", effectiveDateTime="2026-03-01"), lab("2", effectiveDateTime="2026-02-12")]
+    assert not reaches_horizon(page, HORIZON)
+    later = lab("month", effectiveDateTime="2026-02")
+    assert [r["id"] for r in within_horizon([*page, later], HORIZON)] == ["1", "2", "month"]
 
 
 def test_a_page_not_newest_first_proves_nothing() -> None:
@@ -104,11 +115,21 @@ def test_a_month_only_date_moves_the_cut_back() -> None:
         lab("month", effectiveDateTime="2026-02"),
         lab("before", effectiveDateTime="2026-02-10"),
         lab("older", effectiveDateTime="2026-01-20"),
+        lab("oldest", effectiveDateTime="2025-12-20"),
     ]
     assert counted_cut(records, HORIZON) == date(2026, 2, 1)
     assert [r["id"] for r in within_horizon(records, HORIZON)] == ["before", "month"]
-    assert not reaches_horizon(records[:2], HORIZON)
+    assert not reaches_horizon(records[:3], HORIZON)
     assert reaches_horizon(records, HORIZON)
+
+
+def test_an_effective_timing_is_dated_by_its_events() -> None:
+    timed = lab("timed", effectiveTiming={"event": ["2026-01-02", "2026-03-01T08:00:00Z"]})
+    old = lab("old-timed", effectiveTiming={"event": ["2025-01-02"]})
+    unreadable = lab("no-events", effectiveTiming={"repeat": {"frequency": 1}})
+    records = [timed, old, unreadable]
+    assert [r["id"] for r in within_horizon(records, HORIZON)] == ["timed"]
+    assert [r["id"] for r in undated(records)] == ["no-events"]
 
 
 def test_a_placeholder_date_far_in_the_future_is_no_error() -> None:
@@ -135,6 +156,9 @@ def test_the_undated_search_counts_only_observations_without_an_effective_date()
         ("https://ehr.example.org/fhir/Observation?_sort=-date,_id&patient=p", True),
         ("https://ehr.example.org/fhir/Observation?patient=p&_sort=date", False),
         ("https://ehr.example.org/fhir/Observation?patient=p&_count=500", False),
+        ("https://ehr.example.org/fhir/Observation?_sort=status&_sort=-date", False),
+        ("https://ehr.example.org/fhir/Observation?_sort=-date&_sort=status", False),
+        ("https://[::1/Observation?_sort=-date", False),  # not a URL: no 500
         (None, False),
     ],
 )

@@ -147,3 +147,10 @@ def test_a_latest_first_page_the_server_did_not_sort_is_fetched() -> None:
     page = bundle(lab("new", "2026-03-01"), lab("old", "2025-12-01"), link=[unsorted, NEXT_LINK])
     reading = read_prefetch(LATEST, {"labResults": page}, HORIZON)
     assert reading.fetch_because == "the client sent only its first page"
+
+
+def test_a_bundle_link_that_is_not_an_array_is_malformed() -> None:
+    # Read as no links, its next link would pass a first page off as the whole search.
+    page = bundle(CONDITION, link={"relation": "next", "url": "https://ehr.example.org/x"})
+    reading = read_prefetch(SEARCH, {"conditions": page})
+    assert reading.problem is not None and reading.problem.field == "prefetch.conditions.link"

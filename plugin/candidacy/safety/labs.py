@@ -118,7 +118,10 @@ def _requirement_items(
                     id=f"lab-{requirement.id}",
                     kind=SafetyKind.LAB_MISSING,
                     severity=Severity.ACTION,
-                    title=f"{requirement.title}: missing",
+                    # Read from a day on, an older result may exist: "none recent" is true
+                    # either way, "missing" only of the whole chart.
+                    title=f"{requirement.title}: "
+                    + ("missing" if context.chart.observations_from is None else "none recent"),
                     explanation=f"No {requirement.title} result "
                     f"{_read_where(context.chart.observations_from)}; one is needed within "
                     f"{window} days before the procedure{why}.",
