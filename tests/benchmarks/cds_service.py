@@ -4,7 +4,7 @@ ASGITransport — JWT check, body parsing, chart building, the candidacy engine,
 response. Target p99 ≤ 25 ms on this machine. Prints figures; asserts nothing.
 
 The prefetch is what an EHR sends for the services' templates: every search whole, the
-latest-first Observation searches (`_sort=-date&_count=500`) as their first page. The chart's
+latest-first Observation searches (`_sort=-date&_count=600`) as their first page. The chart's
 five years of laboratory results stay on the server beyond that page; the figures say how big
 the prefetch is next to the whole chart's.
 
