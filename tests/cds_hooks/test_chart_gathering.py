@@ -52,16 +52,20 @@ def counted(chart: list[Any]) -> list[Any]:
     return [r for r in chart if r["resourceType"] != "Observation" or id(r) in recent]
 
 
+async def fetched_from(fake: FakeFhirServer) -> list[Any]:
+    """The chart fetched from `fake` (no prefetch)."""
+    with respx.mock(assert_all_called=True) as mock:
+        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
+        async with httpx.AsyncClient() as http:
+            return await gather(QUERIES, call(fhir=True), http, policy=FAST)
+
+
 async def both_ways(fake: FakeFhirServer) -> tuple[list[Any], list[Any]]:
     """The chart from a prefetch of every template, and the chart fetched from `fake`."""
     prefetched = await gather(
         QUERIES, call(prefetch=fake.prefetch(QUERIES, PATIENT_ID)), httpx.AsyncClient()
     )
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
-    return prefetched, fetched
+    return prefetched, await fetched_from(fake)
 
 
 def keyed(resources: list[Any]) -> list[str]:
@@ -363,10 +367,7 @@ def _first_page(fake: FakeFhirServer, size: int, *, self_sort: str | None = "-da
 async def test_fetched_latest_first_searches_are_read_by_date_and_the_undated_apart() -> None:
     chart = _long_lab_chart(200, 3)  # 200 labs over 600 days
     fake = FakeFhirServer(FHIR_SERVER, chart, page_size=20)
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    fetched = await fetched_from(fake)
     assert HORIZON is not None
     since = (HORIZON - timedelta(days=1)).isoformat()
     labs = _searches(fake, "category=laboratory")
@@ -409,10 +410,7 @@ async def test_a_server_ignoring_the_sort_still_gives_the_records_that_count() -
             return list(reversed(found))  # oldest first
 
     fake = Unsorted(FHIR_SERVER, chart, page_size=20)
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    fetched = await fetched_from(fake)
     assert set(keyed(fetched)) == set(keyed(counted(chart)))
 
 
@@ -431,10 +429,7 @@ async def test_an_ehr_without_date_missing_is_read_whole_for_the_undated() -> No
             return super().handler(request)
 
     fake = NoMissing(FHIR_SERVER, chart, page_size=20)
-    with respx.mock(assert_all_called=True) as mock:
-        mock.route(url__startswith=FHIR_SERVER).mock(side_effect=fake.handler)
-        async with httpx.AsyncClient() as http:
-            fetched = await gather(QUERIES, call(fhir=True), http, policy=FAST)
+    fetched = await fetched_from(fake)
     assert set(keyed(fetched)) == set(keyed(counted(chart)))
     assert "Observation/lab-undated" in keyed(fetched)
 
