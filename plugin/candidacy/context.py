@@ -143,7 +143,7 @@ class AssessmentContext:
         """What a record says it is, in words: its main concepts, body sites and notes. Read
         once per record and assessment: several criteria and checks read the same records."""
         known = self._texts.get(id(resource))
-        if known is not None and known[0] is resource:  # the same record, not a new one
+        if known is not None:  # the record is held beside its words: its id is not reused
             return list(known[1])
         texts: list[str] = []
         for concept in main_concepts(resource):
@@ -230,7 +230,7 @@ class AssessmentContext:
         read once per value set and assessment."""
         key = (id(value_set), tuple(texts))
         known = self._in_words.get(key)
-        if known is not None and known[0] is value_set:  # the same value set, not a new one
+        if known is not None:  # the value set is held beside the answer: its id is not reused
             return known[1]
         found = value_set.matches_text(*key[1])
         self._in_words[key] = (value_set, found)

@@ -6,6 +6,7 @@ dates and thresholds the same way: "Low back pain (Condition/c1)", "≥ 3 months
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from plugin.candidacy.chart import reference_of
@@ -55,3 +56,9 @@ def listing(items: Iterable[str]) -> str:
 def sentence(text: str) -> str:
     """Capitalise the first letter: explanations may begin with a drug name ("naproxen …")."""
     return text[:1].upper() + text[1:]
+
+
+def read_from(day: date) -> str:
+    """How a chart read from `day` on (`Chart.observations_from`) is named where nothing was
+    found in it: "none in the chart" would be false when an older record was left unread."""
+    return f"dated from {day.isoformat()} on was read (older ones cannot count)"

@@ -4,10 +4,10 @@ same queries either way, so both paths give the engine the same resources.
 
 A long search is read as the SMART app reads one: in date windows side by side once its first
 page shows it is long (`smart_app.search_in_parts`), the same resources as read whole, in a
-fraction of the round trips a CDS call can afford. A latest-first Observation search counts
-only its records dated on or after the horizon (`latest_first`), whichever way it came: its
-first page alone when that reaches back past the horizon, otherwise its records from the
-horizon on, read by date (as from an EHR that refuses `_sort` with a 400 or 422).
+fraction of the round trips a CDS call can afford. A latest-first Observation search is
+fetched by date from its cut on, never trusting a server's sort, and its undated twin whole
+when the EHR refuses ``date:missing``; whichever way a query's answer came, the same records
+of it count (`latest_first.counted`).
 
 When a query can be answered neither way (no fhirServer or token, or the FHIR server fails,
 refuses, reports an error in its search Bundle — the rule a prefetched Bundle is read by,
@@ -39,7 +39,7 @@ from plugin.cds_hooks.chart_queries import (
 )
 from plugin.cds_hooks.errors import CdsRequestInvalidError, ChartUnavailableError
 from plugin.cds_hooks.hook_request import HookRequest
-from plugin.cds_hooks.latest_first import counted_cut, undated, within_horizon
+from plugin.cds_hooks.latest_first import counted, counted_cut
 from plugin.cds_hooks.prefetch import is_error_outcome, read_prefetch
 from plugin.cds_hooks.same_patient import fetched_mismatches, prefetch_problems
 from smart_app.fhir_client import (
@@ -87,20 +87,19 @@ async def _fetch(
     if query.latest_first and horizon is not None:
         return await _fetch_from_horizon(client, key, request, today, horizon)
     try:
-        resources = await _search_whole(client, key, request, list(request.params), today)
+        return await _search_whole(client, key, request, list(request.params), today)
     except FhirInvalidResource:
         if not query.undated:
             raise
-        # An EHR without date:missing: the search whole, and its records with no date.
+        # An EHR without date:missing: the search whole (`counted` keeps the undated).
         params = [(n, v) for n, v in request.params if (n, v) != UNDATED]
-        resources = await _search_whole(client, key, request, params, today)
-    return undated(resources) if query.undated else resources
+        return await _search_whole(client, key, request, params, today)
 
 
 async def _fetch_from_horizon(
     client: FhirClient, key: str, request: FhirSearch, today: date, horizon: date
 ) -> tuple[Resource, ...]:
-    """A latest-first search's records that count, read by date rather than sorted (no
+    """A latest-first search's records from the cut on, read by date rather than sorted (no
     server's `_sort` to trust): from a day before the cut — the server compares instants in
     UTC, the cut is a charted day — and again from an earlier cut when a date charted to the
     month or year moves it back."""
@@ -113,7 +112,7 @@ async def _fetch_from_horizon(
         )
         since = counted_cut(found, horizon)
         if since > start:
-            return within_horizon(found, horizon)
+            return found
     raise ChartUnavailableError(
         (key,), "dates charted only to the month or year reach back further than one call reads"
     )
@@ -191,7 +190,10 @@ async def _fetch_all(
                 tuple(keys), f"the FHIR server could not be read ({first})"
             ) from None
         raise
-    return {key: task.result() for key, task in zip(keys, tasks, strict=True)}
+    return {
+        query.key: counted(query, task.result(), horizon)
+        for query, task in zip(queries, tasks, strict=True)
+    }
 
 
 def _needs_horizon(queries: Sequence[ChartQuery], horizon: date | None) -> None:
@@ -227,12 +229,8 @@ def read_prefetched(
         raise CdsRequestInvalidError(problems)
     for query in queries:
         # Checked whole above (another patient's record is a malformed call at any age).
-        if query.key not in answers:
-            continue
-        if query.latest_first and horizon is not None:
-            answers[query.key] = within_horizon(answers[query.key], horizon)
-        elif query.undated:
-            answers[query.key] = undated(answers[query.key])
+        if query.key in answers:
+            answers[query.key] = counted(query, answers[query.key], horizon)
     if missing and (call.fhir_server is None or call.fhir_authorization is None):
         why = "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in reasons.items())
         raise ChartUnavailableError(

@@ -30,8 +30,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from plugin.candidacy.partial_dates import PartialDate, parse_partial_date
 from plugin.candidacy.selections import started
+from plugin.cds_hooks.chart_queries import ChartQuery
 
-__all__ = ["counted_cut", "reaches_horizon", "sorted_newest_first", "undated", "within_horizon"]
+__all__ = [
+    "counted",
+    "counted_cut",
+    "reaches_horizon",
+    "sorted_newest_first",
+    "undated",
+    "within_horizon",
+]
 
 Resource = Mapping[str, Any]
 
@@ -99,6 +107,19 @@ def undated(resources: Iterable[Resource]) -> tuple[Resource, ...]:
     kept = [r for r in resources if r.get("resourceType") == "Observation" and not _effective(r)]
     kept.sort(key=lambda resource: str(resource.get("id", "")))
     return tuple(kept)
+
+
+def counted(
+    query: ChartQuery, resources: Sequence[Resource], horizon: date | None
+) -> tuple[Resource, ...]:
+    """The records of `query`'s answer that count, however they came (prefetched or
+    fetched): a latest-first search's from the cut on, an undated search's undated ones,
+    any other search's all."""
+    if query.latest_first and horizon is not None:
+        return within_horizon(resources, horizon)
+    if query.undated:
+        return undated(resources)
+    return tuple(resources)
 
 
 def sorted_newest_first(bundle: Mapping[str, Any]) -> bool:

@@ -40,7 +40,7 @@ from plugin.cds_hooks.card_summary import candidacy_summary
 from plugin.cds_hooks.chart_queries import LATEST_FIRST_PAGE, chart_queries
 from plugin.cds_hooks.garbage_collection import collection_paused
 from plugin.cds_hooks.hook_request import parse_json_body
-from plugin.cds_hooks.latest_first import undated, within_horizon
+from plugin.cds_hooks.latest_first import counted
 from plugin.cds_hooks.prefetch import read_prefetch
 from plugin.cds_hooks.router import create_cds_app
 from plugin.cds_hooks.same_patient import prefetch_problems
@@ -297,10 +297,7 @@ def stages(body: bytes, today: date, rounds: int = 20) -> None:
         prefetch_problems(data["prefetch"], answers, PATIENT)
         started = timed("same-patient check", started)
         for q in queries:
-            if q.latest_first:
-                answers[q.key] = within_horizon(answers[q.key], horizon)
-            elif q.undated:
-                answers[q.key] = undated(answers[q.key])
+            answers[q.key] = counted(q, answers[q.key], horizon)
         started = timed("records from the horizon", started)
         resources = [r for q in queries for r in answers[q.key]]
         chart = chart_from_resources(resources)

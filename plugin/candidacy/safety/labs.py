@@ -16,7 +16,7 @@ from typing import Any
 from plugin.candidacy.assessment import Evidence, SafetyItem, SafetyKind, SuggestedOrder
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import evidence
-from plugin.candidacy.phrases import listing, named, threshold_words
+from plugin.candidacy.phrases import listing, named, read_from, threshold_words
 from plugin.candidacy.policy import LabRequiredWhen, LabRequirement, Severity
 from plugin.candidacy.safety.lab_results import LabResult, lab_results, meets
 
@@ -214,8 +214,5 @@ def _evidence(result: LabResult) -> Evidence:
 
 
 def _read_where(observations_from: date | None) -> str:
-    """Where no result was found: the chart, or the part of it read (older results could not
-    count, so they were not read)."""
-    if observations_from is None:
-        return "is in the chart"
-    return f"dated from {observations_from.isoformat()} on was read (older ones cannot count)"
+    """Where no result was found: the chart, or the part of it read."""
+    return "is in the chart" if observations_from is None else read_from(observations_from)

@@ -31,7 +31,7 @@ from plugin.candidacy.assessment import Evidence, SafetyItem, SafetyKind, Sugges
 from plugin.candidacy.context import AssessmentContext
 from plugin.candidacy.evidence import evidence
 from plugin.candidacy.partial_dates import PartialDate, Precision
-from plugin.candidacy.phrases import listing, named, number
+from plugin.candidacy.phrases import listing, named, number, read_from
 from plugin.candidacy.policy import Pregnancy, Severity
 from plugin.candidacy.record_status import describes_family_history, is_established, status
 from plugin.candidacy.selections import recorded_date, timing
@@ -227,8 +227,7 @@ def _what_is_known(
     elif latest is not None:
         found = f"the last pregnancy record, {latest.when}, is no longer current"
     elif observations_from is not None:
-        since = observations_from.isoformat()
-        found = f"no pregnancy status dated from {since} on was read (older ones cannot count)"
+        found = f"no pregnancy status {read_from(observations_from)}"
     else:
         found = "no pregnancy status is recorded"
     if unread is None:
